@@ -1,0 +1,15 @@
+#pragma once
+// base64url (RFC 4648 §5) without padding, as JWS compact serialization uses it.
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace streamgate::core {
+
+std::string base64url_encode(std::string_view bytes);
+
+// Strict decoder: rejects padding, characters outside the URL-safe alphabet, a length of
+// 1 mod 4 and non-zero trailing bits, so that one token has exactly one encoding.
+std::optional<std::string> base64url_decode(std::string_view text);
+
+}  // namespace streamgate::core

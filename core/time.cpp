@@ -1,0 +1,137 @@
+#include "core/time.hpp"
+
+#include <cstdio>
+
+namespace streamgate::core {
+
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+namespace {
+
+struct Civil {
+  std::int64_t y;
+  unsigned m;
+  unsigned d;
+};
+
+Civil civil_from_days(std::int64_t z) {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  return {y + (m <= 2), m, d};
+}
+
+bool is_leap(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+unsigned days_in_month(std::int64_t y, unsigned m) {
+  static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && is_leap(y) ? 29 : kDays[m - 1];
+}
+
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+  std::int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+// Reads exactly n digits at text[pos...]; false when any is not a digit.
+bool digits(std::string_view text, std::size_t pos, std::size_t n, unsigned& out) {
+  if (pos + n > text.size()) return false;
+  out = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = text[pos + i];
+    if (c < '0' || c > '9') return false;
+    out = out * 10 + static_cast<unsigned>(c - '0');
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string format_rfc3339(std::int64_t unix_seconds) {
+  return format_rfc3339(Nanos(std::chrono::seconds(unix_seconds)), 0);
+}
+
+std::string format_rfc3339(Nanos t, int fraction_digits) {
+  const std::int64_t ns = to_unix_nanos(t);
+  const std::int64_t secs = floor_div(ns, 1'000'000'000);
+  const std::int64_t frac = ns - secs * 1'000'000'000;
+  const std::int64_t days = floor_div(secs, 86400);
+  const std::int64_t sod = secs - days * 86400;
+  const Civil c = civil_from_days(days);
+  char buf[64];
+  int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
+                        static_cast<long long>(c.y), c.m, c.d, static_cast<long long>(sod / 3600),
+                        static_cast<long long>(sod / 60 % 60), static_cast<long long>(sod % 60));
+  std::string out(buf, static_cast<std::size_t>(n));
+  if (fraction_digits == 3 || fraction_digits == 6 || fraction_digits == 9) {
+    long long div = fraction_digits == 3 ? 1'000'000 : fraction_digits == 6 ? 1'000 : 1;
+    n = std::snprintf(buf, sizeof buf, ".%0*lld", fraction_digits, static_cast<long long>(frac / div));
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  out += 'Z';
+  return out;
+}
+
+std::optional<Nanos> parse_rfc3339(std::string_view s) {
+  unsigned year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (!digits(s, 0, 4, year) || s.size() < 20 || s[4] != '-' || !digits(s, 5, 2, month) ||
+      s[7] != '-' || !digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+      !digits(s, 11, 2, hour) || s[13] != ':' || !digits(s, 14, 2, minute) || s[16] != ':' ||
+      !digits(s, 17, 2, second))
+    return std::nullopt;
+  if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || hour > 23 ||
+      minute > 59 || second > 60)
+    return std::nullopt;
+  if (second == 60) second = 59;  // leap second: clamp rather than roll into the next minute
+  std::size_t pos = 19;
+  std::int64_t frac_ns = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    std::size_t count = 0;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      if (count < 9) frac_ns = frac_ns * 10 + (s[pos] - '0');
+      ++count;
+      ++pos;
+    }
+    if (count == 0) return std::nullopt;
+    for (std::size_t i = count; i < 9; ++i) frac_ns *= 10;
+  }
+  if (pos >= s.size()) return std::nullopt;
+  std::int64_t offset_seconds = 0;
+  if (s[pos] == 'Z' || s[pos] == 'z') {
+    ++pos;
+  } else if (s[pos] == '+' || s[pos] == '-') {
+    unsigned oh = 0, om = 0;
+    if (!digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+        !digits(s, pos + 4, 2, om) || oh > 23 || om > 59)
+      return std::nullopt;
+    offset_seconds = (static_cast<std::int64_t>(oh) * 3600 + om * 60) * (s[pos] == '-' ? -1 : 1);
+    pos += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (pos != s.size()) return std::nullopt;
+  const std::int64_t secs = days_from_civil(year, month, day) * 86400 + hour * 3600 +
+                            minute * 60 + second - offset_seconds;
+  return Nanos(std::chrono::nanoseconds(secs * 1'000'000'000 + frac_ns));
+}
+
+Nanos from_unix_nanos(std::int64_t ns) { return Nanos(std::chrono::nanoseconds(ns)); }
+
+std::int64_t to_unix_nanos(Nanos t) { return t.time_since_epoch().count(); }
+
+}  // namespace streamgate::core

@@ -1,0 +1,21 @@
+#pragma once
+// The JSON envelope every response uses:
+//   success {"success":true,"data":{...},"message":"..."}
+//   failure {"success":false,"message":"...","error":{"code":"...","requestId":"..."}}
+#include <boost/json/value.hpp>
+
+#include <string_view>
+
+#include "http/types.hpp"
+
+namespace streamgate::http {
+
+Response json_success(int status, const boost::json::value& data, std::string_view message);
+Response json_error(const HttpError& error, std::string_view request_id);
+Response json_error(int status, std::string_view code, std::string_view message,
+                    std::string_view request_id);
+
+// Appends `s` to `out` as a quoted JSON string.
+void append_json_string(std::string& out, std::string_view s);
+
+}  // namespace streamgate::http

@@ -1,0 +1,405 @@
+#include "http/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_set>
+
+#include "http/json_response.hpp"
+#include "http/log.hpp"
+#include "http/middleware.hpp"
+
+namespace streamgate::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using asio::use_awaitable;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+std::string client_ip(std::string_view peer, std::string_view xff, std::size_t hops) {
+  if (hops == 0 || xff.empty()) return std::string(peer);
+  std::vector<std::string_view> parts;
+  while (!xff.empty()) {
+    const auto comma = xff.find(',');
+    std::string_view p = xff.substr(0, comma);
+    while (!p.empty() && (p.front() == ' ' || p.front() == '\t')) p.remove_prefix(1);
+    while (!p.empty() && (p.back() == ' ' || p.back() == '\t')) p.remove_suffix(1);
+    parts.push_back(p);
+    if (comma == std::string_view::npos) break;
+    xff.remove_prefix(comma + 1);
+  }
+  const std::string_view chosen = parts.size() >= hops ? parts[parts.size() - hops] : parts.front();
+  if (chosen.empty() || chosen.size() > 64) return std::string(peer);
+  return std::string(chosen);
+}
+
+namespace {
+
+using SessionSet = std::unordered_set<beast::tcp_stream*>;
+
+struct Worker {
+  asio::io_context ctx{1};
+  std::optional<tcp::acceptor> acceptor;
+  // Connections waiting for their next request; touched only on this worker's thread.
+  SessionSet idle;
+  SessionSet all;
+  std::thread thread;
+};
+
+bool is_quiet_network_error(const boost::system::error_code& ec) {
+  return ec == beast::error::timeout || ec == asio::error::eof || ec == asio::error::connection_reset ||
+         ec == asio::error::operation_aborted || ec == asio::error::broken_pipe ||
+         ec == asio::error::not_connected || ec == bhttp::error::end_of_stream ||
+         ec == asio::error::bad_descriptor;
+}
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  Router router;
+  std::vector<Middleware> global;
+  Handler dispatch;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::uint16_t bound_port = 0;
+  std::atomic<bool> draining{false};
+  std::atomic<std::size_t> active{0};
+  std::mutex drain_mutex;
+  std::condition_variable drain_cv;
+  std::thread drain_thread;
+
+  Impl(ServerOptions o, Router r, std::vector<Middleware> g)
+      : options(std::move(o)), router(std::move(r)), global(std::move(g)) {
+    if (options.threads == 0) options.threads = std::max(1u, std::thread::hardware_concurrency());
+    dispatch = [](Request& req, Context& ctx) -> Task<Response> {
+      if (ctx.route == nullptr) {
+        if (ctx.path_known && req.method == Method::options) {
+          Response res;
+          res.status = 204;
+          res.content_type.clear();
+          res.set_header("Allow", ctx.allowed_methods);
+          co_return res;
+        }
+        if (ctx.path_known)
+          throw HttpError(405, "method_not_allowed", "Method not allowed for this path")
+              .with_header("Allow", ctx.allowed_methods);
+        throw HttpError(404, "not_found", "No such endpoint");
+      }
+      co_return co_await run_chain(ctx.route->options.middleware, ctx.route->handler, req, ctx);
+    };
+  }
+
+  void connection_closed() {
+    if (active.fetch_sub(1) == 1 && draining.load()) {
+      std::lock_guard lock(drain_mutex);
+      drain_cv.notify_all();
+    }
+  }
+
+  Task<void> write_error_and_close(beast::tcp_stream& stream, int status, std::string_view code,
+                                   std::string_view message) {
+    Response r = json_error(status, code, message, generate_request_id());
+    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(status), 11};
+    out.set(bhttp::field::content_type, r.content_type);
+    out.set(bhttp::field::connection, "close");
+    out.body() = std::move(r.body);
+    out.prepare_payload();
+    stream.expires_after(std::chrono::seconds(2));
+    co_await bhttp::async_write(stream, out, kTuple);
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  Task<void> session(Worker& worker, tcp::socket socket);
+  Task<void> accept_loop(Worker& worker);
+};
+
+Task<void> Server::Impl::session(Worker& worker, tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  worker.all.insert(&stream);
+  struct Cleanup {
+    Impl* self;
+    Worker* w;
+    beast::tcp_stream* s;
+    ~Cleanup() {
+      w->idle.erase(s);
+      w->all.erase(s);
+      self->connection_closed();
+    }
+  } cleanup{this, &worker, &stream};
+
+  boost::system::error_code ec;
+  const auto peer = stream.socket().remote_endpoint(ec);
+  const std::string peer_ip = ec ? std::string() : peer.address().to_string();
+  beast::flat_buffer buffer;
+  std::vector<std::string> segments;
+
+  for (;;) {
+    if (buffer.size() == 0) {
+      // Idle between requests: the keep-alive timeout applies, and a drain may close us.
+      if (draining.load()) break;
+      worker.idle.insert(&stream);
+      stream.expires_after(options.idle_timeout);
+      auto [rec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
+      worker.idle.erase(&stream);
+      if (rec) break;
+      buffer.commit(n);
+    }
+
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+    parser.body_limit(std::max(router.max_body_limit(), options.unmatched_body_limit));
+    stream.expires_after(options.header_timeout);
+    auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+    if (hec == bhttp::error::header_limit) {
+      co_await write_error_and_close(stream, 431, "header_too_large", "Request header is too large");
+      break;
+    }
+    if (hec == bhttp::error::body_limit) {
+      co_await write_error_and_close(stream, 413, "payload_too_large", "Request body is too large");
+      break;
+    }
+    if (hec == beast::error::timeout) {
+      co_await write_error_and_close(stream, 408, "request_timeout", "Request header was not received in time");
+      break;
+    }
+    if (hec) {
+      if (!is_quiet_network_error(hec) && hec != bhttp::error::partial_message)
+        co_await write_error_and_close(stream, 400, "bad_request", "Malformed HTTP request");
+      break;
+    }
+
+    auto& msg = parser.get();
+    Request req;
+    Context ctx;
+    req.method_name = msg.method_string();
+    req.method = parse_method(req.method_name);
+    req.target = msg.target();
+    if (!split_target(req.target, segments, req.path, req.query)) {
+      co_await write_error_and_close(stream, 400, "bad_request", "Malformed request target");
+      break;
+    }
+    RouteMatch match = router.match(req.method, segments);
+    std::size_t body_limit = options.unmatched_body_limit;
+    if (match.kind == RouteMatch::Kind::found) {
+      body_limit = match.route->options.body_limit;
+      ctx.route = match.route;
+      ctx.route_pattern = match.route->pattern;
+    }
+    ctx.path_known = match.kind != RouteMatch::Kind::not_found;
+    ctx.allowed_methods = std::move(match.allow);
+    ctx.params = std::move(match.params);
+
+    if (parser.content_length() && *parser.content_length() > body_limit) {
+      co_await write_error_and_close(stream, 413, "payload_too_large", "Request body is too large");
+      break;
+    }
+    if (!parser.is_done()) {
+      parser.body_limit(body_limit);
+      if (iequals(msg[bhttp::field::expect], "100-continue")) {
+        bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
+        stream.expires_after(options.write_timeout);
+        auto [cec, cn] = co_await bhttp::async_write(stream, cont, kTuple);
+        if (cec) break;
+      }
+      stream.expires_after(options.body_timeout);
+      auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+      if (bec == bhttp::error::body_limit) {
+        co_await write_error_and_close(stream, 413, "payload_too_large", "Request body is too large");
+        break;
+      }
+      if (bec == beast::error::timeout) {
+        co_await write_error_and_close(stream, 408, "request_timeout", "Request body was not received in time");
+        break;
+      }
+      if (bec) {
+        if (!is_quiet_network_error(bec) && bec != bhttp::error::partial_message)
+          co_await write_error_and_close(stream, 400, "bad_request", "Malformed HTTP request body");
+        break;
+      }
+    }
+
+    req.headers.reserve(16);
+    for (const auto& f : msg) req.headers.emplace_back(f.name_string(), f.value());
+    req.body = std::move(msg.body());
+    req.remote_address = peer_ip;
+    ctx.client_ip = client_ip(peer_ip, req.header("x-forwarded-for"), options.trusted_proxy_hops);
+    ctx.started = std::chrono::steady_clock::now();
+    const bool keep_alive = msg.keep_alive();
+
+    Response res = co_await run_chain(global, dispatch, req, ctx);
+
+    const bool close = !keep_alive || res.close || draining.load();
+    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), msg.version()};
+    for (auto& [k, v] : res.headers) out.set(k, v);
+    if (!res.content_type.empty()) out.set(bhttp::field::content_type, res.content_type);
+    out.keep_alive(!close);
+    if (req.method == Method::head) {
+      out.content_length(res.body.size());
+    } else if (res.status == 204 || res.status == 304) {
+      // No body and no Content-Length (RFC 9110 §8.6).
+    } else {
+      out.body() = std::move(res.body);
+      out.prepare_payload();
+    }
+    stream.expires_after(options.write_timeout);
+    auto [wec, wn] = co_await bhttp::async_write(stream, out, kTuple);
+    if (wec || close) break;
+  }
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.socket().close(ignored);
+}
+
+Task<void> Server::Impl::accept_loop(Worker& worker) {
+  for (;;) {
+    auto [ec, socket] = co_await worker.acceptor->async_accept(kTuple);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !worker.acceptor->is_open()) co_return;
+      // Out of descriptors and the like: back off briefly instead of spinning.
+      log(spdlog::level::warn, LogLine("accept failed").add("error", ec.message()));
+      asio::steady_timer t(worker.ctx, std::chrono::milliseconds(50));
+      co_await t.async_wait(kTuple);
+      continue;
+    }
+    if (draining.load()) {
+      socket.close(ec);
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    active.fetch_add(1);
+    if (active.load() > options.max_connections) {
+      asio::co_spawn(
+          worker.ctx,
+          [this, s = std::move(socket)]() mutable -> Task<void> {
+            beast::tcp_stream stream(std::move(s));
+            co_await write_error_and_close(stream, 503, "too_many_connections", "Server is at its connection limit");
+          },
+          [this](std::exception_ptr) { connection_closed(); });
+      continue;
+    }
+    asio::co_spawn(worker.ctx, session(worker, std::move(socket)), [](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        log(spdlog::level::err, LogLine("session failed").add("error", ex.what()));
+      }
+    });
+  }
+}
+
+Server::Server(ServerOptions options, Router router, std::vector<Middleware> global)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(router), std::move(global))) {}
+
+Server::~Server() {
+  if (!impl_->workers.empty()) {
+    drain(std::chrono::milliseconds(0));
+    wait();
+  }
+}
+
+std::uint16_t Server::listen() {
+  auto& o = impl_->options;
+  const auto address = asio::ip::make_address(o.address);
+  std::uint16_t port = o.port;
+  for (std::size_t i = 0; i < o.threads; ++i) {
+    auto w = std::make_unique<Worker>();
+    tcp::endpoint ep(address, port);
+    w->acceptor.emplace(w->ctx);
+    w->acceptor->open(ep.protocol());
+    w->acceptor->set_option(asio::socket_base::reuse_address(true));
+    using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+    w->acceptor->set_option(reuse_port(true));
+    w->acceptor->bind(ep);
+    w->acceptor->listen(asio::socket_base::max_listen_connections);
+    port = w->acceptor->local_endpoint().port();
+    impl_->workers.push_back(std::move(w));
+  }
+  impl_->bound_port = port;
+  return port;
+}
+
+std::uint16_t Server::port() const { return impl_->bound_port; }
+
+void Server::start() {
+  for (auto& wp : impl_->workers) {
+    Worker* w = wp.get();
+    asio::co_spawn(w->ctx, impl_->accept_loop(*w), [](std::exception_ptr e) {
+      if (e) log(spdlog::level::critical, LogLine("accept loop failed"));
+    });
+    w->thread = std::thread([w] {
+      for (;;) {
+        try {
+          w->ctx.run();
+          return;
+        } catch (const std::exception& e) {
+          // A handler threw past everything: log, keep the thread serving.
+          log(spdlog::level::err, LogLine("io thread exception").add("error", e.what()));
+        }
+      }
+    });
+  }
+}
+
+void Server::drain(std::chrono::milliseconds grace) {
+  Impl& s = *impl_;
+  if (s.draining.exchange(true)) return;
+  log(spdlog::level::info, LogLine("draining").add("activeConnections", static_cast<std::int64_t>(s.active.load()))
+                               .add("graceMs", static_cast<std::int64_t>(grace.count())));
+  for (auto& wp : s.workers) {
+    Worker* w = wp.get();
+    asio::post(w->ctx, [w] {
+      boost::system::error_code ec;
+      if (w->acceptor) w->acceptor->close(ec);
+      for (auto* stream : w->idle) stream->cancel();
+    });
+  }
+  s.drain_thread = std::thread([&s, grace] {
+    {
+      std::unique_lock lock(s.drain_mutex);
+      s.drain_cv.wait_for(lock, grace, [&s] { return s.active.load() == 0; });
+    }
+    // Whatever is left after the grace period is closed, then the threads return.
+    for (auto& wp : s.workers) {
+      Worker* w = wp.get();
+      asio::post(w->ctx, [w] {
+        for (auto* stream : w->all) stream->cancel();
+      });
+    }
+    {
+      std::unique_lock lock(s.drain_mutex);
+      s.drain_cv.wait_for(lock, std::chrono::milliseconds(500), [&s] { return s.active.load() == 0; });
+    }
+    for (auto& wp : s.workers) wp->ctx.stop();
+  });
+}
+
+void Server::wait() {
+  for (auto& wp : impl_->workers)
+    if (wp->thread.joinable()) wp->thread.join();
+  if (impl_->drain_thread.joinable()) impl_->drain_thread.join();
+}
+
+bool Server::draining() const { return impl_->draining.load(); }
+std::size_t Server::active_connections() const { return impl_->active.load(); }
+
+}  // namespace streamgate::http

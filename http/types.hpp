@@ -1,0 +1,87 @@
+#pragma once
+// The request, response, per-request context and typed error that handlers and middleware
+// see. No Beast here: the session translates to and from the wire.
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace streamgate::http {
+
+enum class Method : std::uint8_t { get, head, post, put, patch, del, options, other };
+Method parse_method(std::string_view name);
+std::string_view to_string(Method m);
+
+bool iequals(std::string_view a, std::string_view b);
+
+using HeaderView = std::pair<std::string_view, std::string_view>;
+struct Route;
+
+struct Request {
+  Method method = Method::get;
+  std::string_view method_name;
+  std::string_view target;  // raw request target, e.g. "/api/v1/calls/x?type=default"
+  std::string_view path;    // target before '?', still percent-encoded
+  std::string_view query;   // after '?', without it
+  std::vector<HeaderView> headers;  // views into the session's parsed message
+  std::string body;
+  std::string remote_address;
+
+  // First header with this name (case-insensitive), or empty.
+  std::string_view header(std::string_view name) const;
+  // A percent-decoded query parameter.
+  std::optional<std::string> query_param(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  bool close = false;  // close the connection after this response
+
+  void set_header(std::string name, std::string value);
+  std::string_view header(std::string_view name) const;
+};
+
+struct Principal {
+  std::string subject;
+  std::vector<std::string> roles;
+  bool has_role(std::string_view role) const;
+};
+
+struct Context {
+  std::string request_id;
+  std::string client_ip;
+  std::string_view route_pattern;  // the matched pattern, "" when none matched
+  std::vector<std::pair<std::string_view, std::string>> params;  // decoded path parameters
+  std::string allowed_methods;     // for 405 and CORS preflight, e.g. "GET, POST"
+  bool path_known = false;         // some route has this path
+  const Route* route = nullptr;    // the matched route, null for 404/405
+  std::optional<Principal> principal;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+
+  std::string_view param(std::string_view name) const;
+};
+
+// Thrown by handlers and middleware; the error middleware turns it into the JSON envelope.
+struct HttpError : std::runtime_error {
+  HttpError(int status, std::string code, std::string message)
+      : std::runtime_error(message), status(status), code(std::move(code)) {}
+  HttpError& with_header(std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
+  int status;
+  std::string code;
+  std::vector<std::pair<std::string, std::string>> headers;
+  boost::json::object details;  // extra members of "error"
+};
+
+}  // namespace streamgate::http

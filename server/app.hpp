@@ -1,0 +1,27 @@
+#pragma once
+// The application: builds the route table, the middleware and the server from a Config.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+#include "server/config.hpp"
+
+namespace streamgate::server {
+
+class App final {
+ public:
+  explicit App(Config config);  // throws ConfigError for unusable settings (e.g. key files)
+  ~App();
+  std::uint16_t listen();
+  void start();
+  void drain();  // graceful, with SHUTDOWN_GRACE_SECONDS
+  void drain(std::chrono::milliseconds grace);
+  void wait();
+  bool draining() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace streamgate::server

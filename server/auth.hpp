@@ -1,0 +1,37 @@
+#pragma once
+// Verifies the app's own login JWTs (SPEC §1.2) and yields the caller as a Principal.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/jwt.hpp"
+#include "http/pipeline.hpp"
+#include "server/config.hpp"
+
+namespace streamgate::server {
+
+class AppJwtVerifier final {
+ public:
+  AppJwtVerifier(core::JwtKeys keys, core::JwtRules rules, std::string user_id_claim,
+                 std::string roles_claim);
+  static std::shared_ptr<AppJwtVerifier> from_config(const Config& config);  // throws ConfigError
+
+  // Throws http::HttpError 401 unauthenticated with a clear reason.
+  http::Principal verify(std::string_view token, std::int64_t now_seconds) const;
+
+ private:
+  core::JwtKeys keys_;
+  core::JwtRules rules_;
+  std::string user_id_claim_;
+  std::string roles_claim_;
+};
+
+// The bearer token from an Authorization header value, or empty.
+std::string_view bearer_token(std::string_view authorization);
+
+// Guard: requires a valid app JWT and sets ctx.principal.
+http::Middleware require_app_jwt(std::shared_ptr<const AppJwtVerifier> verifier);
+
+std::int64_t unix_now();
+
+}  // namespace streamgate::server
