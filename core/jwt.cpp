@@ -11,6 +11,7 @@
 #include <openssl/rsa.h>
 
 #include <cmath>
+#include <ostream>
 #include <stdexcept>
 
 #include "core/base64url.hpp"
@@ -286,6 +287,8 @@ std::string_view describe(JwtError e) {
   }
   return "token is invalid";
 }
+
+std::ostream& operator<<(std::ostream& os, JwtError e) { return os << describe(e); }
 
 JwtDecodeResult decode_jwt(std::string_view token) {
   JwtDecodeResult result;

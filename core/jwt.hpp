@@ -4,6 +4,7 @@
 #include <boost/json/object.hpp>
 
 #include <cstdint>
+#include <iosfwd>
 #include <memory>
 #include <optional>
 #include <string>
@@ -58,6 +59,7 @@ enum class JwtError {
   wrong_audience,
 };
 std::string_view describe(JwtError e);
+std::ostream& operator<<(std::ostream& os, JwtError e);
 
 struct DecodedJwt {
   JwtAlg alg = JwtAlg::hs256;

@@ -51,8 +51,15 @@ void Router::add(Method method, std::string pattern, Handler handler, RouteOptio
     if (slash == std::string_view::npos) break;
     rest.remove_prefix(slash + 1);
   }
+  // Two patterns that differ only in parameter names match the same paths.
+  const auto same_shape = [](const std::vector<std::string>& a, const std::vector<std::string>& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (is_param(a[i]) ? !is_param(b[i]) : a[i] != b[i]) return false;
+    return true;
+  };
   for (const auto& existing : routes_)
-    if (existing.method == method && existing.segments == r.segments)
+    if (existing.method == method && same_shape(existing.segments, r.segments))
       throw std::invalid_argument("duplicate route: " + pattern);
   r.pattern = std::move(pattern);
   r.handler = std::move(handler);

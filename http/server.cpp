@@ -177,10 +177,7 @@ Task<void> Server::Impl::session(Worker& worker, tcp::socket socket) {
       co_await write_error_and_close(stream, 413, "payload_too_large", "Request body is too large");
       break;
     }
-    if (hec == beast::error::timeout) {
-      co_await write_error_and_close(stream, 408, "request_timeout", "Request header was not received in time");
-      break;
-    }
+    // On a timeout tcp_stream has already closed the socket: a slow client just loses it.
     if (hec) {
       if (!is_quiet_network_error(hec) && hec != bhttp::error::partial_message)
         co_await write_error_and_close(stream, 400, "bad_request", "Malformed HTTP request");
@@ -224,10 +221,6 @@ Task<void> Server::Impl::session(Worker& worker, tcp::socket socket) {
       auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
       if (bec == bhttp::error::body_limit) {
         co_await write_error_and_close(stream, 413, "payload_too_large", "Request body is too large");
-        break;
-      }
-      if (bec == beast::error::timeout) {
-        co_await write_error_and_close(stream, 408, "request_timeout", "Request body was not received in time");
         break;
       }
       if (bec) {

@@ -2,6 +2,9 @@
 
 #include <boost/json/object.hpp>
 
+#include <atomic>
+#include <thread>
+
 #include "http/json_response.hpp"
 #include "http/middleware.hpp"
 #include "http/rate_limiter.hpp"
@@ -16,6 +19,7 @@ using http::Method;
 struct App::Impl {
   Config config;
   std::unique_ptr<http::Server> server;
+  std::atomic<bool> not_ready{false};
 };
 
 namespace {
@@ -84,7 +88,7 @@ App::App(Config config) : impl_(std::make_unique<Impl>()) {
   router.add(
       Method::get, "/readyz",
       [impl = impl_.get()](http::Request&, http::Context&) -> http::Task<http::Response> {
-        if (impl->server && impl->server->draining())
+        if (impl->not_ready.load() || (impl->server && impl->server->draining()))
           throw http::HttpError(503, "draining", "Server is shutting down");
         co_return http::json_success(200, json::object{{"status", "ready"}}, "ready");
       },
@@ -101,6 +105,7 @@ App::~App() = default;
 
 std::uint16_t App::listen() { return impl_->server->listen(); }
 void App::start() { impl_->server->start(); }
+void App::mark_not_ready() { impl_->not_ready.store(true); }
 void App::drain() { drain(std::chrono::seconds(impl_->config.shutdown_grace_seconds)); }
 void App::drain(std::chrono::milliseconds grace) { impl_->server->drain(grace); }
 void App::wait() { impl_->server->wait(); }

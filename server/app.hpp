@@ -14,6 +14,8 @@ class App final {
   ~App();
   std::uint16_t listen();
   void start();
+  // Readiness turns 503 (the load balancer stops sending), while requests are still served.
+  void mark_not_ready();
   void drain();  // graceful, with SHUTDOWN_GRACE_SECONDS
   void drain(std::chrono::milliseconds grace);
   void wait();

@@ -34,7 +34,8 @@ const std::vector<SettingInfo> kSettings = {
     {"HTTP_IDLE_TIMEOUT_MS", "60000", "keep-alive idle timeout", false},
     {"HTTP_MAX_CONNECTIONS", "10000", "open connections at most", false},
     {"TRUSTED_PROXY_HOPS", "0", "proxies in front that append to X-Forwarded-For (0: use the peer address)", false},
-    {"SHUTDOWN_GRACE_SECONDS", "20", "time in-flight requests get after SIGTERM", false},
+    {"SHUTDOWN_DELAY_SECONDS", "0", "after SIGTERM, answer /readyz 503 but keep serving this long before draining", false},
+    {"SHUTDOWN_GRACE_SECONDS", "20", "time in-flight requests get to finish once draining starts", false},
     {"CORS_ALLOWED_ORIGINS", "", "comma-separated browser origins allowed to call the API (* for any)", false},
     {"TLS_CERT_FILE", "", "PEM certificate chain to terminate TLS here", false},
     {"TLS_KEY_FILE", "", "PEM private key for TLS_CERT_FILE", false},
@@ -201,6 +202,7 @@ Config load_config(const std::map<std::string, std::string>& env) {
   c.max_connections = r.integer("HTTP_MAX_CONNECTIONS", 1, 1'000'000);
   c.trusted_proxy_hops = r.integer("TRUSTED_PROXY_HOPS", 0, 10);
   c.shutdown_grace_seconds = r.integer("SHUTDOWN_GRACE_SECONDS", 0, 3600);
+  c.shutdown_delay_seconds = r.integer("SHUTDOWN_DELAY_SECONDS", 0, 600);
   c.cors_allowed_origins = split_list(r.str("CORS_ALLOWED_ORIGINS"));
   for (const auto& o : c.cors_allowed_origins)
     if (o != "*" && o.rfind("http://", 0) != 0 && o.rfind("https://", 0) != 0)

@@ -43,6 +43,7 @@ struct Config {
   std::int64_t max_connections = 0;
   std::int64_t trusted_proxy_hops = 0;
   std::int64_t shutdown_grace_seconds = 0;
+  std::int64_t shutdown_delay_seconds = 0;
   std::vector<std::string> cors_allowed_origins;
   std::string tls_cert_file;
   std::string tls_key_file;

@@ -193,6 +193,13 @@ int serve(const server::Config& c) {
   int sig = 0;
   sigwait(&signals, &sig);
   http::log(spdlog::level::info, http::LogLine("signal received").add("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+  app->mark_not_ready();
+  if (c.shutdown_delay_seconds > 0) {
+    // Let the load balancer see /readyz fail before connections start being refused.
+    struct timespec delay{static_cast<time_t>(c.shutdown_delay_seconds), 0};
+    // A second signal cuts the delay short.
+    sigtimedwait(&signals, nullptr, &delay);
+  }
   app->drain();
   app->wait();
   http::log(spdlog::level::info, http::LogLine("stopped"));

@@ -1,0 +1,206 @@
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <thread>
+
+#include "tests/support/app_fixture.hpp"
+#include "tests/support/client.hpp"
+#include "tests/support/keys.hpp"
+#include "tests/support/process.hpp"
+
+using namespace streamgate::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::map<std::string, std::string> process_env(std::map<std::string, std::string> overrides = {}) {
+  auto env = base_env();
+  env["LOG_LEVEL"] = "info";
+  env["PATH"] = "/usr/bin:/bin";
+  for (auto& [k, v] : overrides) env[k] = v;
+  return env;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(process)
+
+BOOST_AUTO_TEST_CASE(missing_or_invalid_settings_exit_2_with_one_line_naming_them) {
+  const std::string dir = make_temp_dir("sg-cfg");
+  struct Case {
+    std::string key;
+    std::string value;
+    bool erase;
+  };
+  for (const auto& c : {Case{"STREAM_API_KEY", "", true}, Case{"STREAM_API_SECRET", "", true},
+                        Case{"AUTH_JWT_SECRET", "", true}, Case{"PORT", "not-a-port", false},
+                        Case{"AUTH_JWT_PUBLIC_KEY_FILE", "/nonexistent.pem", false}}) {
+    auto env = process_env();
+    if (c.erase) env.erase(c.key); else env[c.key] = c.value;
+    BOOST_TEST_CONTEXT(c.key) {
+      const auto [code, out] = run_command({STREAMGATE_BINARY}, env, dir);
+      BOOST_TEST(code == 2);
+      BOOST_TEST(out.find(c.key) != std::string::npos, "output: " << out);
+      BOOST_TEST(std::count(out.begin(), out.end(), '\n') == 1);
+      BOOST_TEST(out.find(kStreamSecret) == std::string::npos);
+      BOOST_TEST(out.find(kAppSecret) == std::string::npos);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(help_lists_every_setting) {
+  const auto [code, out] = run_command({STREAMGATE_BINARY, "--help"}, {}, make_temp_dir("sg-help"));
+  BOOST_TEST(code == 0);
+  for (const char* name : {"STREAM_API_KEY", "STREAM_API_SECRET", "STREAM_API_SECRET_PREVIOUS", "STREAM_BASE_URL",
+                           "STREAM_CA_FILE", "AUTH_JWT_SECRET", "AUTH_JWT_PUBLIC_KEY_FILE", "AUTH_JWKS_URL",
+                           "AUTH_JWT_ISSUER", "AUTH_JWT_AUDIENCE", "AUTH_USER_ID_CLAIM", "AUTH_ROLES_CLAIM",
+                           "LISTEN_ADDRESS", "PORT", "DATABASE_URL", "REDIS_URL", "TOKEN_TTL_SECONDS",
+                           "CORS_ALLOWED_ORIGINS", "TLS_CERT_FILE", "TLS_KEY_FILE", "LOG_LEVEL", "LOG_FORMAT",
+                           "RATE_LIMIT_USER_PER_MINUTE", "RATE_LIMIT_IP_PER_MINUTE"}) {
+    BOOST_TEST_CONTEXT(name) { BOOST_TEST(out.find(name) != std::string::npos); }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_fresh_directory_gets_a_working_dev_setup) {
+  const std::string dir = make_temp_dir("sg-fresh");
+  const std::map<std::string, std::string> env{{"PATH", "/usr/bin:/bin"}};
+  const auto [code, out] = run_command({STREAMGATE_BINARY, "init-env"}, env, dir);
+  BOOST_TEST_REQUIRE(code == 0);
+  BOOST_TEST(out.find("real STREAM_API_KEY") != std::string::npos);
+  const std::string dotenv = read_file(dir + "/.env");
+  BOOST_TEST(dotenv.find("STREAM_API_SECRET=") != std::string::npos);
+  // Never overwritten by accident.
+  BOOST_TEST(run_command({STREAMGATE_BINARY, "init-env"}, env, dir).first == 1);
+  BOOST_TEST(read_file(dir + "/.env") == dotenv);
+
+  auto serve_env = env;
+  serve_env["PORT"] = "0";  // the environment wins over .env
+  Process p({STREAMGATE_BINARY}, serve_env, dir, dir + "/serve.log");
+  const auto port = p.wait_for_port();
+  const auto [mcode, jwt_out] = run_command({STREAMGATE_BINARY, "mint-dev-jwt", "--sub", "alice"}, env, dir);
+  BOOST_TEST_REQUIRE(mcode == 0);
+  const std::string jwt = jwt_out.substr(0, jwt_out.find('\n'));
+  const auto r = http_request(port, "POST", "/api/v1/stream/token", {{"Authorization", "Bearer " + jwt}});
+  BOOST_TEST(r.status == 200);
+  BOOST_TEST(r.json().at("data").at("userId").as_string() == "alice");
+  p.signal(SIGTERM);
+  BOOST_TEST(p.wait(10s) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(sigterm_drains_in_flight_requests_then_exits_0) {
+  const std::string dir = make_temp_dir("sg-drain");
+  Process p({STREAMGATE_BINARY}, process_env({{"SHUTDOWN_GRACE_SECONDS", "10"}, {"SHUTDOWN_DELAY_SECONDS", "1"}}),
+            dir, dir + "/serve.log");
+  const auto port = p.wait_for_port();
+  const std::string jwt = app_jwt("alice");
+
+  // An idle keep-alive connection and a request whose body is still arriving.
+  RawConnection idle(port);
+  idle.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  BOOST_TEST(idle.read_response().status == 200);
+  RawConnection inflight(port);
+  const std::string body = R"({"validitySeconds":300})";
+  inflight.send("POST /api/v1/stream/token HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + jwt +
+                "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 5));
+  std::this_thread::sleep_for(100ms);
+
+  p.signal(SIGTERM);
+  std::this_thread::sleep_for(300ms);
+  // During the shutdown delay: not ready, but still serving.
+  const auto ready = http_request(port, "GET", "/readyz");
+  BOOST_TEST(ready.status == 503);
+  BOOST_TEST(ready.json().at("error").at("code").as_string() == "draining");
+  BOOST_TEST(http_request(port, "GET", "/healthz").status == 200);
+
+  // After the delay: idle connections are closed, new ones refused, the in-flight one finishes.
+  BOOST_TEST(idle.closed_within(3s));
+  bool refused = false;
+  try {
+    RawConnection late(port);
+    late.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    late.read_response(1s);
+  } catch (const std::exception&) {
+    refused = true;
+  }
+  BOOST_TEST(refused);
+  inflight.send(body.substr(5));
+  const auto r = inflight.read_response();
+  BOOST_TEST(r.status == 200);
+  BOOST_TEST(r.header("connection") == "close");
+  BOOST_TEST(p.wait(10s) == 0);
+  BOOST_TEST(p.log().find("\"msg\":\"stopped\"") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(grace_period_bounds_the_drain) {
+  const std::string dir = make_temp_dir("sg-grace");
+  Process p({STREAMGATE_BINARY}, process_env({{"SHUTDOWN_GRACE_SECONDS", "1"}}), dir, dir + "/serve.log");
+  const auto port = p.wait_for_port();
+  RawConnection stuck(port);
+  stuck.send("POST /api/v1/stream/token HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{");
+  std::this_thread::sleep_for(100ms);
+  const auto start = std::chrono::steady_clock::now();
+  p.signal(SIGTERM);
+  BOOST_TEST(p.wait(10s) == 0);
+  BOOST_TEST((std::chrono::steady_clock::now() - start < 5s));
+}
+
+BOOST_AUTO_TEST_CASE(logs_carry_no_tokens_or_secrets) {
+  const std::string dir = make_temp_dir("sg-logs");
+  Process p({STREAMGATE_BINARY}, process_env({{"STREAM_API_SECRET_PREVIOUS", "old-secret-value-xyz"}}), dir,
+            dir + "/serve.log");
+  const auto port = p.wait_for_port();
+  const std::string jwt = app_jwt("alice");
+  const auto ok = http_request(port, "POST", "/api/v1/stream/token", {{"Authorization", "Bearer " + jwt}});
+  BOOST_TEST_REQUIRE(ok.status == 200);
+  const std::string stream_token(ok.json().at("data").at("token").as_string());
+  http_request(port, "POST", "/api/v1/stream/token", {{"Authorization", "Bearer " + jwt + "x"}});
+  http_request(port, "GET", "/api/v1/stream/token?token=" + jwt);
+  p.signal(SIGTERM);
+  BOOST_TEST(p.wait(10s) == 0);
+  const std::string log = p.log();
+  BOOST_TEST(log.find("\"msg\":\"token issued\"") != std::string::npos);  // the audit line
+  BOOST_TEST(log.find("\"user\":\"alice\"") != std::string::npos);
+  for (const std::string& s : {stream_token, jwt, kStreamSecret, kAppSecret, std::string("old-secret-value-xyz")}) {
+    BOOST_TEST(log.find(s) == std::string::npos);
+  }
+  // Every line is one JSON object.
+  std::size_t pos = 0, lines = 0;
+  while (pos < log.size()) {
+    const auto nl = log.find('\n', pos);
+    const std::string line = log.substr(pos, nl - pos);
+    if (!line.empty()) {
+      boost::system::error_code ec;
+      boost::json::parse(line, ec);
+      BOOST_TEST(!ec, "not JSON: " << line);
+      ++lines;
+    }
+    pos = nl == std::string::npos ? log.size() : nl + 1;
+  }
+  BOOST_TEST(lines >= 4u);
+}
+
+BOOST_AUTO_TEST_CASE(port_in_use_fails_clearly) {
+  const std::string dir = make_temp_dir("sg-port");
+  // Hold a port with a plain listening socket (no SO_REUSEPORT), then ask for it.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  BOOST_TEST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  BOOST_TEST_REQUIRE(::listen(fd, 1) == 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const auto [code, out] = run_command({STREAMGATE_BINARY}, process_env({{"PORT", std::to_string(ntohs(addr.sin_port))}}), dir);
+  ::close(fd);
+  BOOST_TEST(code == 1);
+  BOOST_TEST(out.find("cannot start") != std::string::npos, out);
+  BOOST_TEST(out.find("in use") != std::string::npos, out);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,19 @@
+#pragma once
+// Key material made at test time.
+#include <string>
+
+namespace streamgate::test {
+
+struct KeyPair {
+  std::string private_pem;
+  std::string public_pem;
+};
+KeyPair make_rsa_key(int bits = 2048);
+KeyPair make_ec_p256_key();
+
+// A fresh temporary directory (removed by the caller or left to the OS tmp cleaner).
+std::string make_temp_dir(const std::string& prefix);
+void write_file(const std::string& path, const std::string& content);
+std::string read_file(const std::string& path);
+
+}  // namespace streamgate::test

@@ -1,0 +1,107 @@
+#include <boost/test/unit_test.hpp>
+
+#include "server/config.hpp"
+
+using namespace streamgate::server;
+
+namespace {
+
+std::map<std::string, std::string> minimal() {
+  return {{"STREAM_API_KEY", "key"}, {"STREAM_API_SECRET", "topsecret-value"}, {"AUTH_JWT_SECRET", "jwt-secret-value"}};
+}
+
+std::string error_of(std::map<std::string, std::string> env) {
+  try {
+    load_config(env);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(config)
+
+BOOST_AUTO_TEST_CASE(defaults) {
+  const Config c = load_config(minimal());
+  BOOST_TEST(c.listen_address == "0.0.0.0");
+  BOOST_TEST(c.port == 8000);
+  BOOST_TEST(c.auth_user_id_claim == "sub");
+  BOOST_TEST(c.auth_roles_claim == "roles");
+  BOOST_TEST(c.token_ttl_seconds == 3600);
+  BOOST_TEST(c.token_iat_skew_seconds == 5);
+  BOOST_TEST(c.database_url == "sqlite:./data/streamgate.db");
+  BOOST_TEST(c.log_format == "json");
+  BOOST_TEST(c.call_token_policy == "off");
+}
+
+BOOST_AUTO_TEST_CASE(required_and_invalid_settings_name_themselves) {
+  struct Case {
+    std::string key;
+    std::string value;  // "" with erase=true removes it
+    bool erase;
+    std::string names;
+  };
+  const Case table[] = {
+      {"STREAM_API_KEY", "", true, "STREAM_API_KEY"},
+      {"STREAM_API_SECRET", "", true, "STREAM_API_SECRET"},
+      {"AUTH_JWT_SECRET", "", true, "AUTH_JWT_SECRET"},
+      {"PORT", "eighty", false, "PORT"},
+      {"PORT", "70000", false, "PORT"},
+      {"LOG_LEVEL", "loud", false, "LOG_LEVEL"},
+      {"TOKEN_TTL_SECONDS", "5", false, "TOKEN_TTL_SECONDS"},
+      {"CORS_ALLOWED_ORIGINS", "app.example", false, "CORS_ALLOWED_ORIGINS"},
+      {"RATE_LIMIT_USER_PER_MINUTE", "-1", false, "RATE_LIMIT_USER_PER_MINUTE"},
+      {"CALL_TOKEN_POLICY", "everyone", false, "CALL_TOKEN_POLICY"},
+      {"AUTH_REQUIRE_EXP", "maybe", false, "AUTH_REQUIRE_EXP"},
+  };
+  for (const auto& c : table) {
+    auto env = minimal();
+    if (c.erase) env.erase(c.key); else env[c.key] = c.value;
+    BOOST_TEST_CONTEXT(c.key << "=" << c.value) {
+      const std::string e = error_of(env);
+      BOOST_TEST(e.find(c.names) != std::string::npos, "error: " << e);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(secret_values_never_appear_in_errors) {
+  auto env = minimal();
+  env["DATABASE_URL"] = "postgres://u:pa55word@db/x";
+  env["PORT"] = "bad";
+  const std::string e = error_of(env);
+  BOOST_TEST(e.find("topsecret-value") == std::string::npos);
+  BOOST_TEST(e.find("pa55word") == std::string::npos);
+  BOOST_TEST(settings_help().find("STREAM_API_SECRET_PREVIOUS") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(dotenv_parsing) {
+  const auto m = parse_dotenv(
+      "# comment\n"
+      "A=1\n"
+      "export B = two \n"
+      "C=\"quoted # not a comment\"\n"
+      "D='single'\n"
+      "E=value # trailing comment\n"
+      "\n"
+      "garbage line\n"
+      "F=\n");
+  BOOST_TEST(m.at("A") == "1");
+  BOOST_TEST(m.at("B") == "two");
+  BOOST_TEST(m.at("C") == "quoted # not a comment");
+  BOOST_TEST(m.at("D") == "single");
+  BOOST_TEST(m.at("E") == "value");
+  BOOST_TEST(m.at("F") == "");
+  BOOST_TEST(m.count("garbage line") == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(lists_are_split_and_trimmed) {
+  auto env = minimal();
+  env["CORS_ALLOWED_ORIGINS"] = " https://a.example , http://localhost:3000,, ";
+  const Config c = load_config(env);
+  BOOST_TEST(c.cors_allowed_origins.size() == 2u);
+  BOOST_TEST(c.cors_allowed_origins[1] == "http://localhost:3000");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,154 @@
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include "http/json_response.hpp"
+#include "http/middleware.hpp"
+#include "http/rate_limiter.hpp"
+#include "tests/support/run_coro.hpp"
+
+using namespace streamgate::http;
+using streamgate::test::run_coro;
+namespace json = boost::json;
+
+namespace {
+
+// A middleware that records its entry and exit in a shared trace.
+Middleware tracer(std::vector<std::string>& trace, std::string name) {
+  return [&trace, name](Request& req, Context& ctx, Next next) -> Task<Response> {
+    trace.push_back(name + ">");
+    Response r = co_await next(req, ctx);
+    trace.push_back("<" + name);
+    co_return r;
+  };
+}
+
+Task<Response> run(const std::vector<Middleware>& chain, const Handler& h, Request req = {}) {
+  Context ctx;
+  co_return co_await run_chain(chain, h, req, ctx);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(middleware)
+
+BOOST_AUTO_TEST_CASE(onion_order) {
+  std::vector<std::string> trace;
+  const std::vector<Middleware> chain{tracer(trace, "a"), tracer(trace, "b"), tracer(trace, "c")};
+  const Handler h = [&trace](Request&, Context&) -> Task<Response> {
+    trace.push_back("handler");
+    co_return Response{};
+  };
+  run_coro(run(chain, h));
+  const std::vector<std::string> expected{"a>", "b>", "c>", "handler", "<c", "<b", "<a"};
+  BOOST_TEST(trace == expected, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_guard_short_circuits) {
+  std::vector<std::string> trace;
+  const Middleware guard = [](Request&, Context&, Next) -> Task<Response> {
+    throw HttpError(401, "unauthenticated", "no");
+    co_return Response{};
+  };
+  const std::vector<Middleware> chain{tracer(trace, "outer"), error_envelope(), guard, tracer(trace, "inner")};
+  bool called = false;
+  const Handler h = [&called](Request&, Context&) -> Task<Response> {
+    called = true;
+    co_return Response{};
+  };
+  const Response r = run_coro(run(chain, h));
+  BOOST_TEST(!called);
+  BOOST_TEST(r.status == 401);
+  const auto body = json::parse(r.body).as_object();
+  BOOST_TEST(body.at("success").as_bool() == false);
+  BOOST_TEST(body.at("error").at("code").as_string() == "unauthenticated");
+  const std::vector<std::string> expected{"outer>", "<outer"};
+  BOOST_TEST(trace == expected, boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(unknown_exceptions_become_500_without_their_text) {
+  const Handler h = [](Request&, Context&) -> Task<Response> {
+    throw std::runtime_error("password=hunter2 leaked");
+    co_return Response{};
+  };
+  const Response r = run_coro(run({error_envelope()}, h));
+  BOOST_TEST(r.status == 500);
+  BOOST_TEST(r.body.find("hunter2") == std::string::npos);
+  BOOST_TEST(json::parse(r.body).at("error").at("code").as_string() == "internal_error");
+}
+
+BOOST_AUTO_TEST_CASE(request_id_is_echoed_when_sane_and_generated_otherwise) {
+  const Handler h = [](Request&, Context& ctx) -> Task<Response> {
+    Response r;
+    r.body = ctx.request_id;
+    co_return r;
+  };
+  Request sane;
+  sane.headers = {{"X-Request-Id", "abc-123.X:y_z"}};
+  Response r = run_coro(run({request_id()}, h, sane));
+  BOOST_TEST(r.header("X-Request-Id") == "abc-123.X:y_z");
+  BOOST_TEST(r.body == "abc-123.X:y_z");
+
+  for (std::string bad : {std::string("has space"), std::string(200, 'a'), std::string("inj\r\nX: y"), std::string("")}) {
+    Request req;
+    req.headers = {{"x-request-id", bad}};
+    r = run_coro(run({request_id()}, h, req));
+    BOOST_TEST(r.header("X-Request-Id") != bad);
+    BOOST_TEST(r.header("X-Request-Id").size() == 32u);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(rate_limit_middleware_answers_429_with_retry_after) {
+  auto limiter = std::make_shared<LocalRateLimiter>(2);
+  const std::vector<Middleware> chain{error_envelope(), rate_limit(limiter, [](const Request&, const Context&) {
+                                        return std::string("k");
+                                      })};
+  const Handler h = [](Request&, Context&) -> Task<Response> { co_return Response{}; };
+  BOOST_TEST(run_coro(run(chain, h)).status == 200);
+  BOOST_TEST(run_coro(run(chain, h)).status == 200);
+  const Response r = run_coro(run(chain, h));
+  BOOST_TEST(r.status == 429);
+  BOOST_TEST(std::stoi(std::string(r.header("Retry-After"))) >= 1);
+  BOOST_TEST(json::parse(r.body).at("error").at("code").as_string() == "rate_limited");
+}
+
+BOOST_AUTO_TEST_CASE(cors_preflight_and_simple_requests) {
+  CorsOptions o;
+  o.allowed_origins = {"https://app.example"};
+  const std::vector<Middleware> chain{cors(o), error_envelope()};
+  const Handler h = [](Request&, Context&) -> Task<Response> { co_return Response{}; };
+  auto call = [&](Method m, std::string origin, bool preflight) {
+    return run_coro([&]() -> Task<Response> {
+      Request req;
+      req.method = m;
+      req.headers.emplace_back("Origin", origin);
+      if (preflight) req.headers.emplace_back("Access-Control-Request-Method", "POST");
+      Context ctx;
+      ctx.path_known = true;
+      ctx.allowed_methods = "POST";
+      co_return co_await run_chain(chain, h, req, ctx);
+    }());
+  };
+  Response r = call(Method::options, "https://app.example", true);
+  BOOST_TEST(r.status == 204);
+  BOOST_TEST(r.header("Access-Control-Allow-Origin") == "https://app.example");
+  BOOST_TEST(r.header("Access-Control-Allow-Methods") == "POST");
+  BOOST_TEST(r.header("Access-Control-Allow-Headers").find("Authorization") != std::string_view::npos);
+  r = call(Method::options, "https://evil.example", true);
+  BOOST_TEST(r.status == 403);
+  BOOST_TEST(r.header("Access-Control-Allow-Origin").empty());
+  r = call(Method::post, "https://app.example", false);
+  BOOST_TEST(r.status == 200);
+  BOOST_TEST(r.header("Access-Control-Allow-Origin") == "https://app.example");
+  r = call(Method::post, "https://evil.example", false);
+  BOOST_TEST(r.header("Access-Control-Allow-Origin").empty());
+}
+
+BOOST_AUTO_TEST_CASE(envelope_shapes) {
+  const Response ok = json_success(201, json::object{{"a", 1}}, "made");
+  BOOST_TEST(ok.status == 201);
+  BOOST_TEST(ok.body == R"({"success":true,"data":{"a":1},"message":"made"})");
+  const Response err = json_error(404, "not_found", "gone", "rid");
+  BOOST_TEST(err.body == R"({"success":false,"message":"gone","error":{"code":"not_found","requestId":"rid"}})");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
