@@ -2,7 +2,7 @@
 #include <string>
 
 namespace streamgate::server {
-// Installs the default logger: asynchronous (a request never waits on stdout), JSON or text
-// lines on stdout, at `level`. Overflow drops the oldest queued line rather than block.
+// Installs the default logger: JSON or text lines on stdout at `level`, written in batches by
+// a background thread (BatchedFdSink), so a request never waits on stdout.
 void setup_logging(const std::string& level, const std::string& format);
 }  // namespace streamgate::server

@@ -180,6 +180,7 @@ int serve(const server::Config& c) {
     return 2;
   } catch (const std::exception& e) {
     http::log(spdlog::level::critical, http::LogLine("cannot start").add("error", e.what()));
+    spdlog::default_logger()->flush();
     spdlog::shutdown();
     std::cerr << "streamgate: cannot start: " << e.what() << "\n";
     return 1;
@@ -204,6 +205,7 @@ int serve(const server::Config& c) {
   app->wait();
   http::log(spdlog::level::info, http::LogLine("stopped"));
   app.reset();
+  spdlog::default_logger()->flush();
   spdlog::shutdown();
   return 0;
 }
