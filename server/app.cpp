@@ -10,6 +10,8 @@
 #include "http/rate_limiter.hpp"
 #include "http/server.hpp"
 #include "server/auth.hpp"
+#include "server/meeting_handlers.hpp"
+#include "server/store.hpp"
 #include "server/token_handler.hpp"
 
 namespace streamgate::server {
@@ -18,6 +20,8 @@ using http::Method;
 
 struct App::Impl {
   Config config;
+  std::shared_ptr<Store> store;
+  std::shared_ptr<WebhookCounters> webhook_counters = std::make_shared<WebhookCounters>();
   std::unique_ptr<http::Server> server;
   std::atomic<bool> not_ready{false};
 };
@@ -51,6 +55,13 @@ App::App(Config config) : impl_(std::make_unique<Impl>()) {
   auto verifier = AppJwtVerifier::from_config(c);
   auto stream_secret = std::make_shared<const core::HmacSha256Key>(c.stream_api_secret);
 
+  StoreOptions store_options;
+  store_options.database_url = c.database_url;
+  store_options.pool_size = static_cast<std::size_t>(c.database_pool_size);
+  store_options.busy_timeout_ms = static_cast<int>(c.database_busy_timeout_ms);
+  impl_->store = open_store(store_options);
+  auto store = impl_->store;
+
   auto token_settings = std::make_shared<TokenSettings>();
   token_settings->api_key = c.stream_api_key;
   token_settings->secret = stream_secret;
@@ -60,6 +71,20 @@ App::App(Config config) : impl_(std::make_unique<Impl>()) {
   token_settings->iat_skew = c.token_iat_skew_seconds;
   token_settings->call_token_policy = c.call_token_policy;
   token_settings->admin_role = c.admin_role;
+  token_settings->is_member = [store](std::string cid, std::string user) -> http::Task<bool> {
+    const auto colon = cid.find(':');
+    const auto meeting = co_await store->get_meeting(cid.substr(0, colon), cid.substr(colon + 1));
+    co_return meeting && meeting->is_member(user);
+  };
+
+  auto webhook = std::make_shared<WebhookSettings>();
+  webhook->api_key = c.stream_api_key;
+  webhook->secret = stream_secret;
+  if (!c.stream_api_secret_previous.empty())
+    webhook->previous_secret = std::make_shared<const core::HmacSha256Key>(c.stream_api_secret_previous);
+  webhook->body_limit = static_cast<std::size_t>(c.webhook_body_limit_bytes);
+  webhook->store = store;
+  webhook->counters = impl_->webhook_counters;
 
   // Guards shared by every route that takes an app JWT: the per-IP limit first (it also
   // bounds guessing), then authentication, then the per-user limit.
@@ -84,13 +109,20 @@ App::App(Config config) : impl_(std::make_unique<Impl>()) {
   // The whole route table.
   http::Router router;
   router.add(Method::post, "/api/v1/stream/token", make_token_handler(token_settings), api(body_limit));
+  router.add(Method::get, "/api/v1/calls/{callId}", make_get_meeting_handler(store, c.admin_role), api(body_limit));
+  router.add(Method::post, "/api/v1/admin/webhooks/replay", make_replay_handler(store, c.admin_role), api(body_limit));
+  // Authenticated by Stream's signature, not by rate limits or app JWTs.
+  router.add(Method::post, "/api/webhook/stream", make_webhook_handler(webhook),
+             {static_cast<std::size_t>(c.webhook_body_limit_bytes), {}});
   router.add(Method::get, "/healthz", healthz, {1024, {}});
   router.add(
       Method::get, "/readyz",
       [impl = impl_.get()](http::Request&, http::Context&) -> http::Task<http::Response> {
         if (impl->not_ready.load() || (impl->server && impl->server->draining()))
           throw http::HttpError(503, "draining", "Server is shutting down");
-        co_return http::json_success(200, json::object{{"status", "ready"}}, "ready");
+        if (!co_await impl->store->ping())
+          throw http::HttpError(503, "store_unavailable", "The store is not reachable");
+        co_return http::json_success(200, json::object{{"status", "ready"}, {"store", impl->store->backend()}}, "ready");
       },
       {1024, {}});
 

@@ -40,6 +40,9 @@ const std::vector<SettingInfo> kSettings = {
     {"TLS_CERT_FILE", "", "PEM certificate chain to terminate TLS here", false},
     {"TLS_KEY_FILE", "", "PEM private key for TLS_CERT_FILE", false},
     {"DATABASE_URL", "sqlite:./data/streamgate.db", "sqlite:PATH or postgres://...", true},
+    {"DATABASE_POOL_SIZE", "4", "store connections (PostgreSQL) or reader connections (SQLite)", false},
+    {"DATABASE_BUSY_TIMEOUT_MS", "2000", "how long a store call waits for a lock before answering 503", false},
+    {"WEBHOOK_BODY_LIMIT_BYTES", "1048576", "largest webhook body, compressed and after gunzip (413 beyond)", false},
     {"REDIS_URL", "", "redis://host:port to share rate limits between replicas", true},
     {"TOKEN_TTL_SECONDS", "3600", "default Stream token validity", false},
     {"TOKEN_TTL_MIN_SECONDS", "60", "shortest validity a client may ask for", false},
@@ -213,6 +216,14 @@ Config load_config(const std::map<std::string, std::string>& env) {
     throw ConfigError("TLS_CERT_FILE/TLS_KEY_FILE: TLS termination is not supported by this build yet");
 
   c.database_url = trim(r.str("DATABASE_URL"));
+  if (c.database_url.rfind("sqlite:", 0) != 0 && c.database_url.rfind("postgres://", 0) != 0 &&
+      c.database_url.rfind("postgresql://", 0) != 0)
+    throw ConfigError("DATABASE_URL must be sqlite:PATH or postgres://...");
+  if (c.database_url == "sqlite:" || c.database_url == "sqlite://")
+    throw ConfigError("DATABASE_URL sqlite: needs a file path, e.g. sqlite:./data/streamgate.db");
+  c.database_pool_size = r.integer("DATABASE_POOL_SIZE", 1, 256);
+  c.database_busy_timeout_ms = r.integer("DATABASE_BUSY_TIMEOUT_MS", 10, 600'000);
+  c.webhook_body_limit_bytes = r.integer("WEBHOOK_BODY_LIMIT_BYTES", 1024, 64 << 20);
   c.redis_url = trim(r.str("REDIS_URL"));
 
   c.token_ttl_min_seconds = r.integer("TOKEN_TTL_MIN_SECONDS", 1, 30 * 86400);

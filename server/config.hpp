@@ -49,7 +49,10 @@ struct Config {
   std::string tls_key_file;
   // Storage
   std::string database_url;
+  std::int64_t database_pool_size = 4;
+  std::int64_t database_busy_timeout_ms = 2000;
   std::string redis_url;
+  std::int64_t webhook_body_limit_bytes = 1 << 20;
   // Tokens
   std::int64_t token_ttl_seconds = 3600;
   std::int64_t token_ttl_min_seconds = 60;

@@ -78,9 +78,15 @@ http::Handler make_token_handler(std::shared_ptr<const TokenSettings> s) {
         throw HttpError(403, "forbidden", "Only admins may ask for a call role");
       if (!is_admin) {
         for (const auto& cid : body.call_cids) {
-          const bool member = s->is_member ? co_await s->is_member(cid, caller.subject) : false;
-          if (!member)
-            throw HttpError(403, "forbidden", "You are not the creator or a member of call " + cid);
+          bool member = false;
+          bool unavailable = false;
+          try {
+            member = s->is_member ? co_await s->is_member(cid, caller.subject) : false;
+          } catch (const std::exception&) {
+            unavailable = true;
+          }
+          if (unavailable) throw HttpError(503, "store_unavailable", "The meeting store is unavailable; retry later");
+          if (!member) throw HttpError(403, "forbidden", "You are not the creator or a member of call " + cid);
         }
       }
     }

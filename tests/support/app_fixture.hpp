@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -13,6 +14,7 @@
 #include "server/app.hpp"
 #include "server/auth.hpp"
 #include "server/config.hpp"
+#include "tests/support/keys.hpp"
 
 namespace streamgate::test {
 
@@ -35,8 +37,12 @@ inline std::map<std::string, std::string> base_env() {
 struct RunningApp {
   using Overrides = std::initializer_list<std::pair<const std::string, std::string>>;
   RunningApp() : RunningApp(Overrides{}) {}
-  explicit RunningApp(Overrides overrides, bool drop_app_secret = false) {
+  explicit RunningApp(Overrides overrides, bool drop_app_secret = false)
+      : RunningApp(std::map<std::string, std::string>(overrides), drop_app_secret) {}
+  explicit RunningApp(const std::map<std::string, std::string>& overrides, bool drop_app_secret = false) {
     auto env = base_env();
+    temp_dir = make_temp_dir("sg-db");
+    env["DATABASE_URL"] = "sqlite:" + temp_dir + "/streamgate.db";
     if (drop_app_secret) env.erase("AUTH_JWT_SECRET");
     for (auto& [k, v] : overrides) env[k] = v;
     app = std::make_unique<server::App>(server::load_config(env));
@@ -48,7 +54,11 @@ struct RunningApp {
   ~RunningApp() {
     app->drain(std::chrono::milliseconds(0));
     app->wait();
+    app.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(temp_dir, ec);
   }
+  std::string temp_dir;
   std::unique_ptr<server::App> app;
   std::uint16_t port = 0;
 };

@@ -1,0 +1,113 @@
+#pragma once
+// Meetings and the rules that keep them (SPEC §1.4). Pure: no I/O. The state is a merge of
+// facts (sessions with their start and end, recording and transcription entries, the end of
+// the call), and every field the app reads — status, duration, startedAt — is derived from
+// those facts, so events applied in any order, repeated or late, give the same meeting.
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/time.hpp"
+
+namespace streamgate::core {
+
+enum class MeetingStatus { created, active, processing };
+std::string_view to_string(MeetingStatus s);
+
+struct CallSession {
+  std::string id;
+  std::optional<Nanos> started_at;
+  std::optional<Nanos> ended_at;
+};
+
+// A recording or a transcription. Keyed by (session id, filename), or by url without a filename.
+struct MediaAsset {
+  std::string url;
+  std::string filename;
+  std::optional<Nanos> start_time;
+  std::optional<Nanos> end_time;
+  std::string session_id;
+  std::string kind;  // recording_type for recordings ("composite", ...); empty for transcriptions
+};
+
+struct Member {
+  std::string user_id;
+  std::string role;
+};
+
+struct Meeting {
+  std::string call_type;
+  std::string call_id;
+  std::string meeting_id;
+  std::string created_by;
+  boost::json::object custom;
+  std::vector<Member> members;
+  std::optional<Nanos> created_at;
+  std::optional<Nanos> ended_at;
+  std::string ended_by;
+  std::vector<CallSession> sessions;
+  std::vector<MediaAsset> recordings;
+  std::vector<MediaAsset> transcriptions;
+  Nanos updated_at{};
+
+  std::string cid() const { return call_type + ":" + call_id; }
+  MeetingStatus status() const;
+  std::int64_t duration_seconds() const;
+  std::optional<Nanos> started_at() const;  // earliest session start
+  bool is_member(std::string_view user_id) const;  // creator or listed member
+};
+
+// What a Stream call event says, read from its JSON (STREAM-CONTRACT §5.4).
+struct CallInfo {
+  std::string created_by;
+  boost::json::object custom;
+  std::optional<Nanos> created_at;
+  std::optional<Nanos> ended_at;
+  std::string session_id;  // call.session.id
+  std::optional<Nanos> session_started_at;
+  std::optional<Nanos> session_ended_at;
+};
+
+struct CallEvent {
+  std::string type;
+  std::string call_type;
+  std::string call_id;
+  std::optional<Nanos> created_at;
+  std::string session_id;
+  std::optional<CallInfo> call;
+  std::optional<MediaAsset> asset;  // recording_ready / transcription_ready
+  std::string ended_by;             // call.ended: user.id
+};
+
+// The event types that change a meeting; any other type is acknowledged and counted only.
+bool is_meeting_event(std::string_view type);
+
+// Reads a Stream timestamp: integer nanoseconds or an RFC 3339 string. nullopt for null or
+// absent; throws std::invalid_argument for anything else.
+std::optional<Nanos> read_timestamp(const boost::json::value* v);
+
+// Parses a meeting event; throws std::invalid_argument with a reason for a payload the rules
+// cannot use (missing call id, wrong types, bad timestamps).
+CallEvent parse_call_event(const boost::json::object& event);
+
+// Reads "<type>:<id>" from call_cid, or call.cid, or call.type/call.id. Empty when absent.
+std::pair<std::string, std::string> event_call_key(const boost::json::object& event);
+
+// Merges the event into the meeting (creating it when `meeting` is empty).
+Meeting apply_event(std::optional<Meeting> meeting, const CallEvent& event, Nanos now);
+
+// A fresh meeting for a call, with the seed's custom data (meetingId defaults to the call id).
+Meeting new_meeting(std::string call_type, std::string call_id, std::string created_by,
+                    boost::json::object custom, Nanos now);
+
+// Storage form (timestamps as integer nanoseconds) and the API form of SPEC §1.4.
+boost::json::object to_storage_json(const Meeting& m);
+Meeting from_storage_json(const boost::json::object& o);  // throws std::invalid_argument
+boost::json::object to_api_json(const Meeting& m);
+
+}  // namespace streamgate::core

@@ -1,0 +1,63 @@
+#pragma once
+// Runs blocking work on dedicated threads and completes an awaiting coroutine on its own
+// executor. Each worker owns a per-thread resource (a database connection), created lazily.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "http/pipeline.hpp"
+
+namespace streamgate::server {
+
+class BlockingPool final {
+ public:
+  using Job = std::function<void(std::size_t worker)>;
+  BlockingPool(std::size_t threads, std::function<void(std::size_t)> on_thread_exit = {});
+  ~BlockingPool();
+  void push(Job job);
+  std::size_t size() const { return threads_.size(); }
+
+  // Runs fn(worker) on a pool thread; the coroutine resumes on its own executor with the
+  // result, or the exception fn threw.
+  template <typename R>
+  http::Task<R> run(std::function<R(std::size_t)> fn) {
+    return boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(std::exception_ptr, R)>(
+        [this, fn = std::move(fn)](auto handler) mutable {
+          using Handler = decltype(handler);
+          auto h = std::make_shared<Handler>(std::move(handler));
+          push([h, fn = std::move(fn)](std::size_t worker) mutable {
+            std::exception_ptr ep;
+            R result{};
+            try {
+              result = fn(worker);
+            } catch (...) {
+              ep = std::current_exception();
+            }
+            auto ex = boost::asio::get_associated_executor(*h);
+            boost::asio::post(ex, [h, ep, result = std::move(result)]() mutable { (*h)(ep, std::move(result)); });
+          });
+        },
+        boost::asio::use_awaitable);
+  }
+
+ private:
+  void loop(std::size_t index);
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<Job> queue_;
+  bool stop_ = false;
+  std::function<void(std::size_t)> on_thread_exit_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace streamgate::server

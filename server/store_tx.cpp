@@ -1,0 +1,100 @@
+#include "server/store_tx.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace streamgate::server {
+
+std::string_view to_string(InboxOutcome o) {
+  switch (o) {
+    case InboxOutcome::applied: return "applied";
+    case InboxOutcome::failed: return "failed";
+    case InboxOutcome::duplicate: return "duplicate";
+  }
+  return "failed";
+}
+
+std::string meeting_to_document(const core::Meeting& m) { return boost::json::serialize(core::to_storage_json(m)); }
+
+core::Meeting meeting_from_document(const std::string& doc) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(doc, ec);
+  if (ec || !v.is_object()) throw std::runtime_error("stored meeting document is not a JSON object");
+  return core::from_storage_json(v.get_object());
+}
+
+namespace {
+
+std::optional<core::Meeting> load(Tx& tx, const std::string& type, const std::string& id) {
+  auto doc = tx.load_meeting(type, id);
+  if (!doc) return std::nullopt;
+  return meeting_from_document(*doc);
+}
+
+ApplyResult run_apply(const ApplyFn& apply, std::optional<core::Meeting> current) {
+  try {
+    return apply(std::move(current));
+  } catch (const std::exception& e) {
+    return ApplyResult{std::nullopt, e.what()};
+  }
+}
+
+}  // namespace
+
+InboxOutcome record_webhook_tx(Tx& tx, const InboxEvent& event, const ApplyFn& apply) {
+  // The inbox row first: a concurrent delivery of the same id waits here and then sees it.
+  if (!tx.insert_inbox(event, "applied", "")) return InboxOutcome::duplicate;
+  if (event.call_type.empty() || event.call_id.empty()) {
+    const auto r = run_apply(apply, std::nullopt);
+    tx.update_inbox(event.webhook_id, "failed", r.error.empty() ? "event has no valid call id" : r.error, false);
+    return InboxOutcome::failed;
+  }
+  tx.lock_call(event.call_type, event.call_id);
+  const auto result = run_apply(apply, load(tx, event.call_type, event.call_id));
+  if (!result.meeting) {
+    tx.update_inbox(event.webhook_id, "failed", result.error, false);
+    return InboxOutcome::failed;
+  }
+  tx.save_meeting(*result.meeting, meeting_to_document(*result.meeting));
+  return InboxOutcome::applied;
+}
+
+std::optional<core::Meeting> update_meeting_tx(Tx& tx, const std::string& call_type, const std::string& call_id,
+                                               const Store::MutateFn& mutate) {
+  tx.lock_call(call_type, call_id);
+  auto current = load(tx, call_type, call_id);
+  auto next = mutate(current);
+  if (!next) return current;
+  tx.save_meeting(*next, meeting_to_document(*next));
+  return next;
+}
+
+std::optional<ReplayItem> replay_one_tx(Tx& tx, const std::string& webhook_id, const ApplyFactory& factory) {
+  const auto rec = tx.inbox(webhook_id, true);
+  if (!rec || rec->status != "failed") return std::nullopt;
+  ReplayItem item{webhook_id, InboxOutcome::failed, ""};
+  PreparedApply prepared;
+  try {
+    prepared = factory(*rec);
+  } catch (const std::exception& e) {
+    prepared.apply = [msg = std::string(e.what())](std::optional<core::Meeting>) { return ApplyResult{std::nullopt, msg}; };
+  }
+  const bool keyed = !prepared.call_type.empty() && !prepared.call_id.empty();
+  std::optional<core::Meeting> current;
+  if (keyed) {
+    tx.lock_call(prepared.call_type, prepared.call_id);
+    current = load(tx, prepared.call_type, prepared.call_id);
+  }
+  const auto result = keyed ? run_apply(prepared.apply, std::move(current)) : ApplyResult{};
+  if (result.meeting) {
+    tx.save_meeting(*result.meeting, meeting_to_document(*result.meeting));
+    tx.update_inbox(webhook_id, "applied", "", true);
+    item.outcome = InboxOutcome::applied;
+  } else {
+    item.error = result.error.empty() ? "event has no valid call id" : result.error;
+    tx.update_inbox(webhook_id, "failed", item.error, true);
+  }
+  return item;
+}
+
+}  // namespace streamgate::server
