@@ -55,6 +55,8 @@ class Conn {
       while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
       throw StoreUnavailable("PostgreSQL connection failed: " + msg);
     }
+    // Server notices ("relation already exists, skipping") are not ours to print.
+    PQsetNoticeProcessor(c_, [](void*, const char*) {}, nullptr);
   }
   ~Conn() {
     if (c_) PQfinish(c_);
@@ -65,7 +67,10 @@ class Conn {
     std::vector<std::string> owned(params.begin(), params.end());  // NUL-terminated copies
     std::vector<const char*> values;
     for (const auto& p : owned) values.push_back(p.c_str());
-    Result r(PQexecParams(c_, sql, static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0));
+    // Without parameters, the simple protocol (which also runs multi-statement migrations).
+    Result r(values.empty() ? PQexec(c_, sql)
+                            : PQexecParams(c_, sql, static_cast<int>(values.size()), nullptr, values.data(), nullptr,
+                                           nullptr, 0));
     const auto st = PQresultStatus(r.get());
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
       const char* state = PQresultErrorField(r.get(), PG_DIAG_SQLSTATE);
@@ -197,19 +202,23 @@ class PostgresStore final : public Store {
   }
   http::Task<std::vector<ReplayItem>> replay_failed(std::vector<std::string> ids, std::size_t limit,
                                                     ApplyFactory factory) override {
-    auto failed = co_await with_conn<std::vector<InboxRecord>>(
+    // Awaitables are built in their own statements (see SqliteStore::replay_failed).
+    auto find_failed = with_conn<std::vector<InboxRecord>>(
         [ids, limit](Conn& c) { return PgTx(c).failed_inbox(ids, limit); });
+    auto failed = co_await std::move(find_failed);
     std::vector<ReplayItem> out;
     for (const auto& rec : failed) {
-      auto item = co_await in_tx<std::optional<ReplayItem>>(
+      auto replay_one = in_tx<std::optional<ReplayItem>>(
           [id = rec.webhook_id, factory](Tx& tx) { return replay_one_tx(tx, id, factory); });
+      auto item = co_await std::move(replay_one);
       if (item) out.push_back(std::move(*item));
     }
     co_return out;
   }
   http::Task<bool> ping() override {
+    auto probe = with_conn<bool>([](Conn& c) { return c.exec("SELECT 1").rows() == 1; });
     try {
-      co_return co_await with_conn<bool>([](Conn& c) { return c.exec("SELECT 1").rows() == 1; });
+      co_return co_await std::move(probe);
     } catch (const std::exception&) {
     }
     co_return false;

@@ -264,23 +264,28 @@ class SqliteStore final : public Store {
 
   http::Task<std::vector<ReplayItem>> replay_failed(std::vector<std::string> ids, std::size_t limit,
                                                     ApplyFactory factory) override {
-    auto failed = co_await read<std::vector<InboxRecord>>(
+    // Awaitables are built in their own statements: GCC 12 mishandles temporaries with
+    // destructors inside a co_await full-expression.
+    auto find_failed = read<std::vector<InboxRecord>>(
         [ids, limit](Db& db) { return SqliteTx(db).failed_inbox(ids, limit); });
+    auto failed = co_await std::move(find_failed);
     std::vector<ReplayItem> out;
     for (const auto& rec : failed) {
-      auto item = co_await write<std::optional<ReplayItem>>(
+      auto replay_one = write<std::optional<ReplayItem>>(
           [id = rec.webhook_id, factory](Tx& tx) { return replay_one_tx(tx, id, factory); });
+      auto item = co_await std::move(replay_one);
       if (item) out.push_back(std::move(*item));
     }
     co_return out;
   }
 
   http::Task<bool> ping() override {
+    auto probe = read<bool>([](Db& db) {
+      Stmt s(db, "SELECT 1");
+      return s.step();
+    });
     try {
-      co_return co_await read<bool>([](Db& db) {
-        Stmt s(db, "SELECT 1");
-        return s.step();
-      });
+      co_return co_await std::move(probe);
     } catch (const std::exception&) {
     }
     co_return false;

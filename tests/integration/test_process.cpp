@@ -13,6 +13,7 @@
 #include "tests/support/client.hpp"
 #include "tests/support/keys.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/stream_events.hpp"
 
 using namespace streamgate::test;
 using namespace std::chrono_literals;
@@ -201,6 +202,35 @@ BOOST_AUTO_TEST_CASE(port_in_use_fails_clearly) {
   BOOST_TEST(code == 1);
   BOOST_TEST(out.find("cannot start") != std::string::npos, out);
   BOOST_TEST(out.find("in use") != std::string::npos, out);
+}
+
+BOOST_AUTO_TEST_CASE(sigkill_right_after_200_loses_no_webhook) {
+  const std::string dir = make_temp_dir("sg-kill");
+  const auto env = process_env({{"DATABASE_URL", "sqlite:" + dir + "/data/streamgate.db"}});
+  std::vector<std::string> ids;
+  {
+    Process p({STREAMGATE_BINARY}, env, dir, dir + "/first.log");
+    const auto port = p.wait_for_port();
+    for (int i = 0; i < 40; ++i) {
+      const std::string body = session_ended("killed", "s" + std::to_string(i), "2026-04-08T14:00:00Z",
+                                             "2026-04-08T14:01:00Z");
+      const auto r = http_request(port, "POST", "/api/webhook/stream",
+                                  {{"X-Signature", sign(kStreamSecret, body)}, {"X-Webhook-Id", "k" + std::to_string(i)}},
+                                  body);
+      BOOST_TEST_REQUIRE(r.status == 200);
+    }
+    p.signal(SIGKILL);  // no drain, no flush: only what was committed survives
+    BOOST_TEST(p.wait(10s) == 128 + SIGKILL);
+  }
+  Process again({STREAMGATE_BINARY}, env, dir, dir + "/second.log");
+  const auto port = again.wait_for_port();
+  const auto r = http_request(port, "GET", "/api/v1/calls/killed",
+                              {{"Authorization", "Bearer " + app_jwt("ops", {{"roles", "admin"}})}});
+  BOOST_TEST_REQUIRE(r.status == 200);
+  BOOST_TEST(r.json().at("data").at("sessions").as_array().size() == 40u);
+  BOOST_TEST(r.json().at("data").at("durationSeconds").as_int64() == 40 * 60);
+  again.signal(SIGTERM);
+  BOOST_TEST(again.wait(10s) == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
