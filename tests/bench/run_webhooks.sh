@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Webhook benchmark: wrk (64 connections) posts signed call.session_started bodies (~1.2 KB, 2,000
+# distinct calls), each request with a new X-Webhook-Id so every one must be committed before
+# its 200. Runs streamgate on SQLite, streamgate on PostgreSQL (a server this script starts,
+# fsync on, synchronous_commit on), and the seed's Express receiver (verify + acknowledge, no
+# storage), one after the other. Prints a Markdown table.
+# Usage: bash tests/bench/run_webhooks.sh [duration-seconds]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DURATION="${1:-15}"
+OUT=tests/bench/results
+mkdir -p "$OUT"
+WORK=$(mktemp -d /tmp/sg-whbench-XXXXXX)
+chmod 755 "$WORK"
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort | tail -1)
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+cleanup() {
+  kill $(jobs -p) 2>/dev/null || true
+  [ -d "$WORK/pg" ] && as_pg "$PGBIN/pg_ctl" -D "$WORK/pg" -m fast -w stop >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+cmake --preset release >/dev/null
+cmake --build --preset release >/dev/null
+BIN=./build/release/streamgate
+if [ ! -d tests/bench/express/node_modules ]; then (cd tests/bench/express && npm ci --no-audit --no-fund >/dev/null); fi
+
+export STREAM_API_KEY=bench-key STREAM_API_SECRET=bench-stream-secret-0123456789abcdef
+export AUTH_JWT_SECRET=bench-app-secret-0123456789abcdef
+export BENCH_WEBHOOKS="$WORK/webhooks.txt"
+python3 tests/bench/make_webhooks.py "$STREAM_API_SECRET" 2000 "$BENCH_WEBHOOKS"
+
+peak_rss_mb() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+wait_port() {
+  for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
+  echo "port $1 never opened" >&2; return 1
+}
+run() {
+  local name=$1 url=$2 pid=$3
+  wrk -t2 -c64 -d"${DURATION}s" --latency -s tests/bench/webhook.lua "$url" > "$OUT/$name.txt" 2>&1
+  local rps p50 p99 non2xx
+  rps=$(awk '/Requests\/sec/ {print $2}' "$OUT/$name.txt")
+  p50=$(awk '$1=="50%" {print $2}' "$OUT/$name.txt")
+  p99=$(awk '$1=="99%" {print $2}' "$OUT/$name.txt")
+  non2xx=$(awk '/Non-2xx/ {print $5}' "$OUT/$name.txt")
+  printf '| %s | %s | %s | %s | %s MB | %s |\n' "$name" "$rps" "$p50" "$p99" "$(peak_rss_mb "$pid")" "${non2xx:-0}"
+}
+
+echo "| server | deliveries/s | p50 | p99 | peak RSS | non-2xx |"
+echo "| --- | --- | --- | --- | --- | --- |"
+
+PORT=18180 LISTEN_ADDRESS=127.0.0.1 HTTP_THREADS=2 LOG_LEVEL=info DATABASE_URL="sqlite:$WORK/sqlite/streamgate.db" \
+  $BIN --env-file /dev/null > "$WORK/sqlite.log" 2>&1 &
+SG=$!
+wait_port 18180
+run streamgate-sqlite "http://127.0.0.1:18180/api/webhook/stream" $SG
+kill -TERM $SG; wait $SG || true
+STORED=$(sqlite3 "$WORK/sqlite/streamgate.db" "select count(*) from webhook_inbox")
+echo "(sqlite inbox rows after the run: $STORED)" >&2
+
+PGPORT=18185
+mkdir -p "$WORK/pg" && chown postgres "$WORK/pg" 2>/dev/null || true
+as_pg "$PGBIN/initdb" -D "$WORK/pg" -U postgres -A trust -E UTF8 >/dev/null
+as_pg "$PGBIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg/log" -w -o "-p $PGPORT -k $WORK/pg -c listen_addresses=127.0.0.1 -c max_connections=100" start >/dev/null
+as_pg "$PGBIN/createdb" -h 127.0.0.1 -p $PGPORT -U postgres bench
+PORT=18181 LISTEN_ADDRESS=127.0.0.1 HTTP_THREADS=2 LOG_LEVEL=info DATABASE_POOL_SIZE=16 \
+  DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/bench" $BIN --env-file /dev/null > "$WORK/pg.log" 2>&1 &
+SG=$!
+wait_port 18181
+run streamgate-postgres "http://127.0.0.1:18181/api/webhook/stream" $SG
+kill -TERM $SG; wait $SG || true
+
+PORT=18182 node tests/bench/express/server.js > "$WORK/express.log" 2>&1 &
+EX=$!
+wait_port 18182
+run express-seed "http://127.0.0.1:18182/api/webhook/stream" $EX
