@@ -71,7 +71,7 @@ MediaAsset read_asset(const json::object& a, std::string_view kind_key) {
 }
 
 bool same_asset(const MediaAsset& a, const MediaAsset& b) {
-  if (!a.filename.empty() || !b.filename.empty()) return a.filename == b.filename && a.session_id == b.session_id;
+  if (!a.filename.empty() || !b.filename.empty()) return a.filename == b.filename;
   return a.url == b.url;
 }
 
@@ -83,6 +83,7 @@ void merge_asset(std::vector<MediaAsset>& list, const MediaAsset& asset) {
     existing.start_time = earlier(existing.start_time, asset.start_time);
     existing.end_time = later(existing.end_time, asset.end_time);
     if (existing.kind.empty()) existing.kind = asset.kind;
+    if (existing.session_id.empty()) existing.session_id = asset.session_id;
     return;
   }
   list.push_back(asset);
@@ -265,6 +266,91 @@ CallEvent parse_call_event(const json::object& e) {
     if (const auto* user = obj(e, "user")) ev.ended_by = str(*user, "id");
   }
   return ev;
+}
+
+std::vector<CallEvent> events_from_call_state(const json::object& response, const json::array& recordings,
+                                              const json::array& transcriptions) {
+  const json::object* call = obj(response, "call");
+  if (call == nullptr) throw std::invalid_argument("Stream's answer has no call");
+  CallEvent base;
+  base.call_type = str(*call, "type");
+  base.call_id = str(*call, "id");
+  if (!is_valid_call_id(base.call_type) || !is_valid_call_id(base.call_id))
+    throw std::invalid_argument("Stream's call has no valid type and id");
+  base.call = read_call(*call);
+  std::vector<CallEvent> out;
+  const CallInfo& info = *base.call;
+  {
+    // The call itself first (creator, custom data), so a call with no session yet still
+    // yields its meeting; apply_event merges call data for every event type.
+    CallEvent e = base;
+    e.type = "call.updated";
+    e.created_at = info.created_at;
+    out.push_back(std::move(e));
+  }
+  if (!info.session_id.empty() && info.session_started_at) {
+    CallEvent e = base;
+    e.type = "call.session_started";
+    e.session_id = info.session_id;
+    e.created_at = info.session_started_at;
+    out.push_back(std::move(e));
+  }
+  if (!info.session_id.empty() && info.session_ended_at) {
+    CallEvent e = base;
+    e.type = "call.session_ended";
+    e.session_id = info.session_id;
+    e.created_at = info.session_ended_at;
+    out.push_back(std::move(e));
+  }
+  if (info.ended_at) {
+    CallEvent e = base;
+    e.type = "call.ended";
+    e.created_at = info.ended_at;
+    out.push_back(std::move(e));
+  }
+  for (const auto& r : recordings) {
+    if (!r.is_object()) throw std::invalid_argument("a recording is not an object");
+    CallEvent e = base;
+    e.type = "call.recording_ready";
+    e.asset = read_asset(r.get_object(), "recording_type");
+    out.push_back(std::move(e));
+  }
+  for (const auto& t : transcriptions) {
+    if (!t.is_object()) throw std::invalid_argument("a transcription is not an object");
+    CallEvent e = base;
+    e.type = "call.transcription_ready";
+    e.asset = read_asset(t.get_object(), "");
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::vector<Member> members_from_call_state(const json::object& response) {
+  std::vector<Member> out;
+  const auto* members = response.if_contains("members");
+  if (members == nullptr || !members->is_array()) return out;
+  for (const auto& v : members->get_array()) {
+    if (!v.is_object()) continue;
+    Member m{str(v.get_object(), "user_id"), str(v.get_object(), "role")};
+    if (is_valid_user_id(m.user_id)) out.push_back(std::move(m));
+  }
+  return out;
+}
+
+bool merge_members(Meeting& m, const std::vector<Member>& members) {
+  bool changed = false;
+  for (const auto& add : members) {
+    auto it = std::find_if(m.members.begin(), m.members.end(), [&](const Member& x) { return x.user_id == add.user_id; });
+    if (it == m.members.end()) {
+      m.members.push_back(add);
+      changed = true;
+    } else if (!add.role.empty() && it->role != add.role) {
+      it->role = add.role;
+      changed = true;
+    }
+  }
+  std::sort(m.members.begin(), m.members.end(), [](const Member& a, const Member& b) { return a.user_id < b.user_id; });
+  return changed;
 }
 
 Meeting new_meeting(std::string call_type, std::string call_id, std::string created_by, json::object custom,

@@ -25,7 +25,8 @@ struct CallSession {
   std::optional<Nanos> ended_at;
 };
 
-// A recording or a transcription. Keyed by (session id, filename), or by url without a filename.
+// A recording or a transcription. Keyed by filename (Stream's are unique per file), or by url
+// without a filename; a session id learnt later is filled in.
 struct MediaAsset {
   std::string url;
   std::string filename;
@@ -100,6 +101,17 @@ std::pair<std::string, std::string> event_call_key(const boost::json::object& ev
 
 // Merges the event into the meeting (creating it when `meeting` is empty).
 Meeting apply_event(std::optional<Meeting> meeting, const CallEvent& event, Nanos now);
+
+// Stream's REST view of a call (GET call, list recordings, list transcriptions), as the events
+// the same rules apply: the current session's start and end, the call's end, each file.
+// Throws std::invalid_argument for a response without a usable call.
+std::vector<CallEvent> events_from_call_state(const boost::json::object& get_call_response,
+                                              const boost::json::array& recordings,
+                                              const boost::json::array& transcriptions);
+// Members listed in a GET call response.
+std::vector<Member> members_from_call_state(const boost::json::object& get_call_response);
+// Adds or updates members (by user id); true when something changed.
+bool merge_members(Meeting& m, const std::vector<Member>& members);
 
 // A fresh meeting for a call, with the seed's custom data (meetingId defaults to the call id).
 Meeting new_meeting(std::string call_type, std::string call_id, std::string created_by,

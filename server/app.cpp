@@ -1,5 +1,10 @@
 #include "server/app.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/object.hpp>
 
 #include <atomic>
@@ -9,7 +14,10 @@
 #include "http/middleware.hpp"
 #include "http/rate_limiter.hpp"
 #include "http/server.hpp"
+#include "http/https_client.hpp"
+#include "http/log.hpp"
 #include "server/auth.hpp"
+#include "server/call_handlers.hpp"
 #include "server/meeting_handlers.hpp"
 #include "server/store.hpp"
 #include "server/token_handler.hpp"
@@ -21,6 +29,12 @@ using http::Method;
 struct App::Impl {
   Config config;
   std::shared_ptr<Store> store;
+  std::shared_ptr<http::HttpsClient> https;
+  std::shared_ptr<StreamClient> stream;
+  // Background work (the reconciler) runs on its own thread, off the request threads.
+  boost::asio::io_context background{1};
+  std::thread background_thread;
+  std::atomic<bool> stopping{false};
   std::shared_ptr<WebhookCounters> webhook_counters = std::make_shared<WebhookCounters>();
   std::unique_ptr<http::Server> server;
   std::atomic<bool> not_ready{false};
@@ -61,6 +75,29 @@ App::App(Config config) : impl_(std::make_unique<Impl>()) {
   store_options.busy_timeout_ms = static_cast<int>(c.database_busy_timeout_ms);
   impl_->store = open_store(store_options);
   auto store = impl_->store;
+
+  http::ClientOptions client_options;
+  client_options.ca_file = c.stream_ca_file;
+  try {
+    impl_->https = std::make_shared<http::HttpsClient>(client_options);
+  } catch (const std::exception& e) {
+    throw ConfigError(std::string("STREAM_CA_FILE: ") + e.what());
+  }
+  StreamClientOptions stream_options;
+  stream_options.base_url = c.stream_base_url;
+  stream_options.api_key = c.stream_api_key;
+  stream_options.secret = stream_secret;
+  stream_options.client_version = STREAMGATE_VERSION;
+  stream_options.attempt_timeout = std::chrono::milliseconds(c.stream_timeout_ms);
+  stream_options.max_attempts = static_cast<int>(c.stream_max_attempts);
+  stream_options.budget = std::chrono::milliseconds(c.stream_retry_budget_ms);
+  impl_->stream = std::make_shared<StreamClient>(stream_options, impl_->https);
+  auto calls = std::make_shared<CallSettings>();
+  calls->stream = impl_->stream;
+  calls->store = store;
+  calls->admin_role = c.admin_role;
+  calls->creator_role = c.call_creator_role;
+  calls->participant_role = c.call_participant_role;
 
   auto token_settings = std::make_shared<TokenSettings>();
   token_settings->api_key = c.stream_api_key;
@@ -109,7 +146,11 @@ App::App(Config config) : impl_(std::make_unique<Impl>()) {
   // The whole route table.
   http::Router router;
   router.add(Method::post, "/api/v1/stream/token", make_token_handler(token_settings), api(body_limit));
+  router.add(Method::post, "/api/v1/calls", make_create_call_handler(calls), api(body_limit));
   router.add(Method::get, "/api/v1/calls/{callId}", make_get_meeting_handler(store, c.admin_role), api(body_limit));
+  router.add(Method::post, "/api/v1/calls/{callId}/participants", make_add_participant_handler(calls), api(body_limit));
+  router.add(Method::post, "/api/v1/calls/{callId}/end", make_end_call_handler(calls), api(body_limit));
+  router.add(Method::post, "/api/v1/calls/{callId}/sync", make_sync_call_handler(calls), api(body_limit));
   router.add(Method::post, "/api/v1/admin/webhooks/replay", make_replay_handler(store, c.admin_role), api(body_limit));
   // Authenticated by Stream's signature, not by rate limits or app JWTs.
   router.add(Method::post, "/api/webhook/stream", make_webhook_handler(webhook),
@@ -133,14 +174,82 @@ App::App(Config config) : impl_(std::make_unique<Impl>()) {
   impl_->server = std::make_unique<http::Server>(server_options(c), std::move(router), std::move(global));
 }
 
-App::~App() = default;
+namespace {
+
+std::int64_t unix_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Every interval: claim meetings whose state looks stale and pull them from Stream (SPEC §1.6).
+http::Task<void> reconcile_loop(const Config* c, std::shared_ptr<StreamClient> stream, std::shared_ptr<Store> store,
+                                std::atomic<bool>* stopping) {
+  namespace asio = boost::asio;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  constexpr std::int64_t kSecond = 1'000'000'000;
+  while (!stopping->load()) {
+    timer.expires_after(std::chrono::seconds(c->reconcile_interval_seconds));
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (stopping->load()) break;
+    const std::int64_t now = unix_ns();
+    Store::StaleQuery q;
+    q.now = now;
+    q.active_before = now - c->reconcile_active_after_seconds * kSecond;
+    q.processing_before = now - c->reconcile_processing_after_seconds * kSecond;
+    q.processing_since = now - c->reconcile_max_age_seconds * kSecond;
+    q.retry_before = now - c->reconcile_retry_seconds * kSecond;
+    std::vector<std::pair<std::string, std::string>> due;
+    std::string error;
+    try {
+      auto claim = store->claim_stale_meetings(q);
+      due = co_await std::move(claim);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    if (!error.empty()) http::log(spdlog::level::warn, http::LogLine("reconcile: store unavailable").add("error", error));
+    for (const auto& [type, id] : due) {
+      std::string failure;
+      try {
+        auto pull = reconcile_call(stream, store, type, id);
+        co_await std::move(pull);
+      } catch (const std::exception& e) {
+        failure = e.what();
+      }
+      auto line = http::LogLine(failure.empty() ? "reconciled" : "reconcile failed");
+      line.add("callCid", type + ":" + id);
+      if (!failure.empty()) line.add("error", failure);
+      http::log(failure.empty() ? spdlog::level::info : spdlog::level::warn, line);
+    }
+  }
+}
+
+}  // namespace
+
+App::~App() {
+  impl_->stopping.store(true);
+  impl_->background.stop();
+  if (impl_->background_thread.joinable()) impl_->background_thread.join();
+}
 
 std::uint16_t App::listen() { return impl_->server->listen(); }
-void App::start() { impl_->server->start(); }
+void App::start() {
+  impl_->server->start();
+  if (impl_->config.reconcile_interval_seconds > 0) {
+    boost::asio::co_spawn(impl_->background,
+                          reconcile_loop(&impl_->config, impl_->stream, impl_->store, &impl_->stopping),
+                          [](std::exception_ptr) {});
+    impl_->background_thread = std::thread([this] { impl_->background.run(); });
+  }
+}
 void App::mark_not_ready() { impl_->not_ready.store(true); }
 void App::drain() { drain(std::chrono::seconds(impl_->config.shutdown_grace_seconds)); }
 void App::drain(std::chrono::milliseconds grace) { impl_->server->drain(grace); }
-void App::wait() { impl_->server->wait(); }
+void App::wait() {
+  impl_->server->wait();
+  impl_->stopping.store(true);
+  impl_->background.stop();
+  if (impl_->background_thread.joinable()) impl_->background_thread.join();
+}
 bool App::draining() const { return impl_->server->draining(); }
 
 }  // namespace streamgate::server

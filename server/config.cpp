@@ -14,6 +14,16 @@ const std::vector<SettingInfo> kSettings = {
     {"STREAM_API_SECRET_PREVIOUS", "", "previous Stream secret, still accepted on webhooks during rotation", true},
     {"STREAM_BASE_URL", "https://video.stream-io-api.com", "Stream REST base URL", false},
     {"STREAM_CA_FILE", "", "CA bundle for Stream's TLS certificate (default: system store)", false},
+    {"STREAM_TIMEOUT_MS", "3000", "deadline of one Stream REST attempt (DNS, connect, TLS, write, read)", false},
+    {"STREAM_MAX_ATTEMPTS", "3", "attempts per Stream call (retries on 429, 5xx, transport errors)", false},
+    {"STREAM_RETRY_BUDGET_MS", "10000", "time all attempts and waits of one Stream call may take", false},
+    {"CALL_CREATOR_ROLE", "host", "call role given to the user who creates a call", false},
+    {"CALL_PARTICIPANT_ROLE", "participant", "call role of an added participant when none is given", false},
+    {"RECONCILE_INTERVAL_SECONDS", "60", "how often stale meetings are pulled from Stream (0: never)", false},
+    {"RECONCILE_ACTIVE_AFTER_SECONDS", "7200", "an active meeting unchanged this long is checked against Stream", false},
+    {"RECONCILE_PROCESSING_AFTER_SECONDS", "600", "a processing meeting without recordings this long is checked", false},
+    {"RECONCILE_MAX_AGE_SECONDS", "86400", "processing meetings older than this are no longer checked", false},
+    {"RECONCILE_RETRY_SECONDS", "600", "a checked meeting is not checked again before this", false},
     {"AUTH_JWT_SECRET", "", "HS256 secret of the app's login JWTs", true},
     {"AUTH_JWT_PUBLIC_KEY_FILE", "", "PEM public key (RSA >= 2048 or EC P-256) of the app's login JWTs", false},
     {"AUTH_JWKS_URL", "", "HTTPS URL of the app's JWKS", false},
@@ -175,6 +185,20 @@ Config load_config(const std::map<std::string, std::string>& env) {
   if (c.stream_base_url.rfind("https://", 0) != 0 && c.stream_base_url.rfind("http://", 0) != 0)
     throw ConfigError("STREAM_BASE_URL must be an http(s):// URL");
   c.stream_ca_file = trim(r.str("STREAM_CA_FILE"));
+  c.stream_timeout_ms = r.integer("STREAM_TIMEOUT_MS", 100, 120'000);
+  c.stream_max_attempts = r.integer("STREAM_MAX_ATTEMPTS", 1, 10);
+  c.stream_retry_budget_ms = r.integer("STREAM_RETRY_BUDGET_MS", 100, 600'000);
+  c.call_creator_role = r.str("CALL_CREATOR_ROLE");
+  c.call_participant_role = r.str("CALL_PARTICIPANT_ROLE");
+  for (const auto* role : {&c.call_creator_role, &c.call_participant_role})
+    if (role->empty() || role->size() > 64 || role->find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != std::string::npos)
+      throw ConfigError(std::string(role == &c.call_creator_role ? "CALL_CREATOR_ROLE" : "CALL_PARTICIPANT_ROLE") +
+                        " must be a role name of [A-Za-z0-9_-]");
+  c.reconcile_interval_seconds = r.integer("RECONCILE_INTERVAL_SECONDS", 0, 86400);
+  c.reconcile_active_after_seconds = r.integer("RECONCILE_ACTIVE_AFTER_SECONDS", 0, 30 * 86400);
+  c.reconcile_processing_after_seconds = r.integer("RECONCILE_PROCESSING_AFTER_SECONDS", 0, 30 * 86400);
+  c.reconcile_max_age_seconds = r.integer("RECONCILE_MAX_AGE_SECONDS", 0, 365 * 86400);
+  c.reconcile_retry_seconds = r.integer("RECONCILE_RETRY_SECONDS", 0, 30 * 86400);
 
   c.auth_jwt_secret = r.str("AUTH_JWT_SECRET");
   c.auth_jwt_public_key_file = trim(r.str("AUTH_JWT_PUBLIC_KEY_FILE"));

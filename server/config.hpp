@@ -20,6 +20,16 @@ struct Config {
   std::string stream_api_secret_previous;
   std::string stream_base_url;
   std::string stream_ca_file;
+  std::int64_t stream_timeout_ms = 3000;
+  std::int64_t stream_max_attempts = 3;
+  std::int64_t stream_retry_budget_ms = 10000;
+  std::string call_creator_role;
+  std::string call_participant_role;
+  std::int64_t reconcile_interval_seconds = 60;
+  std::int64_t reconcile_active_after_seconds = 7200;
+  std::int64_t reconcile_processing_after_seconds = 600;
+  std::int64_t reconcile_max_age_seconds = 86400;
+  std::int64_t reconcile_retry_seconds = 600;
   // App JWT
   std::string auth_jwt_secret;
   std::string auth_jwt_public_key_file;

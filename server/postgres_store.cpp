@@ -103,6 +103,10 @@ constexpr const char* kMigrations[] = {
     "  attempts INTEGER NOT NULL DEFAULT 1,"
     "  updated_at BIGINT NOT NULL);"
     "CREATE INDEX webhook_inbox_failed ON webhook_inbox (received_at) WHERE status = 'failed';",
+    "ALTER TABLE meetings ADD COLUMN status TEXT NOT NULL DEFAULT 'created';"
+    "ALTER TABLE meetings ADD COLUMN recording_count INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE meetings ADD COLUMN reconciled_at BIGINT NOT NULL DEFAULT 0;"
+    "CREATE INDEX meetings_stale ON meetings (status, updated_at);",
 };
 
 class PgTx final : public Tx {
@@ -130,10 +134,26 @@ class PgTx final : public Tx {
     return r.text(0, 0);
   }
   void save_meeting(const core::Meeting& m, const std::string& doc) override {
-    c_.exec("INSERT INTO meetings (call_type, call_id, created_by, document, updated_at) VALUES ($1,$2,$3,$4,$5) "
-            "ON CONFLICT (call_type, call_id) DO UPDATE SET created_by = EXCLUDED.created_by, "
-            "document = EXCLUDED.document, updated_at = EXCLUDED.updated_at",
-            {m.call_type, m.call_id, m.created_by, doc, std::to_string(core::to_unix_nanos(m.updated_at))});
+    c_.exec("INSERT INTO meetings (call_type, call_id, created_by, document, updated_at, status, recording_count) "
+            "VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (call_type, call_id) DO UPDATE SET "
+            "created_by = EXCLUDED.created_by, document = EXCLUDED.document, updated_at = EXCLUDED.updated_at, "
+            "status = EXCLUDED.status, recording_count = EXCLUDED.recording_count",
+            {m.call_type, m.call_id, m.created_by, doc, std::to_string(core::to_unix_nanos(m.updated_at)),
+             core::to_string(m.status()), std::to_string(m.recordings.size())});
+  }
+  std::vector<std::pair<std::string, std::string>> claim_stale(const Store::StaleQuery& q) override {
+    // SKIP LOCKED: replicas claiming at the same moment take different meetings.
+    const auto r = c_.exec(
+        "UPDATE meetings SET reconciled_at = $1 WHERE (call_type, call_id) IN ("
+        " SELECT call_type, call_id FROM meetings WHERE reconciled_at < $2 AND ("
+        " (status = 'active' AND updated_at < $3) OR"
+        " (status = 'processing' AND recording_count = 0 AND updated_at < $4 AND updated_at >= $5))"
+        " ORDER BY updated_at LIMIT $6 FOR UPDATE SKIP LOCKED) RETURNING call_type, call_id",
+        {std::to_string(q.now), std::to_string(q.retry_before), std::to_string(q.active_before),
+         std::to_string(q.processing_before), std::to_string(q.processing_since), std::to_string(q.limit)});
+    std::vector<std::pair<std::string, std::string>> out;
+    for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.text(i, 0), r.text(i, 1));
+    return out;
   }
   std::vector<InboxRecord> failed_inbox(const std::vector<std::string>& ids, std::size_t limit) override {
     std::vector<InboxRecord> out;
@@ -215,6 +235,10 @@ class PostgresStore final : public Store {
     }
     co_return out;
   }
+  http::Task<std::vector<std::pair<std::string, std::string>>> claim_stale_meetings(StaleQuery q) override {
+    return in_tx<std::vector<std::pair<std::string, std::string>>>([q](Tx& tx) { return tx.claim_stale(q); });
+  }
+
   http::Task<bool> ping() override {
     auto probe = with_conn<bool>([](Conn& c) { return c.exec("SELECT 1").rows() == 1; });
     try {

@@ -119,6 +119,11 @@ constexpr const char* kMigrations[] = {
     "  attempts INTEGER NOT NULL DEFAULT 1,"
     "  updated_at INTEGER NOT NULL);"
     "CREATE INDEX webhook_inbox_failed ON webhook_inbox (received_at) WHERE status = 'failed';",
+    // 2: what the reconciler selects on
+    "ALTER TABLE meetings ADD COLUMN status TEXT NOT NULL DEFAULT 'created';"
+    "ALTER TABLE meetings ADD COLUMN recording_count INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE meetings ADD COLUMN reconciled_at INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX meetings_stale ON meetings (status, updated_at);",
 };
 
 class SqliteTx final : public Tx {
@@ -149,12 +154,33 @@ class SqliteTx final : public Tx {
   }
   void save_meeting(const core::Meeting& m, const std::string& doc) override {
     Stmt s(db_,
-           "INSERT INTO meetings (call_type, call_id, created_by, document, updated_at) VALUES (?,?,?,?,?) "
-           "ON CONFLICT (call_type, call_id) DO UPDATE SET created_by = excluded.created_by, "
-           "document = excluded.document, updated_at = excluded.updated_at");
+           "INSERT INTO meetings (call_type, call_id, created_by, document, updated_at, status, recording_count) "
+           "VALUES (?,?,?,?,?,?,?) ON CONFLICT (call_type, call_id) DO UPDATE SET created_by = excluded.created_by, "
+           "document = excluded.document, updated_at = excluded.updated_at, status = excluded.status, "
+           "recording_count = excluded.recording_count");
     s.bind(1, m.call_type).bind(2, m.call_id).bind(3, m.created_by).bind(4, doc);
-    s.bind(5, core::to_unix_nanos(m.updated_at));
+    s.bind(5, core::to_unix_nanos(m.updated_at)).bind(6, core::to_string(m.status()));
+    s.bind(7, static_cast<std::int64_t>(m.recordings.size()));
     s.step();
+  }
+  std::vector<std::pair<std::string, std::string>> claim_stale(const Store::StaleQuery& q) override {
+    std::vector<std::pair<std::string, std::string>> out;
+    {
+      Stmt s(db_,
+             "SELECT call_type, call_id FROM meetings WHERE reconciled_at < ? AND ("
+             "(status = 'active' AND updated_at < ?) OR "
+             "(status = 'processing' AND recording_count = 0 AND updated_at < ? AND updated_at >= ?)) "
+             "ORDER BY updated_at LIMIT ?");
+      s.bind(1, q.retry_before).bind(2, q.active_before).bind(3, q.processing_before).bind(4, q.processing_since);
+      s.bind(5, static_cast<std::int64_t>(q.limit));
+      while (s.step()) out.emplace_back(s.text(0), s.text(1));
+    }
+    for (const auto& [type, id] : out) {
+      Stmt u(db_, "UPDATE meetings SET reconciled_at = ? WHERE call_type = ? AND call_id = ?");
+      u.bind(1, q.now).bind(2, type).bind(3, id);
+      u.step();
+    }
+    return out;
   }
   std::vector<InboxRecord> failed_inbox(const std::vector<std::string>& ids, std::size_t limit) override {
     std::vector<InboxRecord> out;
@@ -277,6 +303,10 @@ class SqliteStore final : public Store {
       if (item) out.push_back(std::move(*item));
     }
     co_return out;
+  }
+
+  http::Task<std::vector<std::pair<std::string, std::string>>> claim_stale_meetings(StaleQuery q) override {
+    return write<std::vector<std::pair<std::string, std::string>>>([q](Tx& tx) { return tx.claim_stale(q); });
   }
 
   http::Task<bool> ping() override {

@@ -91,6 +91,20 @@ class Store {
 
   virtual http::Task<std::optional<InboxRecord>> get_inbox(std::string webhook_id) = 0;
 
+  // Meetings the reconciler should pull from Stream: active since before `active_before`, or
+  // processing without recordings since before `processing_before` (but not before
+  // `processing_since`), and not claimed since `retry_before`. Marks them claimed at `now`, in one
+  // transaction, so that replicas share the work instead of repeating it. All in Unix ns.
+  struct StaleQuery {
+    std::int64_t now = 0;
+    std::int64_t active_before = 0;
+    std::int64_t processing_before = 0;
+    std::int64_t processing_since = 0;
+    std::int64_t retry_before = 0;
+    std::size_t limit = 20;
+  };
+  virtual http::Task<std::vector<std::pair<std::string, std::string>>> claim_stale_meetings(StaleQuery q) = 0;
+
   // True when the store answers a trivial query.
   virtual http::Task<bool> ping() = 0;
 

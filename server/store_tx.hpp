@@ -21,6 +21,7 @@ class Tx {
   virtual void save_meeting(const core::Meeting& m, const std::string& document) = 0;
   virtual std::vector<InboxRecord> failed_inbox(const std::vector<std::string>& ids, std::size_t limit) = 0;
   virtual std::optional<InboxRecord> inbox(const std::string& webhook_id, bool for_update) = 0;
+  virtual std::vector<std::pair<std::string, std::string>> claim_stale(const Store::StaleQuery& q) = 0;
 };
 
 InboxOutcome record_webhook_tx(Tx& tx, const InboxEvent& event, const ApplyFn& apply);

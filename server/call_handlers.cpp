@@ -1,0 +1,298 @@
+#include "server/call_handlers.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/crypto.hpp"
+#include "core/ids.hpp"
+#include "http/json_response.hpp"
+#include "http/log.hpp"
+
+namespace streamgate::server {
+namespace json = boost::json;
+using http::HttpError;
+
+namespace {
+
+core::Nanos now() {
+  return core::Nanos(std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::system_clock::now().time_since_epoch()));
+}
+
+std::string new_call_id() {
+  std::string b = core::random_bytes(16);
+  b[6] = static_cast<char>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);
+  const std::string h = core::to_hex(b);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
+}
+
+HttpError invalid(std::string m) { return HttpError(400, "invalid_request", std::move(m)); }
+
+// Awaits `op`, turning Stream and store failures into our errors (no co_await inside catch).
+template <typename T>
+http::Task<T> guarded(http::Task<T> op) {
+  std::optional<HttpError> failure;
+  try {
+    co_return co_await std::move(op);
+  } catch (const StreamError& e) {
+    failure = to_http_error(e);
+  } catch (const StoreUnavailable&) {
+    failure.emplace(503, "store_unavailable", "The meeting store is unavailable; retry later");
+  }
+  throw *failure;
+}
+
+http::Task<bool> guarded_void(http::Task<void> op) {
+  std::optional<HttpError> failure;
+  try {
+    co_await std::move(op);
+    co_return true;
+  } catch (const StreamError& e) {
+    failure = to_http_error(e);
+  } catch (const StoreUnavailable&) {
+    failure.emplace(503, "store_unavailable", "The meeting store is unavailable; retry later");
+  }
+  throw *failure;
+}
+
+std::optional<json::object> body_object(const std::string& body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string::npos) return json::object{};
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  return std::move(v.get_object());
+}
+
+std::string opt_string(const json::object& o, std::string_view key, const char* what) {
+  const auto* v = o.if_contains(key);
+  if (v == nullptr || v->is_null()) return {};
+  if (!v->is_string()) throw invalid(std::string(what) + " must be a string");
+  return std::string(v->get_string());
+}
+
+struct CallRef {
+  std::string type;
+  std::string id;
+};
+
+CallRef call_ref(const http::Request& req, const http::Context& ctx) {
+  CallRef r{req.query_param("type").value_or("default"), std::string(ctx.param("callId"))};
+  if (!core::is_valid_call_id(r.id)) throw invalid("callId must be 1-64 characters of [A-Za-z0-9_-]");
+  if (!core::is_valid_call_id(r.type)) throw invalid("type must be 1-64 characters of [A-Za-z0-9_-]");
+  return r;
+}
+
+// The meeting the caller may manage (creator or admin); 404 when it is not theirs to see.
+http::Task<core::Meeting> manageable(const CallSettings& s, const CallRef& ref, const http::Principal& caller) {
+  auto op = guarded(s.store->get_meeting(ref.type, ref.id));
+  auto m = co_await std::move(op);
+  const bool admin = caller.has_role(s.admin_role);
+  if (!m || !(admin || m->is_member(caller.subject))) throw HttpError(404, "not_found", "No meeting for this call");
+  if (!admin && m->created_by != caller.subject)
+    throw HttpError(403, "forbidden", "Only the call's creator or an admin may do this");
+  co_return std::move(*m);
+}
+
+}  // namespace
+
+http::Task<std::optional<core::Meeting>> reconcile_call(std::shared_ptr<StreamClient> stream,
+                                                        std::shared_ptr<Store> store, std::string type,
+                                                        std::string id) {
+  auto get = stream->get_call(type, id);
+  const json::object state = co_await std::move(get);
+  auto recs_op = stream->list_recordings(type, id);
+  const json::array recordings = co_await std::move(recs_op);
+  auto trs_op = stream->list_transcriptions(type, id);
+  const json::array transcriptions = co_await std::move(trs_op);
+  std::vector<core::CallEvent> events;
+  try {
+    events = core::events_from_call_state(state, recordings, transcriptions);
+  } catch (const std::invalid_argument& e) {
+    throw StreamError(StreamError::Kind::unavailable, 200, 0, std::string("unexpected answer from Stream: ") + e.what());
+  }
+  auto members = core::members_from_call_state(state);
+  const auto t = now();
+  auto update = store->update_meeting(type, id, [events, members, t](std::optional<core::Meeting> m) {
+    for (const auto& e : events) m = core::apply_event(std::move(m), e, t);
+    if (m) core::merge_members(*m, members);
+    return m;
+  });
+  co_return co_await std::move(update);
+}
+
+http::Handler make_create_call_handler(std::shared_ptr<const CallSettings> s) {
+  return [s](http::Request& req, http::Context& ctx) -> http::Task<http::Response> {
+    auto body = body_object(req.body);
+    if (!body) throw invalid("Request body must be a JSON object");
+    std::string type = opt_string(*body, "callType", "callType");
+    if (type.empty()) type = "default";
+    std::string id = opt_string(*body, "callId", "callId");
+    if (id.empty()) id = new_call_id();
+    if (!core::is_valid_call_id(type)) throw invalid("callType must be 1-64 characters of [A-Za-z0-9_-]");
+    if (!core::is_valid_call_id(id)) throw invalid("callId must be 1-64 characters of [A-Za-z0-9_-]");
+    const http::Principal& caller = *ctx.principal;
+    const bool admin = caller.has_role(s->admin_role);
+
+    std::vector<core::Member> members{{caller.subject, s->creator_role}};
+    if (const auto* list = body->if_contains("members"); list && !list->is_null()) {
+      if (!list->is_array() || list->get_array().size() > 99) throw invalid("members must be an array of at most 99 entries");
+      for (const auto& v : list->get_array()) {
+        if (!v.is_object()) throw invalid("members entries must be objects {userId, role?}");
+        core::Member m{opt_string(v.get_object(), "userId", "members[].userId"),
+                       opt_string(v.get_object(), "role", "members[].role")};
+        if (!core::is_valid_user_id(m.user_id))
+          throw invalid("members[].userId must be 1-64 characters of [A-Za-z0-9_-@.]");
+        if (!m.role.empty() && !core::is_valid_call_id(m.role)) throw invalid("members[].role is not a valid role name");
+        if (m.user_id == caller.subject) continue;  // the creator keeps the creator role
+        if (std::none_of(members.begin(), members.end(), [&](const core::Member& x) { return x.user_id == m.user_id; }))
+          members.push_back(std::move(m));
+      }
+    }
+    json::object custom;
+    if (const auto* c = body->if_contains("custom"); c && !c->is_null()) {
+      if (!c->is_object()) throw invalid("custom must be an object");
+      custom = c->get_object();
+    }
+    if (!custom.contains("meetingId")) custom["meetingId"] = id;
+
+    auto find = guarded(s->store->get_meeting(type, id));
+    const auto existing = co_await std::move(find);
+    if (existing && !(admin || existing->is_member(caller.subject)))
+      throw HttpError(409, "call_exists", "A call with this id already exists");
+
+    std::vector<std::string> user_ids;
+    for (const auto& m : members) user_ids.push_back(m.user_id);
+    auto upsert = guarded_void(s->stream->upsert_users(user_ids));
+    co_await std::move(upsert);
+
+    json::array stream_members;
+    for (const auto& m : members) {
+      json::object o{{"user_id", m.user_id}};
+      if (!m.role.empty()) o["role"] = m.role;
+      stream_members.push_back(std::move(o));
+    }
+    json::object data{{"created_by_id", caller.subject}, {"members", std::move(stream_members)}, {"custom", custom}};
+    auto create = guarded(s->stream->get_or_create_call(type, id, std::move(data)));
+    const json::object answer = co_await std::move(create);
+    const auto* created_v = answer.if_contains("created");
+    const bool created = created_v && created_v->is_bool() && created_v->get_bool();
+
+    std::vector<core::CallEvent> events;
+    try {
+      events = core::events_from_call_state(answer, {}, {});
+    } catch (const std::invalid_argument&) {
+      // Stream answered without a usable call: keep what we asked for.
+    }
+    std::string stream_creator = events.empty() ? caller.subject : events.front().call->created_by;
+    if (stream_creator.empty()) stream_creator = caller.subject;
+    if (!created && !existing && !admin && stream_creator != caller.subject)
+      throw HttpError(409, "call_exists", "A call with this id already exists");
+
+    auto stream_members_now = core::members_from_call_state(answer);
+    const auto t = now();
+    auto save = guarded(s->store->update_meeting(
+        type, id,
+        [type, id, stream_creator, custom, members, stream_members_now, events, t](std::optional<core::Meeting> m) {
+          if (!m) m = core::new_meeting(type, id, stream_creator, custom, t);
+          for (const auto& e : events) m = core::apply_event(std::move(m), e, t);
+          core::merge_members(*m, members);
+          core::merge_members(*m, stream_members_now);
+          m->updated_at = t;
+          return m;
+        }));
+    const auto meeting = co_await std::move(save);
+    http::log(spdlog::level::info, http::LogLine("call created")
+                                       .add("audit", true)
+                                       .add("user", caller.subject)
+                                       .add("callCid", type + ":" + id)
+                                       .add("created", created)
+                                       .add("requestId", ctx.request_id));
+    co_return http::json_success(created ? 201 : 200, core::to_api_json(*meeting),
+                                 created ? "Call created" : "Call already exists");
+  };
+}
+
+http::Handler make_add_participant_handler(std::shared_ptr<const CallSettings> s) {
+  return [s](http::Request& req, http::Context& ctx) -> http::Task<http::Response> {
+    const CallRef ref = call_ref(req, ctx);
+    auto body = body_object(req.body);
+    if (!body) throw invalid("Request body must be a JSON object");
+    core::Member member{opt_string(*body, "userId", "userId"), opt_string(*body, "role", "role")};
+    if (!core::is_valid_user_id(member.user_id)) throw invalid("userId must be 1-64 characters of [A-Za-z0-9_-@.]");
+    if (member.role.empty()) member.role = s->participant_role;
+    if (!core::is_valid_call_id(member.role)) throw invalid("role is not a valid role name");
+    auto check = manageable(*s, ref, *ctx.principal);
+    co_await std::move(check);
+
+    auto upsert = guarded_void(s->stream->upsert_users({member.user_id}));
+    co_await std::move(upsert);
+    auto update = guarded(s->stream->update_call_members(
+        ref.type, ref.id, json::array{json::object{{"user_id", member.user_id}, {"role", member.role}}}));
+    co_await std::move(update);
+    const auto t = now();
+    auto save = guarded(s->store->update_meeting(ref.type, ref.id, [member, t](std::optional<core::Meeting> m) {
+      if (m) {
+        core::merge_members(*m, {member});
+        m->updated_at = t;
+      }
+      return m;
+    }));
+    const auto meeting = co_await std::move(save);
+    if (!meeting) throw HttpError(404, "not_found", "No meeting for this call");
+    co_return http::json_success(200, core::to_api_json(*meeting), "Participant added");
+  };
+}
+
+http::Handler make_end_call_handler(std::shared_ptr<const CallSettings> s) {
+  return [s](http::Request& req, http::Context& ctx) -> http::Task<http::Response> {
+    const CallRef ref = call_ref(req, ctx);
+    auto check = manageable(*s, ref, *ctx.principal);
+    const core::Meeting current = co_await std::move(check);
+    // Ending twice is not an error: an ended call is not asked again.
+    if (!current.ended_at) {
+      auto end = guarded_void(s->stream->mark_ended(ref.type, ref.id));
+      co_await std::move(end);
+    }
+    const auto t = now();
+    const std::string by = ctx.principal->subject;
+    auto save = guarded(s->store->update_meeting(ref.type, ref.id, [t, by](std::optional<core::Meeting> m) {
+      if (m && !m->ended_at) {
+        m->ended_at = t;
+        m->ended_by = by;
+        m->updated_at = t;
+      }
+      return m;
+    }));
+    const auto meeting = co_await std::move(save);
+    if (!meeting) throw HttpError(404, "not_found", "No meeting for this call");
+    http::log(spdlog::level::info, http::LogLine("call ended")
+                                       .add("audit", true)
+                                       .add("user", by)
+                                       .add("callCid", ref.type + ":" + ref.id)
+                                       .add("requestId", ctx.request_id));
+    co_return http::json_success(200, core::to_api_json(*meeting), "Call ended");
+  };
+}
+
+http::Handler make_sync_call_handler(std::shared_ptr<const CallSettings> s) {
+  return [s](http::Request& req, http::Context& ctx) -> http::Task<http::Response> {
+    const CallRef ref = call_ref(req, ctx);
+    const bool admin = ctx.principal->has_role(s->admin_role);
+    if (!admin) {
+      // Admins may also import a call created elsewhere; others only sync their own.
+      auto check = manageable(*s, ref, *ctx.principal);
+      co_await std::move(check);
+    }
+    auto sync = guarded(reconcile_call(s->stream, s->store, ref.type, ref.id));
+    const auto meeting = co_await std::move(sync);
+    if (!meeting) throw HttpError(404, "not_found", "No meeting for this call");
+    co_return http::json_success(200, core::to_api_json(*meeting), "Call synchronised with Stream");
+  };
+}
+
+}  // namespace streamgate::server

@@ -1,0 +1,82 @@
+#pragma once
+// Stream's server-side REST API (STREAM-CONTRACT §2-§4): server auth (bare JWT {"server":true}
+// in Authorization, stream-auth-type: jwt, api_key query parameter, X-Stream-Client), JSON,
+// Stream error bodies, and retries with exponential backoff and full jitter on 429 (honouring
+// Retry-After / X-RateLimit-Reset), 5xx and transport errors — never on unrecoverable errors —
+// within a bounded number of attempts and a total time budget.
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/crypto.hpp"
+#include "core/meeting.hpp"
+#include "http/https_client.hpp"
+#include "http/types.hpp"
+
+namespace streamgate::server {
+
+struct StreamError : std::runtime_error {
+  enum class Kind { rejected, unavailable, timeout };
+  StreamError(Kind kind, int status, int code, std::string message, bool unrecoverable = false,
+              std::int64_t retry_after = 0)
+      : std::runtime_error(std::move(message)),
+        kind(kind),
+        status(status),
+        code(code),
+        unrecoverable(unrecoverable),
+        retry_after_seconds(retry_after) {}
+  Kind kind;
+  int status;  // Stream's HTTP status, 0 for transport failures
+  int code;    // Stream's error code, 0 when unknown
+  bool unrecoverable;
+  std::int64_t retry_after_seconds;
+};
+
+// Our answer for a Stream failure (SPEC §1.3): 4xx → 400/404/409/422 upstream_rejected with
+// error.upstreamCode; 5xx → 502, transport → 503, timeout → 504 upstream_unavailable.
+http::HttpError to_http_error(const StreamError& e);
+
+struct StreamClientOptions {
+  std::string base_url;
+  std::string api_key;
+  std::shared_ptr<const core::HmacSha256Key> secret;
+  std::string client_version = "0.0.0";
+  std::chrono::milliseconds attempt_timeout{3000};
+  std::chrono::milliseconds budget{10000};  // all attempts and waits together
+  int max_attempts = 3;
+  std::chrono::milliseconds backoff_base{200};
+  std::chrono::milliseconds backoff_cap{2000};
+};
+
+class StreamClient final {
+ public:
+  StreamClient(StreamClientOptions options, std::shared_ptr<http::HttpsClient> client);
+
+  // One API call; `path` starts with /api/v2/. Returns the parsed JSON body of a 2xx answer.
+  http::Task<boost::json::object> call(std::string method, std::string path, boost::json::value body = nullptr);
+
+  http::Task<void> upsert_users(std::vector<std::string> user_ids);
+  http::Task<boost::json::object> get_or_create_call(std::string type, std::string id, boost::json::object data);
+  http::Task<boost::json::object> update_call_members(std::string type, std::string id, boost::json::array update_members);
+  http::Task<void> mark_ended(std::string type, std::string id);
+  http::Task<boost::json::object> get_call(std::string type, std::string id);
+  http::Task<boost::json::array> list_recordings(std::string type, std::string id);
+  http::Task<boost::json::array> list_transcriptions(std::string type, std::string id);
+
+  std::uint64_t retries() const { return retries_.load(); }
+
+ private:
+  StreamClientOptions options_;
+  std::shared_ptr<http::HttpsClient> client_;
+  std::string server_token_;
+  std::atomic<std::uint64_t> retries_{0};
+};
+
+}  // namespace streamgate::server
