@@ -219,6 +219,11 @@ HttpsClient::~HttpsClient() = default;
 
 std::uint64_t HttpsClient::connections_opened() const { return impl_->opened.load(); }
 
+void HttpsClient::close_idle() {
+  std::lock_guard lock(impl_->mutex);
+  impl_->idle.clear();
+}
+
 Task<ClientResponse> HttpsClient::request(ClientRequest r) {
   auto impl = impl_;
   const Target t = parse_url(r.url);

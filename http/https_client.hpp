@@ -59,6 +59,10 @@ class HttpsClient final {
 
   std::uint64_t connections_opened() const;
 
+  // Closes every pooled connection. Call after the I/O threads have stopped and before their
+  // io_contexts are destroyed (a socket must not outlive its context).
+  void close_idle();
+
  private:
   struct Impl;
   std::shared_ptr<Impl> impl_;

@@ -229,6 +229,11 @@ App::~App() {
   impl_->stopping.store(true);
   impl_->background.stop();
   if (impl_->background_thread.joinable()) impl_->background_thread.join();
+  impl_->server->drain(std::chrono::milliseconds(0));
+  impl_->server->wait();
+  // Pooled sockets belong to the I/O contexts: close them while those still exist.
+  impl_->https->close_idle();
+  impl_->server.reset();
 }
 
 std::uint16_t App::listen() { return impl_->server->listen(); }
@@ -249,6 +254,7 @@ void App::wait() {
   impl_->stopping.store(true);
   impl_->background.stop();
   if (impl_->background_thread.joinable()) impl_->background_thread.join();
+  impl_->https->close_idle();
 }
 bool App::draining() const { return impl_->server->draining(); }
 

@@ -64,7 +64,7 @@ StreamError error_from_response(const http::ClientResponse& r) {
   }
   const auto kind = r.status >= 500 || r.status == 429 ? StreamError::Kind::unavailable : StreamError::Kind::rejected;
   std::int64_t retry_after = 0;
-  if (r.status == 429) retry_after = (server_wait_ms(r).value_or(1000) + 999) / 1000;
+  if (r.status == 429) retry_after = std::max<std::int64_t>(1, (server_wait_ms(r).value_or(1000) + 999) / 1000);
   return StreamError(kind, r.status, code, message, unrecoverable, retry_after);
 }
 

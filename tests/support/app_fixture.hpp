@@ -31,7 +31,8 @@ inline std::map<std::string, std::string> base_env() {
           {"HTTP_THREADS", "2"},
           {"LOG_LEVEL", "warn"},
           {"RATE_LIMIT_USER_PER_MINUTE", "0"},
-          {"RATE_LIMIT_IP_PER_MINUTE", "0"}};
+          {"RATE_LIMIT_IP_PER_MINUTE", "0"},
+          {"RECONCILE_INTERVAL_SECONDS", "0"}};
 }
 
 struct RunningApp {

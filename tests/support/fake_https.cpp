@@ -105,6 +105,7 @@ struct FakeHttpsServer::Impl {
           fr.headers[name] = std::string(f.value());
         }
         fr.body = req.body();
+        fr.at = std::chrono::steady_clock::now();
         Handler h;
         {
           std::lock_guard lock(mutex);

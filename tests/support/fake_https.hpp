@@ -32,6 +32,7 @@ struct FakeRequest {
   std::map<std::string, std::string> query;    // decoded
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
+  std::chrono::steady_clock::time_point at;
 };
 
 struct FakeResponse {
