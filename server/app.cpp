@@ -2,6 +2,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -30,9 +31,12 @@ struct App::Impl {
   Config config;
   std::shared_ptr<Store> store;
   std::shared_ptr<http::HttpsClient> https;
+  std::shared_ptr<http::HttpsClient> jwks_https;
+  std::shared_ptr<AppJwtVerifier> verifier;
   std::shared_ptr<StreamClient> stream;
   // Background work (the reconciler) runs on its own thread, off the request threads.
   boost::asio::io_context background{1};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> background_work{background.get_executor()};
   std::thread background_thread;
   std::atomic<bool> stopping{false};
   std::shared_ptr<WebhookCounters> webhook_counters = std::make_shared<WebhookCounters>();
@@ -66,7 +70,18 @@ App::App(Config config) : impl_(std::make_unique<Impl>()) {
   impl_->config = std::move(config);
   const Config& c = impl_->config;
 
-  auto verifier = AppJwtVerifier::from_config(c);
+  if (!c.auth_jwks_url.empty()) {
+    http::ClientOptions jwks_options;
+    jwks_options.ca_file = c.auth_jwks_ca_file;
+    jwks_options.max_response_bytes = 1024 * 1024;
+    try {
+      impl_->jwks_https = std::make_shared<http::HttpsClient>(jwks_options);
+    } catch (const std::exception& e) {
+      throw ConfigError(std::string("AUTH_JWKS_CA_FILE: ") + e.what());
+    }
+  }
+  auto verifier = AppJwtVerifier::from_config(c, impl_->jwks_https);
+  impl_->verifier = verifier;
   auto stream_secret = std::make_shared<const core::HmacSha256Key>(c.stream_api_secret);
 
   StoreOptions store_options;
@@ -223,6 +238,18 @@ http::Task<void> reconcile_loop(const Config* c, std::shared_ptr<StreamClient> s
   }
 }
 
+http::Task<void> jwks_loop(std::shared_ptr<JwksSource> jwks, std::chrono::seconds every, std::atomic<bool>* stopping) {
+  namespace asio = boost::asio;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (!stopping->load()) {
+    timer.expires_after(every);
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (stopping->load()) break;
+    auto refresh = jwks->refresh(true);
+    co_await std::move(refresh);
+  }
+}
+
 }  // namespace
 
 App::~App() {
@@ -233,18 +260,29 @@ App::~App() {
   impl_->server->wait();
   // Pooled sockets belong to the I/O contexts: close them while those still exist.
   impl_->https->close_idle();
+  if (impl_->jwks_https) impl_->jwks_https->close_idle();
   impl_->server.reset();
 }
 
 std::uint16_t App::listen() { return impl_->server->listen(); }
 void App::start() {
+  if (const auto& jwks = impl_->verifier->jwks()) {
+    // The first key set before serving, so the first requests need not wait for it; a failure
+    // is logged and the keys are fetched again on demand.
+    boost::asio::io_context once;
+    boost::asio::co_spawn(once, jwks->refresh(true), [](std::exception_ptr, bool) {});
+    once.run_for(std::chrono::seconds(10));
+    boost::asio::co_spawn(impl_->background,
+                          jwks_loop(jwks, std::chrono::seconds(impl_->config.auth_jwks_refresh_seconds), &impl_->stopping),
+                          [](std::exception_ptr) {});
+    if (impl_->jwks_https) impl_->jwks_https->close_idle();  // its sockets were on `once`
+  }
   impl_->server->start();
-  if (impl_->config.reconcile_interval_seconds > 0) {
+  if (impl_->config.reconcile_interval_seconds > 0)
     boost::asio::co_spawn(impl_->background,
                           reconcile_loop(&impl_->config, impl_->stream, impl_->store, &impl_->stopping),
                           [](std::exception_ptr) {});
-    impl_->background_thread = std::thread([this] { impl_->background.run(); });
-  }
+  impl_->background_thread = std::thread([this] { impl_->background.run(); });
 }
 void App::mark_not_ready() { impl_->not_ready.store(true); }
 void App::drain() { drain(std::chrono::seconds(impl_->config.shutdown_grace_seconds)); }
@@ -255,6 +293,7 @@ void App::wait() {
   impl_->background.stop();
   if (impl_->background_thread.joinable()) impl_->background_thread.join();
   impl_->https->close_idle();
+  if (impl_->jwks_https) impl_->jwks_https->close_idle();
 }
 bool App::draining() const { return impl_->server->draining(); }
 

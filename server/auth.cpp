@@ -17,13 +17,14 @@ std::int64_t unix_now() {
 }
 
 AppJwtVerifier::AppJwtVerifier(core::JwtKeys keys, core::JwtRules rules, std::string user_id_claim,
-                               std::string roles_claim)
+                               std::string roles_claim, std::shared_ptr<JwksSource> jwks)
     : keys_(std::move(keys)),
+      jwks_(std::move(jwks)),
       rules_(std::move(rules)),
       user_id_claim_(std::move(user_id_claim)),
       roles_claim_(std::move(roles_claim)) {}
 
-std::shared_ptr<AppJwtVerifier> AppJwtVerifier::from_config(const Config& c) {
+std::shared_ptr<AppJwtVerifier> AppJwtVerifier::from_config(const Config& c, std::shared_ptr<http::HttpsClient> client) {
   core::JwtKeys keys;
   if (!c.auth_jwt_secret.empty())
     keys.hs256 = std::make_shared<const core::HmacSha256Key>(c.auth_jwt_secret);
@@ -43,35 +44,81 @@ std::shared_ptr<AppJwtVerifier> AppJwtVerifier::from_config(const Config& c) {
   rules.audience = c.auth_jwt_audience;
   rules.leeway_seconds = c.auth_leeway_seconds;
   rules.require_exp = c.auth_require_exp;
+  std::shared_ptr<JwksSource> jwks;
+  if (!c.auth_jwks_url.empty()) {
+    if (!client) throw ConfigError("AUTH_JWKS_URL needs an HTTPS client");
+    jwks = std::make_shared<JwksSource>(c.auth_jwks_url, std::move(client), std::chrono::seconds(c.auth_jwks_cooldown_seconds));
+  }
   return std::make_shared<AppJwtVerifier>(std::move(keys), std::move(rules), c.auth_user_id_claim,
-                                          c.auth_roles_claim);
+                                          c.auth_roles_claim, std::move(jwks));
 }
 
-http::Principal AppJwtVerifier::verify(std::string_view token, std::int64_t now) const {
-  auto fail = [](std::string_view why) {
-    return HttpError(401, "unauthenticated", "Authentication failed: " + std::string(why))
-        .with_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-  };
-  const auto decoded = core::decode_jwt(token);
-  if (!decoded.jwt) throw fail(core::describe(decoded.error));
-  const auto err = core::verify_jwt(*decoded.jwt, keys_, rules_, now);
-  if (err != core::JwtError::none) throw fail(core::describe(err));
+namespace {
+HttpError unauthenticated(std::string_view why) {
+  return HttpError(401, "unauthenticated", "Authentication failed: " + std::string(why))
+      .with_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+}
+}  // namespace
 
+core::JwtError AppJwtVerifier::check(std::string_view token, std::int64_t now, http::Principal* out,
+                                     std::string* why) const {
+  const auto decoded = core::decode_jwt(token);
+  if (!decoded.jwt) {
+    *why = core::describe(decoded.error);
+    return decoded.error;
+  }
+  core::JwtError err;
+  if (jwks_ && decoded.jwt->alg != core::JwtAlg::hs256) {
+    core::JwtKeys keys;
+    keys.public_keys = keys_.public_keys;
+    const auto fetched = jwks_->keys();
+    keys.public_keys.insert(keys.public_keys.end(), fetched->begin(), fetched->end());
+    err = core::verify_jwt(*decoded.jwt, keys, rules_, now);
+  } else {
+    err = core::verify_jwt(*decoded.jwt, keys_, rules_, now);
+  }
+  if (err != core::JwtError::none) {
+    *why = core::describe(err);
+    return err;
+  }
   const auto& claims = decoded.jwt->claims;
   const auto* sub = claims.if_contains(user_id_claim_);
-  if (sub == nullptr || !sub->is_string() || !core::is_valid_user_id(sub->get_string()))
-    throw fail("token has no usable user id claim \"" + user_id_claim_ + "\"");
-  http::Principal p;
-  p.subject = std::string(sub->get_string());
+  if (sub == nullptr || !sub->is_string() || !core::is_valid_user_id(sub->get_string())) {
+    *why = "token has no usable user id claim \"" + user_id_claim_ + "\"";
+    return core::JwtError::malformed;
+  }
+  out->subject = std::string(sub->get_string());
+  out->roles.clear();
   if (const auto* roles = claims.if_contains(roles_claim_)) {
     if (roles->is_string()) {
-      p.roles.emplace_back(roles->get_string());
+      out->roles.emplace_back(roles->get_string());
     } else if (roles->is_array()) {
       for (const auto& r : roles->get_array())
-        if (r.is_string()) p.roles.emplace_back(r.get_string());
+        if (r.is_string()) out->roles.emplace_back(r.get_string());
     }
   }
+  return core::JwtError::none;
+}
+
+http::Principal AppJwtVerifier::verify_now(std::string_view token, std::int64_t now) const {
+  http::Principal p;
+  std::string why;
+  if (check(token, now, &p, &why) != core::JwtError::none) throw unauthenticated(why);
   return p;
+}
+
+http::Task<http::Principal> AppJwtVerifier::verify(std::string_view token, std::int64_t now) const {
+  http::Principal p;
+  std::string why;
+  auto err = check(token, now, &p, &why);
+  // A key we have not fetched yet (rotation), or no keys yet: refresh once, within the cooldown.
+  if (jwks_ && (err == core::JwtError::unknown_kid || err == core::JwtError::alg_not_allowed)) {
+    const std::string copy(token);  // the view's buffer outlives us, but keep the frame self-contained
+    auto refresh = jwks_->refresh();
+    if (co_await std::move(refresh)) err = check(copy, now, &p, &why);
+  }
+  if (err != core::JwtError::none) throw unauthenticated(why);
+  co_return p;
 }
 
 std::string_view bearer_token(std::string_view h) {
@@ -90,7 +137,8 @@ http::Middleware require_app_jwt(std::shared_ptr<const AppJwtVerifier> verifier)
     if (token.empty())
       throw HttpError(401, "unauthenticated", "Missing bearer token in the Authorization header")
           .with_header("WWW-Authenticate", "Bearer");
-    ctx.principal = verifier->verify(token, unix_now());
+    auto verify = verifier->verify(token, unix_now());
+    ctx.principal = co_await std::move(verify);
     co_return co_await next(req, ctx);
   };
 }

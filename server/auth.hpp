@@ -7,20 +7,31 @@
 #include "core/jwt.hpp"
 #include "http/pipeline.hpp"
 #include "server/config.hpp"
+#include "server/jwks.hpp"
 
 namespace streamgate::server {
 
 class AppJwtVerifier final {
  public:
   AppJwtVerifier(core::JwtKeys keys, core::JwtRules rules, std::string user_id_claim,
-                 std::string roles_claim);
-  static std::shared_ptr<AppJwtVerifier> from_config(const Config& config);  // throws ConfigError
+                 std::string roles_claim, std::shared_ptr<JwksSource> jwks = nullptr);
+  // `client` fetches the JWKS when AUTH_JWKS_URL is set. Throws ConfigError.
+  static std::shared_ptr<AppJwtVerifier> from_config(const Config& config,
+                                                     std::shared_ptr<http::HttpsClient> client = nullptr);
 
-  // Throws http::HttpError 401 unauthenticated with a clear reason.
-  http::Principal verify(std::string_view token, std::int64_t now_seconds) const;
+  // Throws http::HttpError 401 unauthenticated with a clear reason. With a JWKS, a token
+  // signed by a key we do not know yet makes the key set refresh (within its cooldown).
+  http::Task<http::Principal> verify(std::string_view token, std::int64_t now_seconds) const;
+  // The same without a JWKS refresh.
+  http::Principal verify_now(std::string_view token, std::int64_t now_seconds) const;
+
+  const std::shared_ptr<JwksSource>& jwks() const { return jwks_; }
 
  private:
+  // The JWT error, or none with *out filled.
+  core::JwtError check(std::string_view token, std::int64_t now, http::Principal* out, std::string* why) const;
   core::JwtKeys keys_;
+  std::shared_ptr<JwksSource> jwks_;
   core::JwtRules rules_;
   std::string user_id_claim_;
   std::string roles_claim_;

@@ -26,7 +26,10 @@ const std::vector<SettingInfo> kSettings = {
     {"RECONCILE_RETRY_SECONDS", "600", "a checked meeting is not checked again before this", false},
     {"AUTH_JWT_SECRET", "", "HS256 secret of the app's login JWTs", true},
     {"AUTH_JWT_PUBLIC_KEY_FILE", "", "PEM public key (RSA >= 2048 or EC P-256) of the app's login JWTs", false},
-    {"AUTH_JWKS_URL", "", "HTTPS URL of the app's JWKS", false},
+    {"AUTH_JWKS_URL", "", "HTTPS URL of the app's JWKS (RS256/ES256 keys by kid)", false},
+    {"AUTH_JWKS_CA_FILE", "", "CA bundle for the JWKS host's certificate (default: system store)", false},
+    {"AUTH_JWKS_REFRESH_SECONDS", "600", "how often the JWKS is fetched again", false},
+    {"AUTH_JWKS_COOLDOWN_SECONDS", "30", "an unknown kid refreshes the JWKS at most this often", false},
     {"AUTH_JWT_ISSUER", "", "required iss of app JWTs (empty: not checked)", false},
     {"AUTH_JWT_AUDIENCE", "", "required aud of app JWTs (empty: not checked)", false},
     {"AUTH_USER_ID_CLAIM", "sub", "claim holding the user id", false},
@@ -205,8 +208,11 @@ Config load_config(const std::map<std::string, std::string>& env) {
   c.auth_jwks_url = trim(r.str("AUTH_JWKS_URL"));
   if (c.auth_jwt_secret.empty() && c.auth_jwt_public_key_file.empty() && c.auth_jwks_url.empty())
     throw ConfigError("one of AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY_FILE or AUTH_JWKS_URL is required");
-  if (!c.auth_jwks_url.empty())
-    throw ConfigError("AUTH_JWKS_URL is not supported by this build yet; use AUTH_JWT_SECRET or AUTH_JWT_PUBLIC_KEY_FILE");
+  if (!c.auth_jwks_url.empty() && c.auth_jwks_url.rfind("https://", 0) != 0)
+    throw ConfigError("AUTH_JWKS_URL must be an https:// URL");
+  c.auth_jwks_ca_file = trim(r.str("AUTH_JWKS_CA_FILE"));
+  c.auth_jwks_refresh_seconds = r.integer("AUTH_JWKS_REFRESH_SECONDS", 10, 86400);
+  c.auth_jwks_cooldown_seconds = r.integer("AUTH_JWKS_COOLDOWN_SECONDS", 0, 3600);
   c.auth_jwt_issuer = trim(r.str("AUTH_JWT_ISSUER"));
   c.auth_jwt_audience = trim(r.str("AUTH_JWT_AUDIENCE"));
   c.auth_user_id_claim = trim(r.str("AUTH_USER_ID_CLAIM"));

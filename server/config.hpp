@@ -34,6 +34,9 @@ struct Config {
   std::string auth_jwt_secret;
   std::string auth_jwt_public_key_file;
   std::string auth_jwks_url;
+  std::string auth_jwks_ca_file;
+  std::int64_t auth_jwks_refresh_seconds = 600;
+  std::int64_t auth_jwks_cooldown_seconds = 30;
   std::string auth_jwt_issuer;
   std::string auth_jwt_audience;
   std::string auth_user_id_claim;
