@@ -9,7 +9,7 @@ PKGS=(
   build-essential cmake ninja-build ccache pkg-config git ca-certificates curl openssl
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-test1.81-dev
   libboost-program-options1.81-dev
-  libssl-dev libspdlog-dev libfmt-dev libsqlite3-dev sqlite3 libpq-dev zlib1g-dev
+  libssl-dev libspdlog-dev libfmt-dev libsqlite3-dev sqlite3 libpq-dev zlib1g-dev prometheus-cpp-dev
   postgresql redis-server nginx-light wrk
 )
 

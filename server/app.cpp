@@ -20,6 +20,7 @@
 #include "server/auth.hpp"
 #include "server/call_handlers.hpp"
 #include "server/meeting_handlers.hpp"
+#include "server/metrics.hpp"
 #include "server/store.hpp"
 #include "server/token_handler.hpp"
 
@@ -39,7 +40,7 @@ struct App::Impl {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> background_work{background.get_executor()};
   std::thread background_thread;
   std::atomic<bool> stopping{false};
-  std::shared_ptr<WebhookCounters> webhook_counters = std::make_shared<WebhookCounters>();
+  std::shared_ptr<Metrics> metrics = std::make_shared<Metrics>(STREAMGATE_VERSION);
   std::unique_ptr<http::Server> server;
   std::atomic<bool> not_ready{false};
 };
@@ -88,7 +89,8 @@ App::App(Config config) : impl_(std::make_unique<Impl>()) {
   store_options.database_url = c.database_url;
   store_options.pool_size = static_cast<std::size_t>(c.database_pool_size);
   store_options.busy_timeout_ms = static_cast<int>(c.database_busy_timeout_ms);
-  impl_->store = open_store(store_options);
+  impl_->store = instrument(open_store(store_options), impl_->metrics);
+  auto metrics = impl_->metrics;
   auto store = impl_->store;
 
   http::ClientOptions client_options;
@@ -106,6 +108,9 @@ App::App(Config config) : impl_(std::make_unique<Impl>()) {
   stream_options.attempt_timeout = std::chrono::milliseconds(c.stream_timeout_ms);
   stream_options.max_attempts = static_cast<int>(c.stream_max_attempts);
   stream_options.budget = std::chrono::milliseconds(c.stream_retry_budget_ms);
+  stream_options.observe = [metrics](std::string_view op, int status, bool retry) {
+    metrics->stream_call(op, status, retry);
+  };
   impl_->stream = std::make_shared<StreamClient>(stream_options, impl_->https);
   auto calls = std::make_shared<CallSettings>();
   calls->stream = impl_->stream;
@@ -136,7 +141,8 @@ App::App(Config config) : impl_(std::make_unique<Impl>()) {
     webhook->previous_secret = std::make_shared<const core::HmacSha256Key>(c.stream_api_secret_previous);
   webhook->body_limit = static_cast<std::size_t>(c.webhook_body_limit_bytes);
   webhook->store = store;
-  webhook->counters = impl_->webhook_counters;
+  webhook->record = [metrics](std::string_view type, std::string_view outcome) { metrics->webhook(type, outcome); };
+  token_settings->on_issued = [metrics](bool call_token) { metrics->token_issued(call_token); };
 
   // Guards shared by every route that takes an app JWT: the per-IP limit first (it also
   // bounds guessing), then authentication, then the per-user limit.
@@ -172,6 +178,15 @@ App::App(Config config) : impl_(std::make_unique<Impl>()) {
              {static_cast<std::size_t>(c.webhook_body_limit_bytes), {}});
   router.add(Method::get, "/healthz", healthz, {1024, {}});
   router.add(
+      Method::get, "/metrics",
+      [impl = impl_.get()](http::Request&, http::Context&) -> http::Task<http::Response> {
+        http::Response res;
+        res.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        res.body = impl->metrics->render(impl->server ? static_cast<double>(impl->server->active_connections()) : 0.0);
+        co_return res;
+      },
+      {1024, {}});
+  router.add(
       Method::get, "/readyz",
       [impl = impl_.get()](http::Request&, http::Context&) -> http::Task<http::Response> {
         if (impl->not_ready.load() || (impl->server && impl->server->draining()))
@@ -184,8 +199,8 @@ App::App(Config config) : impl_(std::make_unique<Impl>()) {
 
   http::CorsOptions cors;
   cors.allowed_origins = c.cors_allowed_origins;
-  std::vector<http::Middleware> global{http::request_id(), http::access_log(), http::cors(std::move(cors)),
-                                       http::error_envelope()};
+  std::vector<http::Middleware> global{http::request_id(), metrics_middleware(metrics), http::access_log(),
+                                       http::cors(std::move(cors)), http::error_envelope()};
   impl_->server = std::make_unique<http::Server>(server_options(c), std::move(router), std::move(global));
 }
 

@@ -86,7 +86,7 @@ PreparedApply prepare_event(std::string_view body) {
 http::Handler make_webhook_handler(std::shared_ptr<const WebhookSettings> s) {
   return [s](http::Request& req, http::Context& ctx) -> http::Task<http::Response> {
     auto reject = [&](int status, const char* code, const char* message) {
-      s->counters->rejected.fetch_add(1, std::memory_order_relaxed);
+      s->record("unknown", "rejected");
       return HttpError(status, code, message);
     };
     const std::string_view api_key = req.header("x-api-key");
@@ -122,7 +122,7 @@ http::Handler make_webhook_handler(std::shared_ptr<const WebhookSettings> s) {
     if (!is_sane_webhook_id(webhook_id)) throw reject(400, "invalid_request", "X-Webhook-Id is malformed");
 
     if (!core::is_meeting_event(type)) {
-      s->counters->ignored.fetch_add(1, std::memory_order_relaxed);
+      s->record(type, "ignored");
       co_return http::json_success(200, json::object{{"webhookId", webhook_id}, {"type", type}, {"status", "ignored"}},
                                    "Event acknowledged");
     }
@@ -139,7 +139,7 @@ http::Handler make_webhook_handler(std::shared_ptr<const WebhookSettings> s) {
     }
     if (!outcome) {
       // Not kept: Stream must retry, so never 200 here.
-      s->counters->unavailable.fetch_add(1, std::memory_order_relaxed);
+      s->record(type, "unavailable");
       http::log(spdlog::level::err, http::LogLine("webhook not stored")
                                         .add("webhookId", webhook_id)
                                         .add("type", type)
@@ -148,15 +148,9 @@ http::Handler make_webhook_handler(std::shared_ptr<const WebhookSettings> s) {
       throw HttpError(503, "store_unavailable", "The event could not be stored; retry later")
           .with_header("Retry-After", "1");
     }
-    switch (*outcome) {
-      case InboxOutcome::applied: s->counters->applied.fetch_add(1, std::memory_order_relaxed); break;
-      case InboxOutcome::duplicate: s->counters->duplicate.fetch_add(1, std::memory_order_relaxed); break;
-      case InboxOutcome::failed:
-        s->counters->failed.fetch_add(1, std::memory_order_relaxed);
-        http::log(spdlog::level::warn,
-                  http::LogLine("webhook kept for replay").add("webhookId", webhook_id).add("type", type));
-        break;
-    }
+    s->record(type, to_string(*outcome));
+    if (*outcome == InboxOutcome::failed)
+      http::log(spdlog::level::warn, http::LogLine("webhook kept for replay").add("webhookId", webhook_id).add("type", type));
     co_return http::json_success(
         200, json::object{{"webhookId", webhook_id}, {"type", type}, {"status", to_string(*outcome)}},
         *outcome == InboxOutcome::failed ? "Event stored; it could not be applied and is kept for replay"

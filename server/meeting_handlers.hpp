@@ -1,6 +1,6 @@
 #pragma once
 // The webhook receiver (SPEC §1.5), the meeting read (§1.4) and the inbox replay.
-#include <atomic>
+#include <functional>
 #include <cstdint>
 #include <memory>
 
@@ -10,22 +10,15 @@
 
 namespace streamgate::server {
 
-struct WebhookCounters {
-  std::atomic<std::uint64_t> applied{0};
-  std::atomic<std::uint64_t> duplicate{0};
-  std::atomic<std::uint64_t> failed{0};      // kept in the inbox for replay
-  std::atomic<std::uint64_t> ignored{0};     // other event types: acknowledged only
-  std::atomic<std::uint64_t> rejected{0};    // bad signature, key, body
-  std::atomic<std::uint64_t> unavailable{0}; // store down: 503
-};
-
 struct WebhookSettings {
   std::string api_key;
   std::shared_ptr<const core::HmacSha256Key> secret;
   std::shared_ptr<const core::HmacSha256Key> previous_secret;  // may be null
   std::size_t body_limit = 1 << 20;  // compressed and inflated
   std::shared_ptr<Store> store;
-  std::shared_ptr<WebhookCounters> counters;
+  // Outcomes: applied, duplicate, failed (kept for replay), ignored (other types), rejected
+  // (signature, key, body), unavailable (store down: 503).
+  std::function<void(std::string_view type, std::string_view outcome)> record;
 };
 
 // Reads a verified event body into which meeting it touches and how to apply it.

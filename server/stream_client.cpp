@@ -76,6 +76,20 @@ std::string path_segment(const std::string& s) {
   return out;
 }
 
+// A bounded name for metrics and logs.
+std::string operation_of(const std::string& method, const std::string& path) {
+  if (path.rfind("/api/v2/users", 0) == 0) return "upsert_users";
+  for (const char* suffix : {"/members", "/mark_ended", "/recordings", "/transcriptions"}) {
+    const std::string s(suffix);
+    if (path.size() > s.size() && path.compare(path.size() - s.size(), s.size(), s) == 0) {
+      if (s == "/members") return "update_call_members";
+      if (s == "/mark_ended") return "mark_ended";
+      return "list_" + s.substr(1);
+    }
+  }
+  return method == "GET" ? "get_call" : "get_or_create_call";
+}
+
 }  // namespace
 
 http::HttpError to_http_error(const StreamError& e) {
@@ -114,6 +128,10 @@ StreamClient::StreamClient(StreamClientOptions options, std::shared_ptr<http::Ht
 
 http::Task<json::object> StreamClient::call(std::string method, std::string path, json::value body) {
   const auto deadline = Clock::now() + options_.budget;
+  const std::string operation = operation_of(method, path);
+  const auto observe = [&](int status, bool retry) {
+    if (options_.observe) options_.observe(operation, status, retry);
+  };
   const std::string url = options_.base_url + path + (path.find('?') == std::string::npos ? "?" : "&") +
                           "api_key=" + options_.api_key;
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -135,6 +153,7 @@ http::Task<json::object> StreamClient::call(std::string method, std::string path
     try {
       const http::ClientResponse r = co_await client_->request(std::move(req));
       if (r.status >= 200 && r.status < 300) {
+        observe(r.status, false);
         if (r.body.empty()) co_return json::object{};
         boost::system::error_code ec;
         json::value v = json::parse(r.body, ec);
@@ -151,12 +170,19 @@ http::Task<json::object> StreamClient::call(std::string method, std::string path
                       e.kind == http::ClientErrorKind::tls || e.kind == http::ClientErrorKind::invalid_url);
     }
     const bool retryable = !failure->unrecoverable && failure->kind != StreamError::Kind::rejected;
-    if (!retryable || attempt >= options_.max_attempts) throw *failure;
+    if (!retryable || attempt >= options_.max_attempts) {
+      observe(failure->status, false);
+      throw *failure;
+    }
     // Full jitter: a random wait up to base * 2^(attempt-1), capped; a server's hint wins.
     const auto ceiling = std::min<std::int64_t>(options_.backoff_cap.count(), options_.backoff_base.count() << (attempt - 1));
     std::int64_t wait_ms = wait_hint ? *wait_hint : std::uniform_int_distribution<std::int64_t>(0, ceiling)(rng);
     const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    if (wait_ms >= remaining) throw *failure;  // the budget cannot cover the wait
+    if (wait_ms >= remaining) {  // the budget cannot cover the wait
+      observe(failure->status, false);
+      throw *failure;
+    }
+    observe(failure->status, true);
     retries_.fetch_add(1, std::memory_order_relaxed);
     http::log(spdlog::level::warn, http::LogLine("stream retry")
                                        .add("path", path.substr(0, path.find('?')))

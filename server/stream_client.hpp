@@ -9,6 +9,7 @@
 #include <boost/json/value.hpp>
 
 #include <atomic>
+#include <functional>
 #include <chrono>
 #include <memory>
 #include <stdexcept>
@@ -53,6 +54,8 @@ struct StreamClientOptions {
   int max_attempts = 3;
   std::chrono::milliseconds backoff_base{200};
   std::chrono::milliseconds backoff_cap{2000};
+  // Called after every attempt: operation name, HTTP status (0: no answer), retried or not.
+  std::function<void(std::string_view operation, int status, bool retry)> observe;
 };
 
 class StreamClient final {

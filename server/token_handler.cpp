@@ -121,6 +121,7 @@ http::Handler make_token_handler(std::shared_ptr<const TokenSettings> s) {
     }
     if (!tr.role.empty()) audit.add("role", tr.role);
     http::log(spdlog::level::info, audit);
+    if (s->on_issued) s->on_issued(!tr.call_cids.empty());
     co_return res;
   };
 }

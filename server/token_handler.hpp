@@ -31,6 +31,7 @@ struct TokenSettings {
   std::string call_token_policy = "off";
   std::string admin_role = "admin";
   CallMembershipCheck is_member;
+  std::function<void(bool call_token)> on_issued;
 };
 
 http::Handler make_token_handler(std::shared_ptr<const TokenSettings> settings);
