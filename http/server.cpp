@@ -13,6 +13,8 @@
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/asio/ssl.hpp>
 
 #include <atomic>
 #include <condition_variable>
@@ -30,6 +32,7 @@ namespace streamgate::http {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
+namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
 using asio::use_awaitable;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
@@ -71,6 +74,26 @@ bool is_quiet_network_error(const boost::system::error_code& ec) {
          ec == asio::error::bad_descriptor;
 }
 
+std::shared_ptr<ssl::context> make_tls_context(const std::string& cert, const std::string& key) {
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use |
+                   ssl::context::no_compression);
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  // TLS 1.2: forward-secret AEAD suites only (TLS 1.3 suites are all of that kind).
+  SSL_CTX_set_cipher_list(ctx->native_handle(),
+                          "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+                          "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
+  boost::system::error_code ec;
+  ctx->use_certificate_chain_file(cert, ec);
+  if (ec) throw std::runtime_error("cannot load TLS certificate " + cert + ": " + ec.message());
+  ctx->use_private_key_file(key, ssl::context::pem, ec);
+  if (ec) throw std::runtime_error("cannot load TLS key " + key + ": " + ec.message());
+  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1)
+    throw std::runtime_error("TLS key " + key + " does not match certificate " + cert);
+  return ctx;
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -85,10 +108,19 @@ struct Server::Impl {
   std::mutex drain_mutex;
   std::condition_variable drain_cv;
   std::thread drain_thread;
+  std::mutex tls_mutex;
+  std::shared_ptr<ssl::context> tls;  // null: plain HTTP
+
+  std::shared_ptr<ssl::context> current_tls() {
+    std::lock_guard lock(tls_mutex);
+    return tls;
+  }
 
   Impl(ServerOptions o, Router r, std::vector<Middleware> g)
       : options(std::move(o)), router(std::move(r)), global(std::move(g)) {
     if (options.threads == 0) options.threads = std::max(1u, std::thread::hardware_concurrency());
+    if (!options.tls_cert_file.empty() || !options.tls_key_file.empty())
+      tls = make_tls_context(options.tls_cert_file, options.tls_key_file);
     dispatch = [](Request& req, Context& ctx) -> Task<Response> {
       if (ctx.route == nullptr) {
         if (ctx.path_known && req.method == Method::options) {
@@ -114,27 +146,29 @@ struct Server::Impl {
     }
   }
 
-  Task<void> write_error_and_close(beast::tcp_stream& stream, int status, std::string_view code,
-                                   std::string_view message) {
+  template <typename Stream>
+  Task<void> write_error_and_close(Stream& stream, int status, std::string_view code, std::string_view message) {
     Response r = json_error(status, code, message, generate_request_id());
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(status), 11};
     out.set(bhttp::field::content_type, r.content_type);
     out.set(bhttp::field::connection, "close");
     out.body() = std::move(r.body);
     out.prepare_payload();
-    stream.expires_after(std::chrono::seconds(2));
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
     co_await bhttp::async_write(stream, out, kTuple);
     boost::system::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
   Task<void> session(Worker& worker, tcp::socket socket);
+  template <typename Stream>
+  Task<void> serve(Worker& worker, Stream& stream, const std::string& peer_ip);
   Task<void> accept_loop(Worker& worker);
 };
 
 Task<void> Server::Impl::session(Worker& worker, tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
-  worker.all.insert(&stream);
+  beast::tcp_stream tcp_layer(std::move(socket));
+  worker.all.insert(&tcp_layer);
   struct Cleanup {
     Impl* self;
     Worker* w;
@@ -144,11 +178,27 @@ Task<void> Server::Impl::session(Worker& worker, tcp::socket socket) {
       w->all.erase(s);
       self->connection_closed();
     }
-  } cleanup{this, &worker, &stream};
+  } cleanup{this, &worker, &tcp_layer};
 
   boost::system::error_code ec;
-  const auto peer = stream.socket().remote_endpoint(ec);
+  const auto peer = tcp_layer.socket().remote_endpoint(ec);
   const std::string peer_ip = ec ? std::string() : peer.address().to_string();
+  if (auto tls_ctx = current_tls()) {
+    beast::ssl_stream<beast::tcp_stream&> tls_stream(tcp_layer, *tls_ctx);
+    // The handshake is part of the header's time: a slow or plain-HTTP client is dropped.
+    tcp_layer.expires_after(options.header_timeout);
+    auto [hec] = co_await tls_stream.async_handshake(ssl::stream_base::server, kTuple);
+    if (!hec) co_await serve(worker, tls_stream, peer_ip);
+  } else {
+    co_await serve(worker, tcp_layer, peer_ip);
+  }
+  boost::system::error_code ignored;
+  tcp_layer.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  tcp_layer.socket().close(ignored);
+}
+
+template <typename Stream>
+Task<void> Server::Impl::serve(Worker& worker, Stream& stream, const std::string& peer_ip) {
   beast::flat_buffer buffer;
   std::vector<std::string> segments;
 
@@ -156,10 +206,10 @@ Task<void> Server::Impl::session(Worker& worker, tcp::socket socket) {
     if (buffer.size() == 0) {
       // Idle between requests: the keep-alive timeout applies, and a drain may close us.
       if (draining.load()) break;
-      worker.idle.insert(&stream);
-      stream.expires_after(options.idle_timeout);
+      worker.idle.insert(&beast::get_lowest_layer(stream));
+      beast::get_lowest_layer(stream).expires_after(options.idle_timeout);
       auto [rec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
-      worker.idle.erase(&stream);
+      worker.idle.erase(&beast::get_lowest_layer(stream));
       if (rec) break;
       buffer.commit(n);
     }
@@ -167,7 +217,7 @@ Task<void> Server::Impl::session(Worker& worker, tcp::socket socket) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
     parser.body_limit(std::max(router.max_body_limit(), options.unmatched_body_limit));
-    stream.expires_after(options.header_timeout);
+    beast::get_lowest_layer(stream).expires_after(options.header_timeout);
     auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
     if (hec == bhttp::error::header_limit) {
       co_await write_error_and_close(stream, 431, "header_too_large", "Request header is too large");
@@ -213,11 +263,11 @@ Task<void> Server::Impl::session(Worker& worker, tcp::socket socket) {
       parser.body_limit(body_limit);
       if (iequals(msg[bhttp::field::expect], "100-continue")) {
         bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
-        stream.expires_after(options.write_timeout);
+        beast::get_lowest_layer(stream).expires_after(options.write_timeout);
         auto [cec, cn] = co_await bhttp::async_write(stream, cont, kTuple);
         if (cec) break;
       }
-      stream.expires_after(options.body_timeout);
+      beast::get_lowest_layer(stream).expires_after(options.body_timeout);
       auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
       if (bec == bhttp::error::body_limit) {
         co_await write_error_and_close(stream, 413, "payload_too_large", "Request body is too large");
@@ -253,13 +303,10 @@ Task<void> Server::Impl::session(Worker& worker, tcp::socket socket) {
       out.body() = std::move(res.body);
       out.prepare_payload();
     }
-    stream.expires_after(options.write_timeout);
+    beast::get_lowest_layer(stream).expires_after(options.write_timeout);
     auto [wec, wn] = co_await bhttp::async_write(stream, out, kTuple);
     if (wec || close) break;
   }
-  boost::system::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream.socket().close(ignored);
 }
 
 Task<void> Server::Impl::accept_loop(Worker& worker) {
@@ -393,6 +440,13 @@ void Server::wait() {
 }
 
 bool Server::draining() const { return impl_->draining.load(); }
+
+void Server::reload_tls() {
+  if (impl_->options.tls_cert_file.empty()) return;
+  auto fresh = make_tls_context(impl_->options.tls_cert_file, impl_->options.tls_key_file);
+  std::lock_guard lock(impl_->tls_mutex);
+  impl_->tls = std::move(fresh);
+}
 std::size_t Server::active_connections() const { return impl_->active.load(); }
 
 }  // namespace streamgate::http

@@ -25,6 +25,9 @@ struct ServerOptions {
   std::chrono::milliseconds write_timeout{30'000};
   std::size_t max_connections = 10'000;
   std::size_t trusted_proxy_hops = 0;  // >0: client ip from X-Forwarded-For, this many hops in
+  // Both set: terminate TLS (1.2 and 1.3 only, forward-secret AEAD ciphers) on this port.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 class Server final {
@@ -49,6 +52,9 @@ class Server final {
   void wait();
   bool draining() const;
   std::size_t active_connections() const;
+  // Loads the certificate and key again (thread-safe); new connections use them, open ones
+  // keep theirs. Throws std::runtime_error and keeps the old ones when the files are unusable.
+  void reload_tls();
 
  private:
   struct Impl;

@@ -62,6 +62,8 @@ http::ServerOptions server_options(const Config& c) {
   o.idle_timeout = std::chrono::milliseconds(c.idle_timeout_ms);
   o.max_connections = static_cast<std::size_t>(c.max_connections);
   o.trusted_proxy_hops = static_cast<std::size_t>(c.trusted_proxy_hops);
+  o.tls_cert_file = c.tls_cert_file;
+  o.tls_key_file = c.tls_key_file;
   return o;
 }
 
@@ -201,7 +203,11 @@ App::App(Config config) : impl_(std::make_unique<Impl>()) {
   cors.allowed_origins = c.cors_allowed_origins;
   std::vector<http::Middleware> global{http::request_id(), metrics_middleware(metrics), http::access_log(),
                                        http::cors(std::move(cors)), http::error_envelope()};
-  impl_->server = std::make_unique<http::Server>(server_options(c), std::move(router), std::move(global));
+  try {
+    impl_->server = std::make_unique<http::Server>(server_options(c), std::move(router), std::move(global));
+  } catch (const std::runtime_error& e) {
+    throw ConfigError(std::string("TLS_CERT_FILE/TLS_KEY_FILE: ") + e.what());
+  }
 }
 
 namespace {
@@ -299,6 +305,7 @@ void App::start() {
                           [](std::exception_ptr) {});
   impl_->background_thread = std::thread([this] { impl_->background.run(); });
 }
+void App::reload_tls() { impl_->server->reload_tls(); }
 void App::mark_not_ready() { impl_->not_ready.store(true); }
 void App::drain() { drain(std::chrono::seconds(impl_->config.shutdown_grace_seconds)); }
 void App::drain(std::chrono::milliseconds grace) { impl_->server->drain(grace); }

@@ -16,6 +16,8 @@ class App final {
   void start();
   // Readiness turns 503 (the load balancer stops sending), while requests are still served.
   void mark_not_ready();
+  // TLS_CERT_FILE/TLS_KEY_FILE read again; throws (keeping the old ones) when unusable.
+  void reload_tls();
   void drain();  // graceful, with SHUTDOWN_GRACE_SECONDS
   void drain(std::chrono::milliseconds grace);
   void wait();

@@ -50,7 +50,7 @@ const std::vector<SettingInfo> kSettings = {
     {"SHUTDOWN_DELAY_SECONDS", "0", "after SIGTERM, answer /readyz 503 but keep serving this long before draining", false},
     {"SHUTDOWN_GRACE_SECONDS", "20", "time in-flight requests get to finish once draining starts", false},
     {"CORS_ALLOWED_ORIGINS", "", "comma-separated browser origins allowed to call the API (* for any)", false},
-    {"TLS_CERT_FILE", "", "PEM certificate chain to terminate TLS here", false},
+    {"TLS_CERT_FILE", "", "PEM certificate chain to terminate TLS here (TLS 1.2+; reloaded on SIGHUP)", false},
     {"TLS_KEY_FILE", "", "PEM private key for TLS_CERT_FILE", false},
     {"DATABASE_URL", "sqlite:./data/streamgate.db", "sqlite:PATH or postgres://...", true},
     {"DATABASE_POOL_SIZE", "4", "store connections (PostgreSQL) or reader connections (SQLite)", false},
@@ -242,8 +242,9 @@ Config load_config(const std::map<std::string, std::string>& env) {
       throw ConfigError("CORS_ALLOWED_ORIGINS entries must be http(s)://host[:port] origins or * (got \"" + o + "\")");
   c.tls_cert_file = trim(r.str("TLS_CERT_FILE"));
   c.tls_key_file = trim(r.str("TLS_KEY_FILE"));
-  if (!c.tls_cert_file.empty() || !c.tls_key_file.empty())
-    throw ConfigError("TLS_CERT_FILE/TLS_KEY_FILE: TLS termination is not supported by this build yet");
+  if (c.tls_cert_file.empty() != c.tls_key_file.empty())
+    throw ConfigError(c.tls_cert_file.empty() ? "TLS_CERT_FILE is required with TLS_KEY_FILE"
+                                              : "TLS_KEY_FILE is required with TLS_CERT_FILE");
 
   c.database_url = trim(r.str("DATABASE_URL"));
   if (c.database_url.rfind("sqlite:", 0) != 0 && c.database_url.rfind("postgres://", 0) != 0 &&

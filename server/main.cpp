@@ -166,6 +166,7 @@ int serve(const server::Config& c) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -192,14 +193,28 @@ int serve(const server::Config& c) {
                                      .add("version", STREAMGATE_VERSION)
                                      .add("authMode", c.auth_jwt_secret.empty() ? "public-key" : "hs256"));
   int sig = 0;
-  sigwait(&signals, &sig);
+  for (;;) {
+    sigwait(&signals, &sig);
+    if (sig != SIGHUP) break;
+    // SIGHUP: a renewed certificate, without a restart.
+    try {
+      app->reload_tls();
+      http::log(spdlog::level::info, http::LogLine("tls reloaded"));
+    } catch (const std::exception& e) {
+      http::log(spdlog::level::err, http::LogLine("tls reload failed; keeping the old certificate").add("error", e.what()));
+    }
+  }
   http::log(spdlog::level::info, http::LogLine("signal received").add("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
   app->mark_not_ready();
   if (c.shutdown_delay_seconds > 0) {
     // Let the load balancer see /readyz fail before connections start being refused.
     struct timespec delay{static_cast<time_t>(c.shutdown_delay_seconds), 0};
-    // A second signal cuts the delay short.
-    sigtimedwait(&signals, nullptr, &delay);
+    // A second SIGTERM/SIGINT cuts the delay short.
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    sigtimedwait(&stop, nullptr, &delay);
   }
   app->drain();
   app->wait();

@@ -14,6 +14,9 @@
 #include "tests/support/keys.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/stream_events.hpp"
+#include "tests/support/fake_https.hpp"
+
+#include <filesystem>
 
 using namespace streamgate::test;
 using namespace std::chrono_literals;
@@ -231,6 +234,35 @@ BOOST_AUTO_TEST_CASE(sigkill_right_after_200_loses_no_webhook) {
   BOOST_TEST(r.json().at("data").at("durationSeconds").as_int64() == 40 * 60);
   again.signal(SIGTERM);
   BOOST_TEST(again.wait(10s) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(sighup_reloads_the_tls_certificate) {
+  const std::string dir = make_temp_dir("sg-hup");
+  std::filesystem::copy_file(test_pki().server_cert, dir + "/tls.pem");
+  std::filesystem::copy_file(test_pki().server_key, dir + "/tls.key");
+  Process p({STREAMGATE_BINARY}, process_env({{"TLS_CERT_FILE", dir + "/tls.pem"}, {"TLS_KEY_FILE", dir + "/tls.key"}}),
+            dir, dir + "/serve.log");
+  p.wait_for_port();
+  std::filesystem::copy_file(test_pki().server2_cert, dir + "/tls.pem", std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(test_pki().server2_key, dir + "/tls.key", std::filesystem::copy_options::overwrite_existing);
+  p.signal(SIGHUP);
+  bool reloaded = false;
+  for (int i = 0; i < 100 && !reloaded; ++i) {
+    std::this_thread::sleep_for(50ms);
+    reloaded = p.log().find("\"msg\":\"tls reloaded\"") != std::string::npos;
+  }
+  BOOST_TEST(reloaded);
+  BOOST_TEST(p.wait(0ms) == -1);  // still running
+  write_file(dir + "/tls.pem", "garbage");
+  p.signal(SIGHUP);
+  bool refused = false;
+  for (int i = 0; i < 100 && !refused; ++i) {
+    std::this_thread::sleep_for(50ms);
+    refused = p.log().find("tls reload failed") != std::string::npos;
+  }
+  BOOST_TEST(refused);
+  p.signal(SIGTERM);
+  BOOST_TEST(p.wait(10s) == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

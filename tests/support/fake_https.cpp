@@ -51,6 +51,9 @@ TestPki make_pki() {
   };
   leaf("server", "IP:127.0.0.1,DNS:localhost", p.server_cert, p.server_key);
   leaf("other", "DNS:other.example", p.other_host_cert, p.other_host_key);
+  p.server2_cert = d + "/server2.pem";
+  p.server2_key = d + "/server2.key";
+  leaf("server2", "IP:127.0.0.1,DNS:localhost", p.server2_cert, p.server2_key);
   return p;
 }
 

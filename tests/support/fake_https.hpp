@@ -21,6 +21,8 @@ struct TestPki {
   std::string server_key;
   std::string other_host_cert;   // for other.example only, signed by the CA
   std::string other_host_key;
+  std::string server2_cert;      // also for 127.0.0.1, with CN=server2 (certificate rotation)
+  std::string server2_key;
 };
 // Made once per process with the openssl command-line tool.
 const TestPki& test_pki();
