@@ -21,6 +21,7 @@
 #include "server/call_handlers.hpp"
 #include "server/meeting_handlers.hpp"
 #include "server/metrics.hpp"
+#include "server/redis_limiter.hpp"
 #include "server/store.hpp"
 #include "server/token_handler.hpp"
 
@@ -41,6 +42,13 @@ struct App::Impl {
   std::thread background_thread;
   std::atomic<bool> stopping{false};
   std::shared_ptr<Metrics> metrics = std::make_shared<Metrics>(STREAMGATE_VERSION);
+  std::vector<std::shared_ptr<RedisLimiter>> redis_limiters;
+
+  void close_pools() {
+    https->close_idle();
+    if (jwks_https) jwks_https->close_idle();
+    for (auto& l : redis_limiters) l->close_idle();
+  }
   std::unique_ptr<http::Server> server;
   std::atomic<bool> not_ready{false};
 };
@@ -149,14 +157,30 @@ App::App(Config config) : impl_(std::make_unique<Impl>()) {
   // Guards shared by every route that takes an app JWT: the per-IP limit first (it also
   // bounds guessing), then authentication, then the per-user limit.
   std::vector<http::Middleware> app_jwt_guards;
+  // In process by default; in Redis, shared by every replica, with REDIS_URL.
+  const auto make_limiter = [&](const char* name, std::int64_t per_minute) -> std::shared_ptr<http::Limiter> {
+    if (c.redis_url.empty()) return std::make_shared<http::LocalRateLimiter>(per_minute);
+    RedisOptions ro;
+    ro.url = c.redis_url;
+    ro.timeout = std::chrono::milliseconds(c.redis_timeout_ms);
+    ro.fail_open = c.rate_limit_fail_open;
+    std::shared_ptr<RedisLimiter> limiter;
+    try {
+      limiter = std::make_shared<RedisLimiter>(ro, name, per_minute);
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(e.what());
+    }
+    impl_->redis_limiters.push_back(limiter);
+    return limiter;
+  };
   if (c.rate_limit_ip_per_minute > 0) {
-    auto limiter = std::make_shared<http::LocalRateLimiter>(c.rate_limit_ip_per_minute);
+    auto limiter = make_limiter("ip", c.rate_limit_ip_per_minute);
     app_jwt_guards.push_back(http::rate_limit(
         limiter, [](const http::Request&, const http::Context& ctx) { return "ip:" + ctx.client_ip; }));
   }
   app_jwt_guards.push_back(require_app_jwt(verifier));
   if (c.rate_limit_user_per_minute > 0) {
-    auto limiter = std::make_shared<http::LocalRateLimiter>(c.rate_limit_user_per_minute);
+    auto limiter = make_limiter("user", c.rate_limit_user_per_minute);
     app_jwt_guards.push_back(http::rate_limit(limiter, [](const http::Request&, const http::Context& ctx) {
       return ctx.principal ? "user:" + ctx.principal->subject : std::string();
     }));
@@ -280,8 +304,7 @@ App::~App() {
   impl_->server->drain(std::chrono::milliseconds(0));
   impl_->server->wait();
   // Pooled sockets belong to the I/O contexts: close them while those still exist.
-  impl_->https->close_idle();
-  if (impl_->jwks_https) impl_->jwks_https->close_idle();
+  impl_->close_pools();
   impl_->server.reset();
 }
 
@@ -314,8 +337,7 @@ void App::wait() {
   impl_->stopping.store(true);
   impl_->background.stop();
   if (impl_->background_thread.joinable()) impl_->background_thread.join();
-  impl_->https->close_idle();
-  if (impl_->jwks_https) impl_->jwks_https->close_idle();
+  impl_->close_pools();
 }
 bool App::draining() const { return impl_->server->draining(); }
 

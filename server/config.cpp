@@ -56,7 +56,9 @@ const std::vector<SettingInfo> kSettings = {
     {"DATABASE_POOL_SIZE", "4", "store connections (PostgreSQL) or reader connections (SQLite)", false},
     {"DATABASE_BUSY_TIMEOUT_MS", "2000", "how long a store call waits for a lock before answering 503", false},
     {"WEBHOOK_BODY_LIMIT_BYTES", "1048576", "largest webhook body, compressed and after gunzip (413 beyond)", false},
-    {"REDIS_URL", "", "redis://host:port to share rate limits between replicas", true},
+    {"REDIS_URL", "", "redis://[:password@]host[:port][/db] to share rate limits between replicas", true},
+    {"REDIS_TIMEOUT_MS", "250", "deadline of one rate-limit call to Redis", false},
+    {"RATE_LIMIT_REDIS_FAILURE", "open", "when Redis is unreachable: open (let requests through) or closed (503)", false},
     {"TOKEN_TTL_SECONDS", "3600", "default Stream token validity", false},
     {"TOKEN_TTL_MIN_SECONDS", "60", "shortest validity a client may ask for", false},
     {"TOKEN_TTL_MAX_SECONDS", "86400", "longest validity a client may ask for", false},
@@ -256,6 +258,10 @@ Config load_config(const std::map<std::string, std::string>& env) {
   c.database_busy_timeout_ms = r.integer("DATABASE_BUSY_TIMEOUT_MS", 10, 600'000);
   c.webhook_body_limit_bytes = r.integer("WEBHOOK_BODY_LIMIT_BYTES", 1024, 64 << 20);
   c.redis_url = trim(r.str("REDIS_URL"));
+  if (!c.redis_url.empty() && c.redis_url.rfind("redis://", 0) != 0)
+    throw ConfigError("REDIS_URL must be redis://[:password@]host[:port][/db]");
+  c.redis_timeout_ms = r.integer("REDIS_TIMEOUT_MS", 10, 60'000);
+  c.rate_limit_fail_open = r.one_of("RATE_LIMIT_REDIS_FAILURE", {"open", "closed"}) == "open";
 
   c.token_ttl_min_seconds = r.integer("TOKEN_TTL_MIN_SECONDS", 1, 30 * 86400);
   c.token_ttl_max_seconds = r.integer("TOKEN_TTL_MAX_SECONDS", 1, 30 * 86400);

@@ -65,6 +65,8 @@ struct Config {
   std::int64_t database_pool_size = 4;
   std::int64_t database_busy_timeout_ms = 2000;
   std::string redis_url;
+  std::int64_t redis_timeout_ms = 250;
+  bool rate_limit_fail_open = true;
   std::int64_t webhook_body_limit_bytes = 1 << 20;
   // Tokens
   std::int64_t token_ttl_seconds = 3600;

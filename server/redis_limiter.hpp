@@ -1,0 +1,36 @@
+#pragma once
+// Per-user and per-IP limits shared by every replica through Redis: one Lua script applies a
+// token bucket atomically with Redis's own clock, so replicas with skewed clocks agree. RESP is
+// spoken over Asio (no blocking call on an I/O thread), with a pool of connections per I/O
+// thread and a deadline per call. When Redis is unreachable the limiter fails open (lets the
+// request through, logged) or closed (503), as configured.
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "http/rate_limiter.hpp"
+
+namespace streamgate::server {
+
+struct RedisOptions {
+  std::string url;  // redis://[:password@]host[:port][/db]
+  std::chrono::milliseconds timeout{250};
+  bool fail_open = true;
+};
+
+class RedisLimiter final : public http::Limiter {
+ public:
+  // `name` separates buckets of different limits ("user", "ip"). Throws std::invalid_argument
+  // for a malformed URL.
+  RedisLimiter(RedisOptions options, std::string name, std::int64_t per_minute);
+  ~RedisLimiter() override;
+  http::Task<http::RateDecision> take(std::string key) override;
+  // Drops pooled connections (call before the I/O contexts are destroyed).
+  void close_idle();
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace streamgate::server
