@@ -11,7 +11,7 @@ RUN cmake --preset release && cmake --build --preset release -j"$(nproc)" \
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl libssl3 libsqlite3-0 libpq5 zlib1g \
-      libspdlog1.10 libfmt9 libboost-json1.81.0 libboost-url1.81.0 \
+      libspdlog1.10 libfmt9 libboost-json1.81.0 libboost-url1.81.0 libprometheus-cpp-core1.0 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home /app streamgate \
  && mkdir -p /app/data && chown streamgate /app/data
