@@ -27,6 +27,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
 else
   echo "install-deps: all packages present"
 fi
+# Node.js and npm run the OpenAPI check and the browser test (the machine image may bring its
+# own Node.js; Debian's is used otherwise).
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
 # The test setup starts its own PostgreSQL, Redis and nginx; the distro services are not needed.
 for svc in postgresql redis-server nginx; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# CTest entry: installs the npm validator packages (once), starts streamgate on a free port with a
+# temporary SQLite file and an unreachable Stream, runs check.mjs against it, stops it.
+# Usage: run.sh <streamgate binary>
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+BIN=$1
+if [ ! -d "$HERE/node_modules" ]; then (cd "$HERE" && npm ci --no-audit --no-fund --silent); fi
+WORK=$(mktemp -d /tmp/sg-openapi-XXXXXX)
+trap 'kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+export STREAM_API_KEY=openapi-key STREAM_API_SECRET=openapi-stream-secret AUTH_JWT_SECRET=openapi-app-secret
+export LISTEN_ADDRESS=127.0.0.1 PORT=0 DATABASE_URL="sqlite:$WORK/db.sqlite" STREAM_BASE_URL=https://127.0.0.1:9
+export STREAM_MAX_ATTEMPTS=1 RECONCILE_INTERVAL_SECONDS=0
+"$BIN" --env-file /dev/null > "$WORK/log" 2>&1 &
+PID=$!
+for _ in $(seq 200); do
+  PORT=$(grep -o '"msg":"listening".*"port":[0-9]*' "$WORK/log" | grep -o '[0-9]*$' || true)
+  [ -n "$PORT" ] && break
+  sleep 0.05
+done
+[ -n "$PORT" ] || { cat "$WORK/log"; exit 1; }
+APP=$(env -u PORT "$BIN" mint-dev-jwt --env-file /dev/null --sub alice)
+ADMIN=$(env -u PORT "$BIN" mint-dev-jwt --env-file /dev/null --sub ops --roles admin)
+node "$HERE/check.mjs" "$HERE/../../docs/openapi.yaml" "http://127.0.0.1:$PORT" "$STREAM_API_SECRET" "$APP" "$ADMIN"
