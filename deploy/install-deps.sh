@@ -10,7 +10,7 @@ PKGS=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-test1.81-dev
   libboost-program-options1.81-dev
   libssl-dev libspdlog-dev libfmt-dev libsqlite3-dev sqlite3 libpq-dev zlib1g-dev prometheus-cpp-dev
-  postgresql redis-server nginx-light wrk python3
+  postgresql redis-server nginx-light wrk python3 chromium
 )
 
 missing=()
