@@ -44,5 +44,7 @@ bool constant_time_equal(std::string_view a, std::string_view b);
 // Cryptographically secure random bytes (OpenSSL RAND_bytes); throws on failure.
 std::string random_bytes(std::size_t n);
 std::string random_hex(std::size_t bytes);
+// A random (version 4) UUID, lowercase: "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx".
+std::string random_uuid_v4();
 
 }  // namespace streamgate::core

@@ -151,10 +151,13 @@ std::string_view to_string(JwtAlg alg) {
   return "?";
 }
 
-std::string sign_hs256(std::string_view payload_json, const HmacSha256Key& key) {
+namespace {
+
+// header_b64 "." payload_b64 "." signature_b64
+std::string sign_hs256_encoded(std::string_view header_b64, std::string_view payload_json, const HmacSha256Key& key) {
   std::string out;
-  out.reserve(kHs256HeaderB64.size() + payload_json.size() * 4 / 3 + 48);
-  out.append(kHs256HeaderB64);
+  out.reserve(header_b64.size() + payload_json.size() * 4 / 3 + 48);
+  out.append(header_b64);
   out += '.';
   out += base64url_encode(payload_json);
   const auto mac = key.mac(out);
@@ -163,15 +166,15 @@ std::string sign_hs256(std::string_view payload_json, const HmacSha256Key& key) 
   return out;
 }
 
+}  // namespace
+
+std::string sign_hs256(std::string_view payload_json, const HmacSha256Key& key) {
+  return sign_hs256_encoded(kHs256HeaderB64, payload_json, key);  // the header's encoding, precomputed
+}
+
 std::string sign_hs256(std::string_view header_json, std::string_view payload_json,
                        const HmacSha256Key& key) {
-  std::string out = base64url_encode(header_json);
-  out += '.';
-  out += base64url_encode(payload_json);
-  const auto mac = key.mac(out);
-  out += '.';
-  out += base64url_encode(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
-  return out;
+  return sign_hs256_encoded(base64url_encode(header_json), payload_json, key);
 }
 
 PublicKey PublicKey::from_pem(std::string_view pem) {

@@ -130,6 +130,10 @@ std::optional<Nanos> parse_rfc3339(std::string_view s) {
   return Nanos(std::chrono::nanoseconds(secs * 1'000'000'000 + frac_ns));
 }
 
+Nanos system_now() {
+  return Nanos(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()));
+}
+
 Nanos from_unix_nanos(std::int64_t ns) { return Nanos(std::chrono::nanoseconds(ns)); }
 
 std::int64_t to_unix_nanos(Nanos t) { return t.time_since_epoch().count(); }

@@ -24,6 +24,9 @@ std::optional<Nanos> parse_rfc3339(std::string_view text);
 Nanos from_unix_nanos(std::int64_t ns);
 std::int64_t to_unix_nanos(Nanos t);
 
+// The system clock, as Nanos.
+Nanos system_now();
+
 // Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's days_from_civil).
 std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d);
 

@@ -236,10 +236,7 @@ App::App(Config config) : impl_(std::make_unique<Impl>()) {
 
 namespace {
 
-std::int64_t unix_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+std::int64_t unix_ns() { return core::to_unix_nanos(core::system_now()); }
 
 // Every interval: claim meetings whose state looks stale and pull them from Stream (SPEC §1.6).
 http::Task<void> reconcile_loop(const Config* c, std::shared_ptr<StreamClient> stream, std::shared_ptr<Store> store,

@@ -18,19 +18,6 @@ using http::HttpError;
 
 namespace {
 
-core::Nanos now() {
-  return core::Nanos(std::chrono::duration_cast<std::chrono::nanoseconds>(
-      std::chrono::system_clock::now().time_since_epoch()));
-}
-
-std::string new_call_id() {
-  std::string b = core::random_bytes(16);
-  b[6] = static_cast<char>((b[6] & 0x0f) | 0x40);
-  b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);
-  const std::string h = core::to_hex(b);
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
-}
-
 HttpError invalid(std::string m) { return HttpError(400, "invalid_request", std::move(m)); }
 
 // Awaits `op`, turning Stream and store failures into our errors (no co_await inside catch).
@@ -116,7 +103,7 @@ http::Task<std::optional<core::Meeting>> reconcile_call(std::shared_ptr<StreamCl
     throw StreamError(StreamError::Kind::unavailable, 200, 0, std::string("unexpected answer from Stream: ") + e.what());
   }
   auto members = core::members_from_call_state(state);
-  const auto t = now();
+  const auto t = core::system_now();
   auto update = store->update_meeting(type, id, [events, members, t](std::optional<core::Meeting> m) {
     for (const auto& e : events) m = core::apply_event(std::move(m), e, t);
     if (m) core::merge_members(*m, members);
@@ -132,7 +119,7 @@ http::Handler make_create_call_handler(std::shared_ptr<const CallSettings> s) {
     std::string type = opt_string(*body, "callType", "callType");
     if (type.empty()) type = "default";
     std::string id = opt_string(*body, "callId", "callId");
-    if (id.empty()) id = new_call_id();
+    if (id.empty()) id = core::random_uuid_v4();
     if (!core::is_valid_call_id(type)) throw invalid("callType must be 1-64 characters of [A-Za-z0-9_-]");
     if (!core::is_valid_call_id(id)) throw invalid("callId must be 1-64 characters of [A-Za-z0-9_-]");
     const http::Principal& caller = *ctx.principal;
@@ -194,7 +181,7 @@ http::Handler make_create_call_handler(std::shared_ptr<const CallSettings> s) {
       throw HttpError(409, "call_exists", "A call with this id already exists");
 
     auto stream_members_now = core::members_from_call_state(answer);
-    const auto t = now();
+    const auto t = core::system_now();
     auto save = guarded(s->store->update_meeting(
         type, id,
         [type, id, stream_creator, custom, members, stream_members_now, events, t](std::optional<core::Meeting> m) {
@@ -234,7 +221,7 @@ http::Handler make_add_participant_handler(std::shared_ptr<const CallSettings> s
     auto update = guarded(s->stream->update_call_members(
         ref.type, ref.id, json::array{json::object{{"user_id", member.user_id}, {"role", member.role}}}));
     co_await std::move(update);
-    const auto t = now();
+    const auto t = core::system_now();
     auto save = guarded(s->store->update_meeting(ref.type, ref.id, [member, t](std::optional<core::Meeting> m) {
       if (m) {
         core::merge_members(*m, {member});
@@ -258,7 +245,7 @@ http::Handler make_end_call_handler(std::shared_ptr<const CallSettings> s) {
       auto end = guarded_void(s->stream->mark_ended(ref.type, ref.id));
       co_await std::move(end);
     }
-    const auto t = now();
+    const auto t = core::system_now();
     const std::string by = ctx.principal->subject;
     auto save = guarded(s->store->update_meeting(ref.type, ref.id, [t, by](std::optional<core::Meeting> m) {
       if (m && !m->ended_at) {

@@ -18,11 +18,6 @@ using http::HttpError;
 
 namespace {
 
-core::Nanos now() {
-  return core::Nanos(std::chrono::duration_cast<std::chrono::nanoseconds>(
-      std::chrono::system_clock::now().time_since_epoch()));
-}
-
 bool is_lower_hex64(std::string_view s) {
   if (s.size() != 64) return false;
   for (char c : s)
@@ -58,7 +53,7 @@ PreparedApply prepare_from_object(const json::object& event) {
   try {
     core::CallEvent ev = core::parse_call_event(event);
     p.apply = [ev = std::move(ev)](std::optional<core::Meeting> m) {
-      return ApplyResult{core::apply_event(std::move(m), ev, now()), ""};
+      return ApplyResult{core::apply_event(std::move(m), ev, core::system_now()), ""};
     };
   } catch (const std::exception& e) {
     p.apply = [msg = std::string(e.what())](std::optional<core::Meeting>) { return ApplyResult{std::nullopt, msg}; };
@@ -129,7 +124,7 @@ http::Handler make_webhook_handler(std::shared_ptr<const WebhookSettings> s) {
 
     PreparedApply prepared = prepare_from_object(*event);
     InboxEvent inbox{webhook_id, type, prepared.call_type, prepared.call_id, std::string(body),
-                     core::to_unix_nanos(now())};
+                     core::to_unix_nanos(core::system_now())};
     std::optional<InboxOutcome> outcome;
     std::string store_error;
     try {

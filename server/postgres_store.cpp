@@ -16,10 +16,7 @@
 namespace streamgate::server {
 namespace {
 
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+std::int64_t now_ns() { return core::to_unix_nanos(core::system_now()); }
 
 struct PgError : StoreUnavailable {
   PgError(const std::string& what, std::string state) : StoreUnavailable(what), sqlstate(std::move(state)) {}

@@ -22,10 +22,7 @@
 namespace streamgate::server {
 namespace {
 
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+std::int64_t now_ns() { return core::to_unix_nanos(core::system_now()); }
 
 class Db {
  public:

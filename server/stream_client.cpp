@@ -20,14 +20,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::string uuid_v4() {
-  std::string b = core::random_bytes(16);
-  b[6] = static_cast<char>((b[6] & 0x0f) | 0x40);
-  b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);
-  const std::string h = core::to_hex(b);
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
-}
-
 std::optional<std::int64_t> parse_int(std::string_view s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
   const auto comma = s.find(',');  // repeated headers joined with commas: take the first
@@ -143,7 +135,7 @@ http::Task<json::object> StreamClient::call(std::string method, std::string path
                    {"stream-auth-type", "jwt"},
                    {"X-Stream-Client", "streamgate-" + options_.client_version},
                    {"Content-Type", "application/json"},
-                   {"x-client-request-id", uuid_v4()}};
+                   {"x-client-request-id", core::random_uuid_v4()}};
     if (!body.is_null()) req.body = json::serialize(body);
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     req.timeout = std::min(options_.attempt_timeout, std::max(left, std::chrono::milliseconds(1)));

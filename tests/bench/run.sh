@@ -21,29 +21,12 @@ export STREAM_API_KEY=bench-key STREAM_API_SECRET=bench-stream-secret-0123456789
 export AUTH_JWT_SECRET=bench-app-secret-0123456789abcdef
 export BENCH_JWT=$(env -u PORT $BIN mint-dev-jwt --env-file /dev/null --sub bench-user --ttl 86400)
 
-peak_rss_mb() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
-
-wait_port() {
-  for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "port $1 never opened" >&2; return 1
-}
-
-# run NAME URL PID [lua]
+# shellcheck source=lib.sh
+. tests/bench/lib.sh
+# run NAME URL PID SCRIPT: a warm-up, then the measured run.
 run() {
-  local name=$1 url=$2 pid=$3 script=${4:-}
-  local args=(-t2 -c"$CONNS" -d"${DURATION}s" --latency)
-  [ -n "$script" ] && args+=(-s "$script")
-  wrk "${args[@]}" -d2s "$url" >/dev/null 2>&1 || true   # warm-up
-  wrk "${args[@]}" "$url" > "$OUT/$name.txt" 2>&1
-  local rps p50 p99 non2xx
-  rps=$(awk '/Requests\/sec/ {print $2}' "$OUT/$name.txt")
-  p50=$(awk '$1=="50%" {print $2}' "$OUT/$name.txt")
-  p99=$(awk '$1=="99%" {print $2}' "$OUT/$name.txt")
-  non2xx=$(awk '/Non-2xx/ {print $5}' "$OUT/$name.txt")
-  printf '| %s | %s | %s | %s | %s MB | %s |\n' "$name" "$rps" "$p50" "$p99" "$(peak_rss_mb "$pid")" "${non2xx:-0}"
+  wrk -t2 -c"$CONNS" -d2s -s "$4" "$2" >/dev/null 2>&1 || true
+  bench_row "$@"
 }
 
 echo "| server | requests/s | p50 | p99 | peak RSS | non-2xx |"
@@ -66,7 +49,6 @@ run express "http://127.0.0.1:18081/api/v1/stream/token" $EX tests/bench/token.l
 kill $EX; wait $EX 2>/dev/null || true
 
 # nginx static 200 with a body the size of streamgate's answer.
-BODY=$(curl -s -X POST -H "Authorization: Bearer $BENCH_JWT" "http://127.0.0.1:18080/" 2>/dev/null || true)
 BODY='{"success":true,"data":{"token":"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoiYmVuY2gtdXNlciIsImlhdCI6MTc5NTMxNTczMSwiZXhwIjoxNzk1MzE5MzMxfQ.N9WSPcIES68fBSlbk4EbVfUUNS2se9_sMKtY-uc_GJI","userId":"bench-user","expiresAt":"2026-11-22T03:50:56Z","apiKey":"bench-key"},"message":"Token generated successfully"}'
 mkdir -p "$WORK"/{body,proxy,fastcgi,uwsgi,scgi}
 sed -e "s|@DIR@|$WORK|g" -e "s|@PORT@|18082|g" -e "s|@BODY@|$BODY|g" tests/bench/nginx.conf.in > "$WORK/nginx.conf"

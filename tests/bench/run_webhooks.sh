@@ -31,21 +31,9 @@ export AUTH_JWT_SECRET=bench-app-secret-0123456789abcdef
 export BENCH_WEBHOOKS="$WORK/webhooks.txt"
 python3 tests/bench/make_webhooks.py "$STREAM_API_SECRET" 2000 "$BENCH_WEBHOOKS"
 
-peak_rss_mb() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
-wait_port() {
-  for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
-  echo "port $1 never opened" >&2; return 1
-}
-run() {
-  local name=$1 url=$2 pid=$3
-  wrk -t2 -c64 -d"${DURATION}s" --latency -s tests/bench/webhook.lua "$url" > "$OUT/$name.txt" 2>&1
-  local rps p50 p99 non2xx
-  rps=$(awk '/Requests\/sec/ {print $2}' "$OUT/$name.txt")
-  p50=$(awk '$1=="50%" {print $2}' "$OUT/$name.txt")
-  p99=$(awk '$1=="99%" {print $2}' "$OUT/$name.txt")
-  non2xx=$(awk '/Non-2xx/ {print $5}' "$OUT/$name.txt")
-  printf '| %s | %s | %s | %s | %s MB | %s |\n' "$name" "$rps" "$p50" "$p99" "$(peak_rss_mb "$pid")" "${non2xx:-0}"
-}
+# shellcheck source=lib.sh
+. tests/bench/lib.sh
+run() { bench_row "$1" "$2" "$3" tests/bench/webhook.lua; }
 
 echo "| server | deliveries/s | p50 | p99 | peak RSS | non-2xx |"
 echo "| --- | --- | --- | --- | --- | --- |"

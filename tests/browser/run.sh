@@ -21,14 +21,11 @@ trap 'kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
 export STREAM_API_KEY=browser-key STREAM_API_SECRET=browser-stream-secret AUTH_JWT_SECRET=browser-app-secret
 export LISTEN_ADDRESS=127.0.0.1 PORT=0 DATABASE_URL="sqlite:$WORK/db.sqlite" RECONCILE_INTERVAL_SECONDS=0
 export CORS_ALLOWED_ORIGINS="http://127.0.0.1:$ALLOWED"
-"$BIN" --env-file /dev/null > "$WORK/log" 2>&1 &
-PID=$!
-for _ in $(seq 200); do
-  PORT=$(grep -o '"msg":"listening".*"port":[0-9]*' "$WORK/log" | grep -o '[0-9]*$' || true)
-  [ -n "$PORT" ] && break
-  sleep 0.05
-done
-[ -n "$PORT" ] || { cat "$WORK/log"; exit 1; }
+# shellcheck source=../support/streamgate.sh
+. "$HERE/../support/streamgate.sh"
+start_streamgate "$BIN" "$WORK/log"
+PID=$SG_PID
+PORT=$SG_PORT
 JWT=$(env -u PORT "$BIN" mint-dev-jwt --env-file /dev/null --sub browser-user)
 HOME="$WORK" node "$HERE/cors.mjs" "http://127.0.0.1:$PORT" "$JWT" "$ALLOWED" "$OTHER"
 # The preflight reached streamgate and was answered (not just the browser's guess).

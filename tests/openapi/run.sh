@@ -11,14 +11,11 @@ trap 'kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
 export STREAM_API_KEY=openapi-key STREAM_API_SECRET=openapi-stream-secret AUTH_JWT_SECRET=openapi-app-secret
 export LISTEN_ADDRESS=127.0.0.1 PORT=0 DATABASE_URL="sqlite:$WORK/db.sqlite" STREAM_BASE_URL=https://127.0.0.1:9
 export STREAM_MAX_ATTEMPTS=1 RECONCILE_INTERVAL_SECONDS=0
-"$BIN" --env-file /dev/null > "$WORK/log" 2>&1 &
-PID=$!
-for _ in $(seq 200); do
-  PORT=$(grep -o '"msg":"listening".*"port":[0-9]*' "$WORK/log" | grep -o '[0-9]*$' || true)
-  [ -n "$PORT" ] && break
-  sleep 0.05
-done
-[ -n "$PORT" ] || { cat "$WORK/log"; exit 1; }
+# shellcheck source=../support/streamgate.sh
+. "$HERE/../support/streamgate.sh"
+start_streamgate "$BIN" "$WORK/log"
+PID=$SG_PID
+PORT=$SG_PORT
 APP=$(env -u PORT "$BIN" mint-dev-jwt --env-file /dev/null --sub alice)
 ADMIN=$(env -u PORT "$BIN" mint-dev-jwt --env-file /dev/null --sub ops --roles admin)
 node "$HERE/check.mjs" "$HERE/../../docs/openapi.yaml" "http://127.0.0.1:$PORT" "$STREAM_API_SECRET" "$APP" "$ADMIN"

@@ -1,0 +1,19 @@
+# Shared by the benchmark scripts.
+peak_rss_mb() { awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+
+wait_port() {
+  for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
+  echo "port $1 never opened" >&2; return 1
+}
+
+# bench_row NAME URL PID SCRIPT: one wrk run (64 connections), one Markdown table row.
+bench_row() {
+  local name=$1 url=$2 pid=$3 script=$4
+  wrk -t2 -c64 -d"${DURATION}s" --latency -s "$script" "$url" > "$OUT/$name.txt" 2>&1
+  local rps p50 p99 non2xx
+  rps=$(awk '/Requests\/sec/ {print $2}' "$OUT/$name.txt")
+  p50=$(awk '$1=="50%" {print $2}' "$OUT/$name.txt")
+  p99=$(awk '$1=="99%" {print $2}' "$OUT/$name.txt")
+  non2xx=$(awk '/Non-2xx/ {print $5}' "$OUT/$name.txt")
+  printf '| %s | %s | %s | %s | %s MB | %s |\n' "$name" "$rps" "$p50" "$p99" "$(peak_rss_mb "$pid")" "${non2xx:-0}"
+}
