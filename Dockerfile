@@ -3,7 +3,7 @@
 FROM debian:12 AS build
 WORKDIR /src
 COPY deploy/install-deps.sh deploy/install-deps.sh
-RUN bash deploy/install-deps.sh
+RUN bash deploy/install-deps.sh --build
 COPY . .
 RUN cmake --preset release && cmake --build --preset release -j"$(nproc)" \
  && strip build/release/streamgate

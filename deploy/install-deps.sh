@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package streamgate needs to build, run and test. Idempotent.
+#   --build   only what compiling needs (for the Dockerfile's build stage)
 set -euo pipefail
+BUILD_ONLY=false
+if [ "${1:-}" = "--build" ]; then BUILD_ONLY=true; fi
 export DEBIAN_FRONTEND=noninteractive
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -10,8 +13,11 @@ PKGS=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-test1.81-dev
   libboost-program-options1.81-dev
   libssl-dev libspdlog-dev libfmt-dev libsqlite3-dev sqlite3 libpq-dev zlib1g-dev prometheus-cpp-dev
-  postgresql redis-server nginx-light wrk python3 chromium
 )
+if [ "$BUILD_ONLY" = false ]; then
+  # Servers and tools the tests and benchmarks start.
+  PKGS+=(postgresql redis-server nginx-light wrk python3 chromium)
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -27,6 +33,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 else
   echo "install-deps: all packages present"
 fi
+if [ "$BUILD_ONLY" = true ]; then exit 0; fi
 # Node.js and npm run the OpenAPI check and the browser test (the machine image may bring its
 # own Node.js; Debian's is used otherwise).
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

@@ -240,11 +240,17 @@ Task<void> Server::Impl::serve(Worker& worker, Stream& stream, const std::string
     req.method_name = msg.method_string();
     req.method = parse_method(req.method_name);
     req.target = msg.target();
-    if (!split_target(req.target, segments, req.path, req.query)) {
+    RouteMatch match;
+    if (req.method == Method::options && req.target == "*") {
+      // OPTIONS * asks about the server as a whole (RFC 9110 §9.3.7).
+      match.kind = RouteMatch::Kind::method_not_allowed;
+      match.allow = "GET, HEAD, POST, OPTIONS";
+    } else if (!split_target(req.target, segments, req.path, req.query)) {
       co_await write_error_and_close(stream, 400, "bad_request", "Malformed request target");
       break;
+    } else {
+      match = router.match(req.method, segments);
     }
-    RouteMatch match = router.match(req.method, segments);
     std::size_t body_limit = options.unmatched_body_limit;
     if (match.kind == RouteMatch::Kind::found) {
       body_limit = match.route->options.body_limit;

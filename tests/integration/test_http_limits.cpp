@@ -139,6 +139,15 @@ BOOST_AUTO_TEST_CASE(expect_100_continue_is_honoured) {
   BOOST_TEST(c.read_response().status == 200);
 }
 
+BOOST_AUTO_TEST_CASE(options_asterisk_describes_the_server) {
+  RunningApp app;
+  RawConnection c(app.port);
+  c.send("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n");
+  const auto r = c.read_response();
+  BOOST_TEST(r.status == 204);
+  BOOST_TEST(r.header("allow").find("POST") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(head_gets_headers_without_a_body) {
   RunningApp app;
   RawConnection c(app.port);
