@@ -8,6 +8,15 @@ namespace json = boost::json;
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
+  // Most strings need no escaping: copy runs of plain characters in one go.
+  std::size_t run = 0;
+  while (run < s.size()) {
+    const auto c = static_cast<unsigned char>(s[run]);
+    if (c < 0x20 || c == '"' || c == '\\') break;
+    ++run;
+  }
+  out.append(s.data(), run);
+  s.remove_prefix(run);
   for (char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
     switch (c) {

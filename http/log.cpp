@@ -1,6 +1,6 @@
 #include "http/log.hpp"
 
-#include <cstdio>
+#include <fmt/format.h>
 
 #include "http/json_response.hpp"
 
@@ -21,13 +21,15 @@ LogLine& LogLine::add(std::string_view key, std::string_view value) {
 }
 
 LogLine& LogLine::add(std::string_view key, std::int64_t value) {
-  return add_raw(key, std::to_string(value));
+  char b[24];
+  const auto end = fmt::format_to_n(b, sizeof b, "{}", value).out;
+  return add_raw(key, std::string_view(b, static_cast<std::size_t>(end - b)));
 }
 
 LogLine& LogLine::add(std::string_view key, double value) {
   char b[32];
-  const int n = std::snprintf(b, sizeof b, "%.3f", value);
-  return add_raw(key, std::string_view(b, static_cast<std::size_t>(n)));
+  const auto end = fmt::format_to_n(b, sizeof b, "{:.3f}", value).out;
+  return add_raw(key, std::string_view(b, static_cast<std::size_t>(end - b)));
 }
 
 LogLine& LogLine::add(std::string_view key, bool value) { return add_raw(key, value ? "true" : "false"); }
