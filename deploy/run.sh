@@ -3,7 +3,7 @@
 # first writes a development one with random secrets (see `streamgate init-env`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash deploy/install-deps.sh
+bash deploy/install-deps.sh --build   # running needs no test servers or browser
 cmake --preset release
 cmake --build --preset release -j "$(nproc)"
 if [ ! -f .env ]; then
