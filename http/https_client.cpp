@@ -199,8 +199,9 @@ Task<ClientResponse> exchange(Stream& stream, Connection& conn, bhttp::request<b
   if (rec == bhttp::error::body_limit) throw ClientError(ClientErrorKind::too_large, "response body is too large");
   if (rec) {
     // Closed before any response: a pooled connection the server had already dropped.
+    // Over TLS a peer that went away shows as stream_truncated (no close_notify).
     sent_nothing = rn == 0 && (rec == bhttp::error::end_of_stream || rec == asio::error::eof ||
-                               rec == asio::error::connection_reset);
+                               rec == asio::error::connection_reset || rec == ssl::error::stream_truncated);
     throw ClientError(ClientErrorKind::protocol, "reading the response failed: " + rec.message());
   }
   auto& msg = parser.get();

@@ -1,5 +1,9 @@
 #include "server/jwks.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 
 #include "http/log.hpp"
@@ -38,13 +42,33 @@ std::shared_ptr<const std::vector<core::PublicKey>> JwksSource::keys() const {
 }
 
 http::Task<bool> JwksSource::refresh(bool force) {
+  std::uint64_t seen = 0;
+  bool wait = false;
   {
     std::lock_guard lock(mutex_);
     const auto now = std::chrono::steady_clock::now();
-    if (in_flight_ || (!force && last_attempt_.time_since_epoch().count() != 0 && now - last_attempt_ < cooldown_))
-      co_return false;
-    in_flight_ = true;
-    last_attempt_ = now;
+    seen = generation_;
+    if (in_flight_) {
+      wait = true;
+    } else {
+      if (!force && last_attempt_.time_since_epoch().count() != 0 && now - last_attempt_ < cooldown_) co_return false;
+      in_flight_ = true;
+      last_attempt_ = now;
+    }
+  }
+  if (wait) {
+    // Another request is fetching: wait for it (bounded by the fetch's own timeout) and use
+    // what it got, rather than refusing a token that the new key set would accept.
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+    for (int i = 0; i < 700; ++i) {
+      {
+        std::lock_guard lock(mutex_);
+        if (!in_flight_) co_return generation_ != seen;
+      }
+      timer.expires_after(std::chrono::milliseconds(10));
+      co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    }
+    co_return false;
   }
   // Cleared however this frame ends (even destroyed unfinished with its io_context).
   struct InFlight {
@@ -77,6 +101,7 @@ http::Task<bool> JwksSource::refresh(bool force) {
   {
     std::lock_guard lock(mutex_);
     keys_ = std::move(fresh);
+    ++generation_;
   }
   co_return true;
 }

@@ -22,7 +22,8 @@ class JwksSource final {
  public:
   JwksSource(std::string url, std::shared_ptr<http::HttpsClient> client, std::chrono::seconds cooldown);
   // Fetches now unless a fetch happened within the cooldown (or `force`). True when the key
-  // set was replaced. Never throws: failures are logged and the old keys stay.
+  // set was replaced. A caller arriving while a fetch is under way waits for that fetch and
+  // shares its result. Never throws: failures are logged and the old keys stay.
   http::Task<bool> refresh(bool force = false);
   std::shared_ptr<const std::vector<core::PublicKey>> keys() const;
   std::uint64_t fetches() const { return fetches_.load(); }
@@ -35,6 +36,7 @@ class JwksSource final {
   std::shared_ptr<const std::vector<core::PublicKey>> keys_;
   std::chrono::steady_clock::time_point last_attempt_{};
   bool in_flight_ = false;
+  std::uint64_t generation_ = 0;  // key sets installed so far
   std::atomic<std::uint64_t> fetches_{0};
 };
 

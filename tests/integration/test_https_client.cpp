@@ -69,6 +69,25 @@ BOOST_AUTO_TEST_CASE(idle_connections_are_reused_then_expire) {
   client.close_idle();
 }
 
+BOOST_AUTO_TEST_CASE(a_pooled_connection_the_server_dropped_is_replaced_transparently) {
+  // The server promises keep-alive, then drops the connection: the pooled one is stale.
+  FakeHttpsServer server(test_pki().server_cert, test_pki().server_key, [](const FakeRequest&) {
+    FakeResponse r{200, {{"Connection", "keep-alive"}}, "{}"};
+    r.close_after = true;
+    return r;
+  });
+  http::ClientOptions o;
+  o.ca_file = test_pki().ca_cert;
+  http::HttpsClient client(o);
+  boost::asio::io_context ctx;
+  BOOST_TEST(fetch(ctx, client, server.base_url() + "/1").status == 200);
+  std::this_thread::sleep_for(100ms);  // the close has reached us
+  BOOST_TEST(fetch(ctx, client, server.base_url() + "/2").status == 200);
+  BOOST_TEST(server.accepts() == 2u);  // a second connection replaced the stale one
+  BOOST_TEST(server.requests().size() == 2u);
+  client.close_idle();
+}
+
 BOOST_AUTO_TEST_CASE(bad_urls_and_refused_connections_are_typed_errors) {
   http::HttpsClient client;
   boost::asio::io_context ctx;

@@ -21,11 +21,12 @@ namespace {
 struct JwksHost {
   std::mutex mutex;
   std::string document;
+  std::chrono::milliseconds delay{0};
   FakeHttpsServer server;
   JwksHost()
       : server(test_pki().server_cert, test_pki().server_key, [this](const FakeRequest&) {
           std::lock_guard lock(mutex);
-          return FakeResponse{200, {{"Cache-Control", "max-age=600"}}, document};
+          return FakeResponse{200, {{"Cache-Control", "max-age=600"}}, document, delay};
         }) {}
   void publish(const std::vector<std::string>& jwks) {
     std::string doc = R"({"keys":[)";
@@ -90,6 +91,31 @@ BOOST_AUTO_TEST_CASE(rs256_and_es256_via_jwks_with_rotation_and_a_refresh_cooldo
   const std::int64_t now = server::unix_now();
   BOOST_TEST(token_status(app.port, core::sign_hs256(json::serialize(json::object{{"sub", "x"}, {"exp", now + 60}}),
                                                      core::HmacSha256Key(public_jwk(k1, "k1")))) == 401);
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_requests_wait_for_one_refresh) {
+  JwksHost host;
+  const auto k1 = make_rsa_key();
+  const auto k2 = make_rsa_key();
+  host.publish({public_jwk(k1, "k1")});
+  RunningApp app({{"AUTH_JWKS_URL", host.server.base_url() + "/jwks"},
+                  {"AUTH_JWKS_CA_FILE", test_pki().ca_cert},
+                  {"AUTH_JWKS_COOLDOWN_SECONDS", "0"}},
+                 /*drop_app_secret=*/true);
+  host.publish({public_jwk(k1, "k1"), public_jwk(k2, "k2")});
+  {
+    std::lock_guard lock(host.mutex);
+    host.delay = 400ms;  // a slow JWKS host: the other requests arrive while it is fetched
+  }
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 6; ++i)
+    threads.emplace_back([&, i] {
+      if (token_status(app.port, token(k2, "RS256", "k2", "user" + std::to_string(i))) == 200) ++ok;
+    });
+  for (auto& t : threads) t.join();
+  BOOST_TEST(ok.load() == 6);
+  BOOST_TEST(host.fetches() <= 3u);  // start-up, then one or two refreshes, not one per request
 }
 
 BOOST_AUTO_TEST_CASE(a_jwks_host_with_an_unknown_ca_is_not_trusted) {

@@ -129,6 +129,12 @@ struct FakeHttpsServer::Impl {
         res.prepare_payload();
         bhttp::write(stream, res, ec);
         if (ec || !req.keep_alive()) return;
+        if (r.close_after) {
+          // Drop the connection without TLS close_notify, as a peer that went away would.
+          boost::system::error_code ignored;
+          stream.next_layer().shutdown(tcp::socket::shutdown_both, ignored);
+          return;
+        }
       }
     } catch (const std::exception&) {
     }

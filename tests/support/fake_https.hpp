@@ -43,6 +43,7 @@ struct FakeResponse {
   std::string body;
   std::chrono::milliseconds delay{0};
   bool hang = false;  // never answer (until the server stops)
+  bool close_after = false;  // close the connection after answering, whatever the headers say
 };
 
 class FakeHttpsServer {
