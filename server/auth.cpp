@@ -100,13 +100,6 @@ core::JwtError AppJwtVerifier::check(std::string_view token, std::int64_t now, h
   return core::JwtError::none;
 }
 
-http::Principal AppJwtVerifier::verify_now(std::string_view token, std::int64_t now) const {
-  http::Principal p;
-  std::string why;
-  if (check(token, now, &p, &why) != core::JwtError::none) throw unauthenticated(why);
-  return p;
-}
-
 http::Task<http::Principal> AppJwtVerifier::verify(std::string_view token, std::int64_t now) const {
   http::Principal p;
   std::string why;

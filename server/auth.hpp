@@ -22,8 +22,6 @@ class AppJwtVerifier final {
   // Throws http::HttpError 401 unauthenticated with a clear reason. With a JWKS, a token
   // signed by a key we do not know yet makes the key set refresh (within its cooldown).
   http::Task<http::Principal> verify(std::string_view token, std::int64_t now_seconds) const;
-  // The same without a JWKS refresh.
-  http::Principal verify_now(std::string_view token, std::int64_t now_seconds) const;
 
   const std::shared_ptr<JwksSource>& jwks() const { return jwks_; }
 

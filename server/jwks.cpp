@@ -78,7 +78,6 @@ http::Task<bool> JwksSource::refresh(bool force) {
       self->in_flight_ = false;
     }
   } in_flight{this};
-  fetches_.fetch_add(1);
   std::string error;
   std::shared_ptr<const std::vector<core::PublicKey>> fresh;
   try {

@@ -26,7 +26,6 @@ class JwksSource final {
   // shares its result. Never throws: failures are logged and the old keys stay.
   http::Task<bool> refresh(bool force = false);
   std::shared_ptr<const std::vector<core::PublicKey>> keys() const;
-  std::uint64_t fetches() const { return fetches_.load(); }
 
  private:
   std::string url_;
@@ -37,7 +36,6 @@ class JwksSource final {
   std::chrono::steady_clock::time_point last_attempt_{};
   bool in_flight_ = false;
   std::uint64_t generation_ = 0;  // key sets installed so far
-  std::atomic<std::uint64_t> fetches_{0};
 };
 
 }  // namespace streamgate::server

@@ -156,10 +156,13 @@ class InstrumentedStore final : public Store {
     auto op = inner_->get_meeting(std::move(t), std::move(i));
     co_return co_await timed("get_meeting", std::move(op));
   }
-  http::Task<std::vector<ReplayItem>> replay_failed(std::vector<std::string> ids, std::size_t limit,
-                                                    ApplyFactory f) override {
-    auto op = inner_->replay_failed(std::move(ids), limit, std::move(f));
-    co_return co_await timed("replay_failed", std::move(op));
+  http::Task<std::vector<InboxRecord>> failed_inbox(std::vector<std::string> ids, std::size_t limit) override {
+    auto op = inner_->failed_inbox(std::move(ids), limit);
+    co_return co_await timed("failed_inbox", std::move(op));
+  }
+  http::Task<std::optional<ReplayItem>> replay_one(std::string id, ApplyFactory f) override {
+    auto op = inner_->replay_one(std::move(id), std::move(f));
+    co_return co_await timed("replay_one", std::move(op));
   }
   http::Task<std::optional<InboxRecord>> get_inbox(std::string id) override {
     auto op = inner_->get_inbox(std::move(id));

@@ -217,20 +217,11 @@ class PostgresStore final : public Store {
   http::Task<std::optional<InboxRecord>> get_inbox(std::string id) override {
     return with_conn<std::optional<InboxRecord>>([id](Conn& c) { return PgTx(c).inbox(id, false); });
   }
-  http::Task<std::vector<ReplayItem>> replay_failed(std::vector<std::string> ids, std::size_t limit,
-                                                    ApplyFactory factory) override {
-    // Awaitables are built in their own statements (see SqliteStore::replay_failed).
-    auto find_failed = with_conn<std::vector<InboxRecord>>(
-        [ids, limit](Conn& c) { return PgTx(c).failed_inbox(ids, limit); });
-    auto failed = co_await std::move(find_failed);
-    std::vector<ReplayItem> out;
-    for (const auto& rec : failed) {
-      auto replay_one = in_tx<std::optional<ReplayItem>>(
-          [id = rec.webhook_id, factory](Tx& tx) { return replay_one_tx(tx, id, factory); });
-      auto item = co_await std::move(replay_one);
-      if (item) out.push_back(std::move(*item));
-    }
-    co_return out;
+  http::Task<std::vector<InboxRecord>> failed_inbox(std::vector<std::string> ids, std::size_t limit) override {
+    return with_conn<std::vector<InboxRecord>>([ids, limit](Conn& c) { return PgTx(c).failed_inbox(ids, limit); });
+  }
+  http::Task<std::optional<ReplayItem>> replay_one(std::string id, ApplyFactory factory) override {
+    return in_tx<std::optional<ReplayItem>>([id, factory](Tx& tx) { return replay_one_tx(tx, id, factory); });
   }
   http::Task<std::vector<std::pair<std::string, std::string>>> claim_stale_meetings(StaleQuery q) override {
     return in_tx<std::vector<std::pair<std::string, std::string>>>([q](Tx& tx) { return tx.claim_stale(q); });

@@ -285,21 +285,12 @@ class SqliteStore final : public Store {
     return read<std::optional<InboxRecord>>([id](Db& db) { return SqliteTx(db).inbox(id, false); });
   }
 
-  http::Task<std::vector<ReplayItem>> replay_failed(std::vector<std::string> ids, std::size_t limit,
-                                                    ApplyFactory factory) override {
-    // Awaitables are built in their own statements: GCC 12 mishandles temporaries with
-    // destructors inside a co_await full-expression.
-    auto find_failed = read<std::vector<InboxRecord>>(
-        [ids, limit](Db& db) { return SqliteTx(db).failed_inbox(ids, limit); });
-    auto failed = co_await std::move(find_failed);
-    std::vector<ReplayItem> out;
-    for (const auto& rec : failed) {
-      auto replay_one = write<std::optional<ReplayItem>>(
-          [id = rec.webhook_id, factory](Tx& tx) { return replay_one_tx(tx, id, factory); });
-      auto item = co_await std::move(replay_one);
-      if (item) out.push_back(std::move(*item));
-    }
-    co_return out;
+  http::Task<std::vector<InboxRecord>> failed_inbox(std::vector<std::string> ids, std::size_t limit) override {
+    return read<std::vector<InboxRecord>>([ids, limit](Db& db) { return SqliteTx(db).failed_inbox(ids, limit); });
+  }
+
+  http::Task<std::optional<ReplayItem>> replay_one(std::string id, ApplyFactory factory) override {
+    return write<std::optional<ReplayItem>>([id, factory](Tx& tx) { return replay_one_tx(tx, id, factory); });
   }
 
   http::Task<std::vector<std::pair<std::string, std::string>>> claim_stale_meetings(StaleQuery q) override {

@@ -85,9 +85,13 @@ class Store {
   virtual http::Task<std::optional<core::Meeting>> get_meeting(std::string call_type, std::string call_id) = 0;
 
   // Re-applies up to `limit` failed inbox events (or just `ids` when given), each in its own
-  // transaction, oldest first.
-  virtual http::Task<std::vector<ReplayItem>> replay_failed(std::vector<std::string> ids, std::size_t limit,
-                                                            ApplyFactory factory) = 0;
+  // transaction, oldest first. Built on failed_inbox and replay_one.
+  http::Task<std::vector<ReplayItem>> replay_failed(std::vector<std::string> ids, std::size_t limit,
+                                                    ApplyFactory factory);
+  // Failed inbox events: those of `ids` (when given) or the `limit` oldest.
+  virtual http::Task<std::vector<InboxRecord>> failed_inbox(std::vector<std::string> ids, std::size_t limit) = 0;
+  // Re-applies one event in a transaction; nullopt when it is no longer failed.
+  virtual http::Task<std::optional<ReplayItem>> replay_one(std::string webhook_id, ApplyFactory factory) = 0;
 
   virtual http::Task<std::optional<InboxRecord>> get_inbox(std::string webhook_id) = 0;
 

@@ -69,6 +69,21 @@ std::optional<core::Meeting> update_meeting_tx(Tx& tx, const std::string& call_t
   return next;
 }
 
+http::Task<std::vector<ReplayItem>> Store::replay_failed(std::vector<std::string> ids, std::size_t limit,
+                                                         ApplyFactory factory) {
+  // Awaitables are built in their own statements: GCC 12 mishandles temporaries with
+  // destructors inside a co_await full-expression.
+  auto find = failed_inbox(std::move(ids), limit);
+  const auto failed = co_await std::move(find);
+  std::vector<ReplayItem> out;
+  for (const auto& rec : failed) {
+    auto one = replay_one(rec.webhook_id, factory);
+    auto item = co_await std::move(one);
+    if (item) out.push_back(std::move(*item));
+  }
+  co_return out;
+}
+
 std::optional<ReplayItem> replay_one_tx(Tx& tx, const std::string& webhook_id, const ApplyFactory& factory) {
   const auto rec = tx.inbox(webhook_id, true);
   if (!rec || rec->status != "failed") return std::nullopt;

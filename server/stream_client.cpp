@@ -175,7 +175,6 @@ http::Task<json::object> StreamClient::call(std::string method, std::string path
       throw *failure;
     }
     observe(failure->status, true);
-    retries_.fetch_add(1, std::memory_order_relaxed);
     http::log(spdlog::level::warn, http::LogLine("stream retry")
                                        .add("path", path.substr(0, path.find('?')))
                                        .add("attempt", attempt)

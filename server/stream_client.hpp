@@ -73,13 +73,10 @@ class StreamClient final {
   http::Task<boost::json::array> list_recordings(std::string type, std::string id);
   http::Task<boost::json::array> list_transcriptions(std::string type, std::string id);
 
-  std::uint64_t retries() const { return retries_.load(); }
-
  private:
   StreamClientOptions options_;
   std::shared_ptr<http::HttpsClient> client_;
   std::string server_token_;
-  std::atomic<std::uint64_t> retries_{0};
 };
 
 }  // namespace streamgate::server
