@@ -10,11 +10,13 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include <algorithm>
 #include <cmath>
 #include <ostream>
 #include <stdexcept>
 
 #include "core/base64url.hpp"
+#include "core/checked.hpp"
 
 namespace streamgate::core {
 namespace json = boost::json;
@@ -104,17 +106,16 @@ Pkey pkey_from_params(const char* type, OSSL_PARAM_BLD* bld) {
   return Pkey(key);
 }
 
-// Reads a JSON number claim (integer or floating) as whole seconds.
+// Reads a JSON number claim (integer or floating) as whole seconds. Values far outside any real
+// time are clamped to +-2^53 so that the comparisons below, which saturate, stay meaningful.
 std::optional<std::int64_t> numeric_date(const json::value& v) {
-  if (v.is_int64()) return v.get_int64();
-  if (v.is_uint64())
-    return v.get_uint64() > static_cast<std::uint64_t>(INT64_MAX / 2)
-               ? std::optional<std::int64_t>(INT64_MAX / 2)
-               : static_cast<std::int64_t>(v.get_uint64());
+  constexpr std::int64_t kBound = std::int64_t{1} << 53;
+  if (v.is_int64()) return std::clamp(v.get_int64(), -kBound, kBound);
+  if (v.is_uint64()) return kBound;  // above INT64_MAX
   if (v.is_double() && std::isfinite(v.get_double())) {
     const double d = v.get_double();
-    if (d > 9e15) return INT64_MAX / 2;
-    if (d < -9e15) return INT64_MIN / 2;
+    if (d >= static_cast<double>(kBound)) return kBound;
+    if (d <= -static_cast<double>(kBound)) return -kBound;
     return static_cast<std::int64_t>(std::floor(d));
   }
   return std::nullopt;
@@ -361,19 +362,19 @@ JwtError verify_jwt(const DecodedJwt& jwt, const JwtKeys& keys, const JwtRules& 
   if (const auto* exp = c.if_contains("exp")) {
     const auto t = numeric_date(*exp);
     if (!t) return JwtError::malformed;
-    if (now >= *t + rules.leeway_seconds) return JwtError::expired;
+    if (now >= sat_add(*t, rules.leeway_seconds)) return JwtError::expired;
   } else if (rules.require_exp) {
     return JwtError::missing_exp;
   }
   if (const auto* nbf = c.if_contains("nbf")) {
     const auto t = numeric_date(*nbf);
     if (!t) return JwtError::malformed;
-    if (now + rules.leeway_seconds < *t) return JwtError::not_yet_valid;
+    if (sat_add(now, rules.leeway_seconds) < *t) return JwtError::not_yet_valid;
   }
   if (const auto* iat = c.if_contains("iat")) {
     const auto t = numeric_date(*iat);
     if (!t) return JwtError::malformed;
-    if (now + rules.leeway_seconds < *t) return JwtError::not_yet_valid;
+    if (sat_add(now, rules.leeway_seconds) < *t) return JwtError::not_yet_valid;
   }
   if (!rules.issuer.empty()) {
     const auto* iss = c.if_contains("iss");

@@ -7,6 +7,7 @@
 #include <tuple>
 #include <stdexcept>
 
+#include "core/checked.hpp"
 #include "core/ids.hpp"
 
 namespace streamgate::core {
@@ -119,11 +120,22 @@ json::value time_or_null(const std::optional<Nanos>& t) {
   return t ? json::value(format_rfc3339(*t, 3)) : json::value(nullptr);
 }
 
+// Readers of stored documents: a member of the wrong type or out of range reads as absent.
 std::optional<Nanos> ns_from(const json::object& o, std::string_view key) {
   const auto* v = o.if_contains(key);
-  if (v == nullptr || v->is_null()) return std::nullopt;
-  if (!v->is_int64()) throw std::invalid_argument("stored " + std::string(key) + " is not an integer");
-  return from_unix_nanos(v->get_int64());
+  if (v == nullptr || !v->is_int64()) return std::nullopt;
+  return checked_unix_nanos(v->get_int64());
+}
+
+std::string stored_str(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  if (v == nullptr || !v->is_string()) return {};
+  return std::string(v->get_string());
+}
+
+const json::array* stored_array(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v != nullptr && v->is_array() ? &v->get_array() : nullptr;
 }
 
 json::array assets_to_storage(const std::vector<MediaAsset>& list) {
@@ -136,11 +148,12 @@ json::array assets_to_storage(const std::vector<MediaAsset>& list) {
 
 std::vector<MediaAsset> assets_from_storage(const json::object& o, std::string_view key) {
   std::vector<MediaAsset> out;
-  if (const auto* arr = o.if_contains(key); arr && arr->is_array()) {
-    for (const auto& v : arr->get_array()) {
-      const auto& a = v.as_object();
-      out.push_back(MediaAsset{str(a, "url"), str(a, "filename"), ns_from(a, "startTime"), ns_from(a, "endTime"),
-                               str(a, "sessionId"), str(a, "kind")});
+  if (const auto* arr = stored_array(o, key)) {
+    for (const auto& v : *arr) {
+      if (!v.is_object()) continue;
+      const auto& a = v.get_object();
+      out.push_back(MediaAsset{stored_str(a, "url"), stored_str(a, "filename"), ns_from(a, "startTime"),
+                               ns_from(a, "endTime"), stored_str(a, "sessionId"), stored_str(a, "kind")});
     }
   }
   return out;
@@ -169,24 +182,74 @@ std::string_view to_string(MeetingStatus s) {
 }
 
 MeetingStatus Meeting::status() const {
-  if (sessions.empty()) return MeetingStatus::created;
   for (const auto& s : sessions)
     if (!s.ended_at) return MeetingStatus::active;
+  if (sessions.empty() && archived.count == 0) return MeetingStatus::created;
   return MeetingStatus::processing;
 }
 
+namespace {
+// Nanoseconds to whole seconds, rounded half up, for any non-negative int64.
+std::int64_t rounded_seconds(std::int64_t ns) {
+  return ns / 1'000'000'000 + (ns % 1'000'000'000 >= 500'000'000 ? 1 : 0);
+}
+}  // namespace
+
+std::int64_t session_duration_ns(const CallSession& s) {
+  if (!s.started_at || !s.ended_at || *s.ended_at <= *s.started_at) return 0;
+  return sat_sub(to_unix_nanos(*s.ended_at), to_unix_nanos(*s.started_at));
+}
+
 std::int64_t Meeting::duration_seconds() const {
-  std::int64_t total_ns = 0;
-  for (const auto& s : sessions)
-    if (s.started_at && s.ended_at && *s.ended_at > *s.started_at)
-      total_ns += (*s.ended_at - *s.started_at).count();
-  return (total_ns + 500'000'000) / 1'000'000'000;
+  std::int64_t total_ns = std::max<std::int64_t>(0, archived.duration_ns);
+  for (const auto& s : sessions) total_ns = sat_add(total_ns, session_duration_ns(s));
+  return rounded_seconds(total_ns);
+}
+
+std::int64_t Meeting::session_count() const {
+  return sat_add(std::max<std::int64_t>(0, archived.count), static_cast<std::int64_t>(sessions.size()));
 }
 
 std::optional<Nanos> Meeting::started_at() const {
-  std::optional<Nanos> out;
+  std::optional<Nanos> out = archived.first_started_at;
   for (const auto& s : sessions) out = earlier(out, s.started_at);
   return out;
+}
+
+std::vector<CallSession> fold_old_sessions(Meeting& m, std::size_t keep) {
+  std::size_t ended = 0;
+  for (const auto& s : m.sessions)
+    if (s.ended_at) ++ended;
+  std::vector<CallSession> folded;
+  if (ended <= keep) return folded;
+  std::size_t to_fold = ended - keep;
+  // Sessions are in canonical order (by start): the oldest ended ones go first.
+  std::vector<CallSession> kept;
+  kept.reserve(m.sessions.size());
+  for (auto& s : m.sessions) {
+    if (to_fold > 0 && s.ended_at) {
+      --to_fold;
+      m.archived.count = sat_add(m.archived.count, 1);
+      m.archived.duration_ns = sat_add(m.archived.duration_ns, session_duration_ns(s));
+      m.archived.first_started_at = earlier(m.archived.first_started_at, s.started_at);
+      folded.push_back(std::move(s));
+    } else {
+      kept.push_back(std::move(s));
+    }
+  }
+  m.sessions = std::move(kept);
+  return folded;
+}
+
+void restore_session(Meeting& m, CallSession s) {
+  for (const auto& k : m.sessions)
+    if (k.id == s.id) return;
+  m.archived.count = std::max<std::int64_t>(0, sat_sub(m.archived.count, 1));
+  m.archived.duration_ns = std::max<std::int64_t>(0, sat_sub(m.archived.duration_ns, session_duration_ns(s)));
+  // first_started_at stays: the session's start is still the earliest it was, and merges only
+  // ever move a start earlier.
+  m.sessions.push_back(std::move(s));
+  canonicalize(m);
 }
 
 bool Meeting::is_member(std::string_view user_id) const {
@@ -202,20 +265,28 @@ bool is_meeting_event(std::string_view type) {
 
 std::optional<Nanos> read_timestamp(const json::value* v) {
   if (v == nullptr || v->is_null()) return std::nullopt;
-  if (v->is_int64()) return from_unix_nanos(v->get_int64());
-  if (v->is_uint64()) {
-    if (v->get_uint64() > static_cast<std::uint64_t>(INT64_MAX)) throw std::invalid_argument("timestamp out of range");
-    return from_unix_nanos(static_cast<std::int64_t>(v->get_uint64()));
+  const auto out_of_range = [] { return std::invalid_argument("timestamp out of range (1970-2199)"); };
+  if (v->is_int64()) {
+    auto t = checked_unix_nanos(v->get_int64());
+    if (!t) throw out_of_range();
+    return t;
   }
+  if (v->is_uint64()) throw out_of_range();  // above INT64_MAX
   if (v->is_double()) {
+    // Range first: casting a double outside int64 is undefined.
     const double d = v->get_double();
-    if (!(d >= 0 && d < 9.2e18)) throw std::invalid_argument("timestamp out of range");
-    return from_unix_nanos(static_cast<std::int64_t>(d));
+    if (!(d >= static_cast<double>(kMinUnixNanos) && d <= static_cast<double>(kMaxUnixNanos))) throw out_of_range();
+    auto t = checked_unix_nanos(static_cast<std::int64_t>(d));
+    if (!t) throw out_of_range();
+    return t;
   }
   if (v->is_string()) {
     if (v->get_string().empty()) return std::nullopt;
     auto t = parse_rfc3339(v->get_string());
-    if (!t) throw std::invalid_argument("timestamp \"" + std::string(v->get_string()) + "\" is not RFC 3339");
+    if (!t) {
+      std::string shown(v->get_string().subview(0, std::min<std::size_t>(v->get_string().size(), 40)));
+      throw std::invalid_argument("timestamp \"" + shown + "\" is not an RFC 3339 time in 1970-2199");
+    }
     return t;
   }
   throw std::invalid_argument("timestamp is neither a number nor a string");
@@ -337,14 +408,14 @@ std::vector<Member> members_from_call_state(const json::object& response) {
   return out;
 }
 
-bool merge_members(Meeting& m, const std::vector<Member>& members) {
+bool merge_members(Meeting& m, const std::vector<Member>& members, bool update_roles) {
   bool changed = false;
   for (const auto& add : members) {
     auto it = std::find_if(m.members.begin(), m.members.end(), [&](const Member& x) { return x.user_id == add.user_id; });
     if (it == m.members.end()) {
       m.members.push_back(add);
       changed = true;
-    } else if (!add.role.empty() && it->role != add.role) {
+    } else if (update_roles && !add.role.empty() && it->role != add.role) {
       it->role = add.role;
       changed = true;
     }
@@ -430,6 +501,9 @@ json::object to_storage_json(const Meeting& m) {
                       {"endedAt", ns_or_null(m.ended_at)},
                       {"endedBy", m.ended_by},
                       {"sessions", std::move(sessions)},
+                      {"archivedSessions", json::object{{"count", m.archived.count},
+                                                        {"durationNs", m.archived.duration_ns},
+                                                        {"firstStartedAt", ns_or_null(m.archived.first_started_at)}}},
                       {"recordings", assets_to_storage(m.recordings)},
                       {"transcriptions", assets_to_storage(m.transcriptions)},
                       {"updatedAt", to_unix_nanos(m.updated_at)}};
@@ -437,21 +511,30 @@ json::object to_storage_json(const Meeting& m) {
 
 Meeting from_storage_json(const json::object& o) {
   Meeting m;
-  m.call_type = str(o, "callType");
-  m.call_id = str(o, "callId");
-  m.meeting_id = str(o, "meetingId");
-  m.created_by = str(o, "createdBy");
-  if (const auto* c = obj(o, "custom")) m.custom = *c;
-  if (const auto* arr = o.if_contains("members"); arr && arr->is_array())
-    for (const auto& v : arr->get_array())
-      m.members.push_back(Member{str(v.as_object(), "userId"), str(v.as_object(), "role")});
+  m.call_type = stored_str(o, "callType");
+  m.call_id = stored_str(o, "callId");
+  m.meeting_id = stored_str(o, "meetingId");
+  m.created_by = stored_str(o, "createdBy");
+  if (const auto* c = o.if_contains("custom"); c && c->is_object()) m.custom = c->get_object();
+  if (const auto* arr = stored_array(o, "members"))
+    for (const auto& v : *arr)
+      if (v.is_object()) m.members.push_back(Member{stored_str(v.get_object(), "userId"), stored_str(v.get_object(), "role")});
   m.created_at = ns_from(o, "createdAt");
   m.ended_at = ns_from(o, "endedAt");
-  m.ended_by = str(o, "endedBy");
-  if (const auto* arr = o.if_contains("sessions"); arr && arr->is_array())
-    for (const auto& v : arr->get_array())
-      m.sessions.push_back(CallSession{str(v.as_object(), "id"), ns_from(v.as_object(), "startedAt"),
-                                       ns_from(v.as_object(), "endedAt")});
+  m.ended_by = stored_str(o, "endedBy");
+  if (const auto* arr = stored_array(o, "sessions"))
+    for (const auto& v : *arr)
+      if (v.is_object())
+        m.sessions.push_back(CallSession{stored_str(v.get_object(), "id"), ns_from(v.get_object(), "startedAt"),
+                                         ns_from(v.get_object(), "endedAt")});
+  if (const auto* a = o.if_contains("archivedSessions"); a && a->is_object()) {
+    const auto& ao = a->get_object();
+    const auto count = ao.if_contains("count");
+    const auto dur = ao.if_contains("durationNs");
+    if (count && count->is_int64()) m.archived.count = std::max<std::int64_t>(0, count->get_int64());
+    if (dur && dur->is_int64()) m.archived.duration_ns = std::max<std::int64_t>(0, dur->get_int64());
+    m.archived.first_started_at = ns_from(ao, "firstStartedAt");
+  }
   m.recordings = assets_from_storage(o, "recordings");
   m.transcriptions = assets_from_storage(o, "transcriptions");
   m.updated_at = ns_from(o, "updatedAt").value_or(Nanos{});
@@ -462,10 +545,7 @@ json::object to_api_json(const Meeting& m) {
   json::array sessions;
   for (const auto& s : m.sessions) {
     json::object so{{"sessionId", s.id}, {"startedAt", time_or_null(s.started_at)}, {"endedAt", time_or_null(s.ended_at)}};
-    std::int64_t secs = 0;
-    if (s.started_at && s.ended_at && *s.ended_at > *s.started_at)
-      secs = ((*s.ended_at - *s.started_at).count() + 500'000'000) / 1'000'000'000;
-    so["durationSeconds"] = secs;
+    so["durationSeconds"] = rounded_seconds(session_duration_ns(s));
     sessions.push_back(std::move(so));
   }
   json::array members;
@@ -483,6 +563,7 @@ json::object to_api_json(const Meeting& m) {
                       {"endedAt", time_or_null(m.ended_at)},
                       {"endedBy", m.ended_by.empty() ? json::value(nullptr) : json::value(m.ended_by)},
                       {"durationSeconds", m.duration_seconds()},
+                      {"sessionCount", m.session_count()},
                       {"sessions", std::move(sessions)},
                       {"recordings", assets_to_api(m.recordings, true)},
                       {"transcriptions", assets_to_api(m.transcriptions, false)},

@@ -36,6 +36,19 @@ struct MediaAsset {
   std::string kind;  // recording_type for recordings ("composite", ...); empty for transcriptions
 };
 
+// Ended sessions folded out of the meeting document (see fold_old_sessions): their count, the
+// exact sum of their durations and the earliest start, so totals stay exact however long the
+// call's history grows.
+struct SessionSummary {
+  std::int64_t count = 0;
+  std::int64_t duration_ns = 0;
+  std::optional<Nanos> first_started_at;
+};
+
+// How many ended sessions a meeting document keeps in detail; older ones are summarised, so the
+// cost of one event does not grow with the call's history. Open sessions are always kept.
+inline constexpr std::size_t kKeptEndedSessions = 32;
+
 struct Member {
   std::string user_id;
   std::string role;
@@ -51,14 +64,16 @@ struct Meeting {
   std::optional<Nanos> created_at;
   std::optional<Nanos> ended_at;
   std::string ended_by;
-  std::vector<CallSession> sessions;
+  std::vector<CallSession> sessions;  // open ones and the latest ended ones
+  SessionSummary archived;            // the older ended sessions
   std::vector<MediaAsset> recordings;
   std::vector<MediaAsset> transcriptions;
   Nanos updated_at{};
 
   std::string cid() const { return call_type + ":" + call_id; }
   MeetingStatus status() const;
-  std::int64_t duration_seconds() const;
+  std::int64_t duration_seconds() const;    // all sessions, kept and archived (saturating)
+  std::int64_t session_count() const;       // all sessions, kept and archived
   std::optional<Nanos> started_at() const;  // earliest session start
   bool is_member(std::string_view user_id) const;  // creator or listed member
 };
@@ -89,7 +104,8 @@ struct CallEvent {
 bool is_meeting_event(std::string_view type);
 
 // Reads a Stream timestamp: integer nanoseconds or an RFC 3339 string. nullopt for null or
-// absent; throws std::invalid_argument for anything else.
+// absent; throws std::invalid_argument for anything else, and for a time outside
+// [kMinUnixSeconds, kMaxUnixSeconds].
 std::optional<Nanos> read_timestamp(const boost::json::value* v);
 
 // Parses a meeting event; throws std::invalid_argument with a reason for a payload the rules
@@ -110,16 +126,29 @@ std::vector<CallEvent> events_from_call_state(const boost::json::object& get_cal
                                               const boost::json::array& transcriptions);
 // Members listed in a GET call response.
 std::vector<Member> members_from_call_state(const boost::json::object& get_call_response);
-// Adds or updates members (by user id); true when something changed.
-bool merge_members(Meeting& m, const std::vector<Member>& members);
+// Adds members (by user id) and, with `update_roles`, changes the roles of those already there;
+// true when something changed.
+bool merge_members(Meeting& m, const std::vector<Member>& members, bool update_roles = true);
+
+// A session's length in nanoseconds (0 unless it has a start and a later end).
+std::int64_t session_duration_ns(const CallSession& s);
+
+// Moves the oldest ended sessions beyond `keep` out of the meeting into its summary and returns
+// them (the store keeps them apart, by id). Open sessions are never moved.
+std::vector<CallSession> fold_old_sessions(Meeting& m, std::size_t keep = kKeptEndedSessions);
+// Brings a summarised session back into the meeting before an event for it is applied, taking it
+// out of the summary, so that the event merges into it exactly as if it had never left.
+void restore_session(Meeting& m, CallSession s);
 
 // A fresh meeting for a call, with the seed's custom data (meetingId defaults to the call id).
 Meeting new_meeting(std::string call_type, std::string call_id, std::string created_by,
                     boost::json::object custom, Nanos now);
 
-// Storage form (timestamps as integer nanoseconds) and the API form of SPEC §1.4.
+// Storage form (timestamps as integer nanoseconds) and the API form of SPEC §1.4. Reading a
+// stored document never throws and never yields an out-of-range time: whatever the stored bytes
+// hold, members of the wrong type or range are read as absent.
 boost::json::object to_storage_json(const Meeting& m);
-Meeting from_storage_json(const boost::json::object& o);  // throws std::invalid_argument
+Meeting from_storage_json(const boost::json::object& o);
 boost::json::object to_api_json(const Meeting& m);
 
 }  // namespace streamgate::core

@@ -59,16 +59,8 @@ bool digits(std::string_view text, std::size_t pos, std::size_t n, unsigned& out
   return true;
 }
 
-}  // namespace
-
-std::string format_rfc3339(std::int64_t unix_seconds) {
-  return format_rfc3339(Nanos(std::chrono::seconds(unix_seconds)), 0);
-}
-
-std::string format_rfc3339(Nanos t, int fraction_digits) {
-  const std::int64_t ns = to_unix_nanos(t);
-  const std::int64_t secs = floor_div(ns, 1'000'000'000);
-  const std::int64_t frac = ns - secs * 1'000'000'000;
+// Any int64 of seconds formats without overflow (years beyond 9999 print more digits).
+std::string format_civil(std::int64_t secs, std::int64_t frac, int fraction_digits) {
   const std::int64_t days = floor_div(secs, 86400);
   const std::int64_t sod = secs - days * 86400;
   const Civil c = civil_from_days(days);
@@ -84,6 +76,26 @@ std::string format_rfc3339(Nanos t, int fraction_digits) {
   }
   out += 'Z';
   return out;
+}
+
+}  // namespace
+
+bool in_time_range(Nanos t) {
+  const std::int64_t ns = to_unix_nanos(t);
+  return ns >= kMinUnixNanos && ns <= kMaxUnixNanos;
+}
+
+std::optional<Nanos> checked_unix_nanos(std::int64_t ns) {
+  if (ns < kMinUnixNanos || ns > kMaxUnixNanos) return std::nullopt;
+  return from_unix_nanos(ns);
+}
+
+std::string format_rfc3339(std::int64_t unix_seconds) { return format_civil(unix_seconds, 0, 0); }
+
+std::string format_rfc3339(Nanos t, int fraction_digits) {
+  const std::int64_t ns = to_unix_nanos(t);
+  const std::int64_t secs = floor_div(ns, 1'000'000'000);
+  return format_civil(secs, ns - secs * 1'000'000'000, fraction_digits);
 }
 
 std::optional<Nanos> parse_rfc3339(std::string_view s) {
@@ -125,8 +137,10 @@ std::optional<Nanos> parse_rfc3339(std::string_view s) {
     return std::nullopt;
   }
   if (pos != s.size()) return std::nullopt;
+  // Four-digit years keep this sum far inside int64; the range check comes before the scaling.
   const std::int64_t secs = days_from_civil(year, month, day) * 86400 + hour * 3600 +
                             minute * 60 + second - offset_seconds;
+  if (secs < kMinUnixSeconds || secs > kMaxUnixSeconds) return std::nullopt;
   return Nanos(std::chrono::nanoseconds(secs * 1'000'000'000 + frac_ns));
 }
 

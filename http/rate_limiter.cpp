@@ -52,15 +52,34 @@ Middleware rate_limit(std::shared_ptr<Limiter> limiter, RateKeyFn key_fn) {
     std::string key = key_fn(req, ctx);
     if (key.empty()) co_return co_await next(req, ctx);
     const RateDecision d = co_await limiter->take(std::move(key));
+    // Several limiters (per IP, per user) may pass one request: the headers report the one
+    // with the fewest tokens left, whichever limiter sets them last.
+    if (!ctx.rate_limit || d.remaining < ctx.rate_limit->remaining ||
+        (d.remaining == ctx.rate_limit->remaining && d.limit < ctx.rate_limit->limit))
+      ctx.rate_limit = RateLimitState{d.limit, d.allowed ? d.remaining : 0};
+    const RateLimitState binding = *ctx.rate_limit;
     if (!d.allowed) {
       throw HttpError(429, "rate_limited", "Too many requests, retry later")
           .with_header("Retry-After", std::to_string(d.retry_after_seconds))
-          .with_header("X-RateLimit-Limit", std::to_string(d.limit))
+          .with_header("X-RateLimit-Limit", std::to_string(binding.limit))
           .with_header("X-RateLimit-Remaining", "0");
     }
-    Response res = co_await next(req, ctx);
-    res.set_header("X-RateLimit-Limit", std::to_string(d.limit));
-    res.set_header("X-RateLimit-Remaining", std::to_string(d.remaining));
+    // Errors from further in (another limiter's 429, a handler's 4xx) carry the headers too.
+    std::optional<HttpError> failure;
+    Response res;
+    try {
+      res = co_await next(req, ctx);
+    } catch (const HttpError& e) {
+      failure = e;
+    }
+    const RateLimitState now = ctx.rate_limit.value_or(binding);
+    if (failure) {
+      failure->with_header("X-RateLimit-Limit", std::to_string(now.limit));
+      failure->with_header("X-RateLimit-Remaining", std::to_string(now.remaining));
+      throw *failure;
+    }
+    res.set_header("X-RateLimit-Limit", std::to_string(now.limit));
+    res.set_header("X-RateLimit-Remaining", std::to_string(now.remaining));
     co_return res;
   };
 }

@@ -16,6 +16,9 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/asio/ssl.hpp>
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -74,6 +77,64 @@ bool is_quiet_network_error(const boost::system::error_code& ec) {
          ec == asio::error::bad_descriptor;
 }
 
+// The largest header the server accepts, whatever is configured: Beast stores a field of 64 KiB
+// or more by throwing std::length_error from inside its read operation, out of reach of the
+// session. The connection's read buffer is bounded to this plus kBufferSlack, and every line
+// the parser must hold whole (the header, a chunk-size line with its extensions, the trailer)
+// has to fit in that buffer, so no field can reach 64 KiB: an oversized one is
+// http::error::buffer_overflow, answered 431.
+constexpr std::size_t kMaxHeaderLimit = 56 * 1024;
+constexpr std::size_t kBufferSlack = 4 * 1024;
+static_assert(kMaxHeaderLimit + kBufferSlack < 65000, "a field must not reach Beast's 64 KiB field limit");
+
+// RFC 9112 framing rules that Beast leaves to us, checked on the parsed header before any body
+// is read. Behind a load balancer these decide where one request ends and the next begins, so
+// anything ambiguous is refused (400, then close) rather than guessed at. nullptr: it passes.
+const char* framing_error(const bhttp::request<bhttp::string_body>& msg) {
+  std::size_t hosts = 0, lengths = 0, encodings = 0;
+  std::size_t codings = 0;
+  bool chunked_only = true;
+  for (const auto& f : msg) {
+    switch (f.name()) {
+      case bhttp::field::host: ++hosts; break;
+      case bhttp::field::content_length: ++lengths; break;
+      case bhttp::field::transfer_encoding: {
+        ++encodings;
+        std::string_view v = f.value();
+        while (!v.empty()) {
+          const auto comma = v.find(',');
+          std::string_view c = v.substr(0, comma);
+          while (!c.empty() && (c.front() == ' ' || c.front() == '\t')) c.remove_prefix(1);
+          while (!c.empty() && (c.back() == ' ' || c.back() == '\t')) c.remove_suffix(1);
+          if (!c.empty()) {
+            ++codings;
+            if (!iequals(c, "chunked")) chunked_only = false;
+          }
+          if (comma == std::string_view::npos) break;
+          v.remove_prefix(comma + 1);
+        }
+        break;
+      }
+      default: break;
+    }
+  }
+  // §3.2: a client MUST send Host in every HTTP/1.1 request; more than one is invalid.
+  if (hosts > 1) return "Request has more than one Host header";
+  if (msg.version() >= 11 && hosts == 0) return "HTTP/1.1 request without a Host header";
+  if (encodings > 0) {
+    // §6.1: Transfer-Encoding in HTTP/1.0 is faulty framing. §6.3: the only coding this server
+    // decodes is chunked, and it must be the one and final coding.
+    if (msg.version() < 11) return "Transfer-Encoding is not allowed in HTTP/1.0";
+    if (codings != 1 || !chunked_only) return "Transfer-Encoding must be exactly \"chunked\"";
+    if (lengths > 0) return "Content-Length and Transfer-Encoding together";
+  }
+  return nullptr;
+}
+
+// Descriptors kept back from the connection limit for the store, Stream, Redis, logs and the
+// answer that refuses a connection over the limit.
+std::size_t descriptor_reserve(std::size_t soft_limit) { return std::clamp<std::size_t>(soft_limit / 4, 32, 256); }
+
 std::shared_ptr<ssl::context> make_tls_context(const std::string& cert, const std::string& key) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
@@ -119,6 +180,8 @@ struct Server::Impl {
   Impl(ServerOptions o, Router r, std::vector<Middleware> g)
       : options(std::move(o)), router(std::move(r)), global(std::move(g)) {
     if (options.threads == 0) options.threads = std::max(1u, std::thread::hardware_concurrency());
+    options.header_limit = std::min(options.header_limit, kMaxHeaderLimit);
+    cap_connections_to_descriptors();
     if (!options.tls_cert_file.empty() || !options.tls_key_file.empty())
       tls = make_tls_context(options.tls_cert_file, options.tls_key_file);
     dispatch = [](Request& req, Context& ctx) -> Task<Response> {
@@ -137,6 +200,23 @@ struct Server::Impl {
       }
       co_return co_await run_chain(ctx.route->options.middleware, ctx.route->handler, req, ctx);
     };
+  }
+
+  // HTTP_MAX_CONNECTIONS above what the process may open would end in EMFILE, with new clients
+  // left in the kernel's backlog unanswered: cap it, so that they get a 503 instead.
+  void cap_connections_to_descriptors() {
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return;
+    const auto soft = static_cast<std::size_t>(rl.rlim_cur);
+    const std::size_t reserve = descriptor_reserve(soft);
+    const std::size_t cap = soft > reserve + 16 ? soft - reserve : 16;
+    if (options.max_connections > cap) {
+      log(spdlog::level::warn, LogLine("connection limit capped to the descriptor limit")
+                                   .add("configured", static_cast<std::int64_t>(options.max_connections))
+                                   .add("capped", static_cast<std::int64_t>(cap))
+                                   .add("rlimitNofile", static_cast<std::int64_t>(soft)));
+      options.max_connections = cap;
+    }
   }
 
   void connection_closed() {
@@ -199,7 +279,8 @@ Task<void> Server::Impl::session(Worker& worker, tcp::socket socket) {
 
 template <typename Stream>
 Task<void> Server::Impl::serve(Worker& worker, Stream& stream, const std::string& peer_ip) {
-  beast::flat_buffer buffer;
+  // Bounded: see kMaxHeaderLimit. Bodies are not held here (the parser moves them out).
+  beast::flat_buffer buffer(options.header_limit + kBufferSlack);
   std::vector<std::string> segments;
 
   for (;;) {
@@ -219,7 +300,7 @@ Task<void> Server::Impl::serve(Worker& worker, Stream& stream, const std::string
     parser.body_limit(std::max(router.max_body_limit(), options.unmatched_body_limit));
     beast::get_lowest_layer(stream).expires_after(options.header_timeout);
     auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
-    if (hec == bhttp::error::header_limit) {
+    if (hec == bhttp::error::header_limit || hec == bhttp::error::buffer_overflow) {
       co_await write_error_and_close(stream, 431, "header_too_large", "Request header is too large");
       break;
     }
@@ -235,10 +316,15 @@ Task<void> Server::Impl::serve(Worker& worker, Stream& stream, const std::string
     }
 
     auto& msg = parser.get();
+    if (const char* framing = framing_error(msg)) {
+      co_await write_error_and_close(stream, 400, "bad_request", framing);
+      break;
+    }
     Request req;
     Context ctx;
-    req.method_name = msg.method_string();
-    req.method = parse_method(req.method_name);
+    req.method = parse_method(msg.method_string());
+    // Logs and metrics see a bounded name: a client-made method is "other", never its bytes.
+    req.method_name = req.method == Method::other ? std::string_view("other") : std::string_view(msg.method_string());
     req.target = msg.target();
     RouteMatch match;
     if (req.method == Method::options && req.target == "*") {
@@ -279,6 +365,12 @@ Task<void> Server::Impl::serve(Worker& worker, Stream& stream, const std::string
         co_await write_error_and_close(stream, 413, "payload_too_large", "Request body is too large");
         break;
       }
+      if (bec == bhttp::error::buffer_overflow) {
+        // A chunk-size line (with its extensions) or the trailer did not fit the bounded buffer.
+        co_await write_error_and_close(stream, 431, "header_too_large",
+                                       "Chunk extensions or trailer fields are too large");
+        break;
+      }
       if (bec) {
         if (!is_quiet_network_error(bec) && bec != bhttp::error::partial_message)
           co_await write_error_and_close(stream, 400, "bad_request", "Malformed HTTP request body");
@@ -316,16 +408,28 @@ Task<void> Server::Impl::serve(Worker& worker, Stream& stream, const std::string
 }
 
 Task<void> Server::Impl::accept_loop(Worker& worker) {
+  // Out of descriptors and the like: back off (doubling, up to a second) instead of spinning,
+  // and warn at most every five seconds with the number of failures since the last warning.
+  std::chrono::milliseconds backoff{0};
+  std::int64_t failures = 0;
+  auto last_warning = std::chrono::steady_clock::time_point{};
   for (;;) {
     auto [ec, socket] = co_await worker.acceptor->async_accept(kTuple);
     if (ec) {
       if (ec == asio::error::operation_aborted || !worker.acceptor->is_open()) co_return;
-      // Out of descriptors and the like: back off briefly instead of spinning.
-      log(spdlog::level::warn, LogLine("accept failed").add("error", ec.message()));
-      asio::steady_timer t(worker.ctx, std::chrono::milliseconds(50));
+      ++failures;
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_warning >= std::chrono::seconds(5)) {
+        log(spdlog::level::warn, LogLine("accept failed").add("error", ec.message()).add("failures", failures));
+        last_warning = now;
+        failures = 0;
+      }
+      backoff = std::clamp(backoff * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+      asio::steady_timer t(worker.ctx, backoff);
       co_await t.async_wait(kTuple);
       continue;
     }
+    backoff = std::chrono::milliseconds(0);
     if (draining.load()) {
       socket.close(ec);
       continue;

@@ -56,6 +56,13 @@ struct Principal {
   bool has_role(std::string_view role) const;
 };
 
+// The binding rate limit of a request: of every limiter it passed, the one with the fewest
+// tokens left (it is the one that refuses first).
+struct RateLimitState {
+  std::int64_t limit = 0;
+  std::int64_t remaining = 0;
+};
+
 struct Context {
   std::string request_id;
   std::string client_ip;
@@ -65,6 +72,7 @@ struct Context {
   bool path_known = false;         // some route has this path
   const Route* route = nullptr;    // the matched route, null for 404/405
   std::optional<Principal> principal;
+  std::optional<RateLimitState> rate_limit;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
   std::string_view param(std::string_view name) const;
@@ -74,7 +82,14 @@ struct Context {
 struct HttpError : std::runtime_error {
   HttpError(int status, std::string code, std::string message)
       : std::runtime_error(message), status(status), code(std::move(code)) {}
+  // Sets a header, replacing one of the same name.
   HttpError& with_header(std::string name, std::string value) {
+    for (auto& [k, v] : headers) {
+      if (k == name) {
+        v = std::move(value);
+        return *this;
+      }
+    }
     headers.emplace_back(std::move(name), std::move(value));
     return *this;
   }

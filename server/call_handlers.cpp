@@ -104,11 +104,18 @@ http::Task<std::optional<core::Meeting>> reconcile_call(std::shared_ptr<StreamCl
   }
   auto members = core::members_from_call_state(state);
   const auto t = core::system_now();
-  auto update = store->update_meeting(type, id, [events, members, t](std::optional<core::Meeting> m) {
-    for (const auto& e : events) m = core::apply_event(std::move(m), e, t);
-    if (m) core::merge_members(*m, members);
-    return m;
-  });
+  // The call's current session, so that one summarised out of the meeting is merged exactly.
+  std::string session;
+  for (const auto& e : events)
+    if (!e.session_id.empty()) session = e.session_id;
+  auto update = store->update_meeting(
+      type, id,
+      [events, members, t](std::optional<core::Meeting> m) {
+        for (const auto& e : events) m = core::apply_event(std::move(m), e, t);
+        if (m) core::merge_members(*m, members);
+        return m;
+      },
+      session);
   co_return co_await std::move(update);
 }
 
@@ -141,21 +148,40 @@ http::Handler make_create_call_handler(std::shared_ptr<const CallSettings> s) {
       }
     }
     json::object custom;
-    if (const auto* c = body->if_contains("custom"); c && !c->is_null()) {
-      if (!c->is_object()) throw invalid("custom must be an object");
-      custom = c->get_object();
+    const auto* custom_value = body->if_contains("custom");
+    const bool custom_given = custom_value && !custom_value->is_null();
+    if (custom_given) {
+      if (!custom_value->is_object()) throw invalid("custom must be an object");
+      custom = custom_value->get_object();
     }
-    if (!custom.contains("meetingId")) custom["meetingId"] = id;
 
     auto find = guarded(s->store->get_meeting(type, id));
     const auto existing = co_await std::move(find);
-    if (existing && !(admin || existing->is_member(caller.subject)))
-      throw HttpError(409, "call_exists", "A call with this id already exists");
+    if (existing && !admin && existing->created_by != caller.subject) {
+      // Only the creator or an admin may change a call (SPEC §1.3): a member gets the meeting as
+      // it is, and nothing is sent to Stream or stored; anyone else learns only that it exists.
+      if (!existing->is_member(caller.subject))
+        throw HttpError(409, "call_exists", "A call with this id already exists");
+      co_return http::json_success(200, core::to_api_json(*existing), "Call already exists");
+    }
+    if (existing) {
+      // Re-posting an existing call adds new members and nothing else: roles of people already
+      // in it never change here (that is the participants route), and an admin who is not the
+      // creator is not made a member by managing it.
+      std::erase_if(members, [&](const core::Member& m) {
+        return m.user_id == caller.subject || existing->is_member(m.user_id);
+      });
+    } else if (!custom.contains("meetingId")) {
+      custom["meetingId"] = id;
+    }
+    const std::string creator = existing ? existing->created_by : caller.subject;
 
     std::vector<std::string> user_ids;
     for (const auto& m : members) user_ids.push_back(m.user_id);
-    auto upsert = guarded_void(s->stream->upsert_users(user_ids));
-    co_await std::move(upsert);
+    if (!user_ids.empty()) {
+      auto upsert = guarded_void(s->stream->upsert_users(user_ids));
+      co_await std::move(upsert);
+    }
 
     json::array stream_members;
     for (const auto& m : members) {
@@ -163,7 +189,8 @@ http::Handler make_create_call_handler(std::shared_ptr<const CallSettings> s) {
       if (!m.role.empty()) o["role"] = m.role;
       stream_members.push_back(std::move(o));
     }
-    json::object data{{"created_by_id", caller.subject}, {"members", std::move(stream_members)}, {"custom", custom}};
+    json::object data{{"created_by_id", creator}, {"members", std::move(stream_members)}};
+    if (!existing || custom_given) data["custom"] = custom;
     auto create = guarded(s->stream->get_or_create_call(type, id, std::move(data)));
     const json::object answer = co_await std::move(create);
     const auto* created_v = answer.if_contains("created");
@@ -175,8 +202,8 @@ http::Handler make_create_call_handler(std::shared_ptr<const CallSettings> s) {
     } catch (const std::invalid_argument&) {
       // Stream answered without a usable call: keep what we asked for.
     }
-    std::string stream_creator = events.empty() ? caller.subject : events.front().call->created_by;
-    if (stream_creator.empty()) stream_creator = caller.subject;
+    std::string stream_creator = events.empty() ? creator : events.front().call->created_by;
+    if (stream_creator.empty()) stream_creator = creator;
     if (!created && !existing && !admin && stream_creator != caller.subject)
       throw HttpError(409, "call_exists", "A call with this id already exists");
 
@@ -184,11 +211,19 @@ http::Handler make_create_call_handler(std::shared_ptr<const CallSettings> s) {
     const auto t = core::system_now();
     auto save = guarded(s->store->update_meeting(
         type, id,
-        [type, id, stream_creator, custom, members, stream_members_now, events, t](std::optional<core::Meeting> m) {
-          if (!m) m = core::new_meeting(type, id, stream_creator, custom, t);
+        [type, id, stream_creator, custom, custom_given, members, stream_members_now, events,
+         t](std::optional<core::Meeting> m) {
+          const bool fresh = !m;
+          if (fresh) m = core::new_meeting(type, id, stream_creator, custom, t);
           for (const auto& e : events) m = core::apply_event(std::move(m), e, t);
-          core::merge_members(*m, members);
-          core::merge_members(*m, stream_members_now);
+          // On an existing meeting, roles already held stay as they are.
+          core::merge_members(*m, members, fresh);
+          core::merge_members(*m, stream_members_now, fresh);
+          if (!fresh && custom_given) {
+            for (const auto& [k, v] : custom) m->custom[k] = v;
+            const auto* mid = m->custom.if_contains("meetingId");
+            if (mid && mid->is_string() && !mid->get_string().empty()) m->meeting_id = std::string(mid->get_string());
+          }
           m->updated_at = t;
           return m;
         }));

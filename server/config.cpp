@@ -40,7 +40,7 @@ const std::vector<SettingInfo> kSettings = {
     {"LISTEN_ADDRESS", "0.0.0.0", "address to listen on", false},
     {"PORT", "8000", "port to listen on (0: any free port)", false},
     {"HTTP_THREADS", "0", "I/O threads (0: one per core)", false},
-    {"HTTP_HEADER_LIMIT_BYTES", "16384", "largest request header", false},
+    {"HTTP_HEADER_LIMIT_BYTES", "16384", "largest request header (at most 57344)", false},
     {"HTTP_BODY_LIMIT_BYTES", "65536", "largest request body on JSON API routes", false},
     {"HTTP_HEADER_TIMEOUT_MS", "10000", "time allowed to receive a request header", false},
     {"HTTP_BODY_TIMEOUT_MS", "30000", "time allowed to receive a request body", false},
@@ -229,7 +229,7 @@ Config load_config(const std::map<std::string, std::string>& env) {
   c.listen_address = trim(r.str("LISTEN_ADDRESS"));
   c.port = static_cast<std::uint16_t>(r.integer("PORT", 0, 65535));
   c.http_threads = r.integer("HTTP_THREADS", 0, 256);
-  c.header_limit_bytes = r.integer("HTTP_HEADER_LIMIT_BYTES", 1024, 1 << 20);
+  c.header_limit_bytes = r.integer("HTTP_HEADER_LIMIT_BYTES", 1024, 56 * 1024);
   c.body_limit_bytes = r.integer("HTTP_BODY_LIMIT_BYTES", 1024, 64 << 20);
   c.header_timeout_ms = r.integer("HTTP_HEADER_TIMEOUT_MS", 100, 600'000);
   c.body_timeout_ms = r.integer("HTTP_BODY_TIMEOUT_MS", 100, 600'000);

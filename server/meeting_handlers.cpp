@@ -52,6 +52,7 @@ PreparedApply prepare_from_object(const json::object& event) {
   }
   try {
     core::CallEvent ev = core::parse_call_event(event);
+    p.session_id = ev.session_id;
     p.apply = [ev = std::move(ev)](std::optional<core::Meeting> m) {
       return ApplyResult{core::apply_event(std::move(m), ev, core::system_now()), ""};
     };
@@ -124,7 +125,7 @@ http::Handler make_webhook_handler(std::shared_ptr<const WebhookSettings> s) {
 
     PreparedApply prepared = prepare_from_object(*event);
     InboxEvent inbox{webhook_id, type, prepared.call_type, prepared.call_id, std::string(body),
-                     core::to_unix_nanos(core::system_now())};
+                     core::to_unix_nanos(core::system_now()), prepared.session_id};
     std::optional<InboxOutcome> outcome;
     std::string store_error;
     try {

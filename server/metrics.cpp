@@ -28,7 +28,7 @@ const pm::Histogram::BucketBoundaries& latency_buckets() {
 std::string_view bounded_method(std::string_view m) {
   for (std::string_view known : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
     if (m == known) return known;
-  return "OTHER";
+  return "other";
 }
 
 }  // namespace
@@ -87,20 +87,23 @@ void Metrics::observe_request(std::string_view route, std::string_view method, i
     pm::Counter* count;
     pm::Histogram* latency;
   };
+  // Every part of the key is bounded (route patterns, known methods or "other", our statuses),
+  // so the cache cannot grow with what clients send.
   thread_local std::unordered_map<std::string, Entry> cache;
+  const std::string_view m = bounded_method(method);
   std::string key = std::to_string(impl_->instance);
   key += '|';
   key += route;
   key += '|';
-  key += method;
+  key += m;
   key += '|';
   key += std::to_string(status);
   auto it = cache.find(key);
   if (it == cache.end()) {
     const std::string r(route.empty() ? "(unmatched)" : route);
-    const std::string m(bounded_method(method));
-    Entry e{&impl_->requests.Add({{"route", r}, {"method", m}, {"status", std::to_string(status)}}),
-            &impl_->latency.Add({{"route", r}, {"method", m}}, latency_buckets())};
+    const std::string ms(m);
+    Entry e{&impl_->requests.Add({{"route", r}, {"method", ms}, {"status", std::to_string(status)}}),
+            &impl_->latency.Add({{"route", r}, {"method", ms}}, latency_buckets())};
     it = cache.emplace(std::move(key), e).first;
   }
   it->second.count->Increment();
@@ -148,8 +151,10 @@ class InstrumentedStore final : public Store {
     auto op = inner_->record_webhook(std::move(e), std::move(apply));
     co_return co_await timed("record_webhook", std::move(op));
   }
-  http::Task<std::optional<core::Meeting>> update_meeting(std::string t, std::string i, MutateFn f) override {
-    auto op = inner_->update_meeting(std::move(t), std::move(i), std::move(f));
+  using Store::update_meeting;
+  http::Task<std::optional<core::Meeting>> update_meeting(std::string t, std::string i, MutateFn f,
+                                                          std::string session) override {
+    auto op = inner_->update_meeting(std::move(t), std::move(i), std::move(f), std::move(session));
     co_return co_await timed("update_meeting", std::move(op));
   }
   http::Task<std::optional<core::Meeting>> get_meeting(std::string t, std::string i) override {

@@ -4,6 +4,7 @@
 // the first delivery. PostgreSQL commits concurrent transactions with shared WAL flushes.
 #include <libpq-fe.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <utility>
@@ -35,6 +36,15 @@ class Result {
     return std::string(PQgetvalue(r_, row, col), static_cast<std::size_t>(PQgetlength(r_, row, col)));
   }
   std::int64_t int64(int row, int col) const { return std::stoll(text(row, col)); }
+  // A stored time, range-checked like any other input (NULL or out of range: none).
+  std::optional<core::Nanos> time(int row, int col) const {
+    if (PQgetisnull(r_, row, col)) return std::nullopt;
+    const std::string t = text(row, col);
+    std::int64_t v = 0;
+    const auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (ec != std::errc() || p != t.data() + t.size()) return std::nullopt;
+    return core::checked_unix_nanos(v);
+  }
   std::string affected() const { return PQcmdTuples(r_); }
 
  private:
@@ -104,6 +114,10 @@ constexpr const char* kMigrations[] = {
     "ALTER TABLE meetings ADD COLUMN recording_count INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE meetings ADD COLUMN reconciled_at BIGINT NOT NULL DEFAULT 0;"
     "CREATE INDEX meetings_stale ON meetings (status, updated_at);",
+    "CREATE TABLE meeting_sessions ("
+    "  call_type TEXT NOT NULL, call_id TEXT NOT NULL, session_id TEXT NOT NULL,"
+    "  started_at BIGINT, ended_at BIGINT,"
+    "  PRIMARY KEY (call_type, call_id, session_id));",
 };
 
 class PgTx final : public Tx {
@@ -137,6 +151,30 @@ class PgTx final : public Tx {
             "status = EXCLUDED.status, recording_count = EXCLUDED.recording_count",
             {m.call_type, m.call_id, m.created_by, doc, std::to_string(core::to_unix_nanos(m.updated_at)),
              core::to_string(m.status()), std::to_string(m.recordings.size())});
+  }
+  void archive_sessions(const std::string& type, const std::string& id,
+                        const std::vector<core::CallSession>& sessions) override {
+    const auto t = [](const std::optional<core::Nanos>& v) {
+      return v ? std::optional<std::string>(std::to_string(core::to_unix_nanos(*v))) : std::nullopt;
+    };
+    for (const auto& session : sessions) {
+      const auto started = t(session.started_at);
+      const auto ended = t(session.ended_at);
+      // NULLIF turns our "absent" marker into SQL NULL.
+      c_.exec("INSERT INTO meeting_sessions (call_type, call_id, session_id, started_at, ended_at) "
+              "VALUES ($1, $2, $3, NULLIF($4, '')::BIGINT, NULLIF($5, '')::BIGINT) "
+              "ON CONFLICT (call_type, call_id, session_id) DO UPDATE SET started_at = EXCLUDED.started_at, "
+              "ended_at = EXCLUDED.ended_at",
+              {type, id, session.id, started.value_or(""), ended.value_or("")});
+    }
+  }
+  std::optional<core::CallSession> archived_session(const std::string& type, const std::string& id,
+                                                    const std::string& session_id) override {
+    const auto r = c_.exec(
+        "SELECT started_at, ended_at FROM meeting_sessions WHERE call_type = $1 AND call_id = $2 AND session_id = $3",
+        {type, id, session_id});
+    if (r.rows() == 0) return std::nullopt;
+    return core::CallSession{session_id, r.time(0, 0), r.time(0, 1)};
   }
   std::vector<std::pair<std::string, std::string>> claim_stale(const Store::StaleQuery& q) override {
     // SKIP LOCKED: replicas claiming at the same moment take different meetings.
@@ -203,9 +241,12 @@ class PostgresStore final : public Store {
       return record_webhook_tx(tx, event, apply);
     });
   }
-  http::Task<std::optional<core::Meeting>> update_meeting(std::string type, std::string id, MutateFn mutate) override {
-    return in_tx<std::optional<core::Meeting>>(
-        [type, id, mutate = std::move(mutate)](Tx& tx) { return update_meeting_tx(tx, type, id, mutate); });
+  using Store::update_meeting;
+  http::Task<std::optional<core::Meeting>> update_meeting(std::string type, std::string id, MutateFn mutate,
+                                                          std::string session) override {
+    return in_tx<std::optional<core::Meeting>>([type, id, mutate = std::move(mutate), session](Tx& tx) {
+      return update_meeting_tx(tx, type, id, mutate, session);
+    });
   }
   http::Task<std::optional<core::Meeting>> get_meeting(std::string type, std::string id) override {
     return with_conn<std::optional<core::Meeting>>([type, id](Conn& c) -> std::optional<core::Meeting> {

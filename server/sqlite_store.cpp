@@ -85,6 +85,15 @@ class Stmt {
     return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, col))) : std::string();
   }
   std::int64_t int64(int col) { return sqlite3_column_int64(s_, col); }
+  // A stored time, range-checked like any other input (NULL or out of range: none).
+  std::optional<core::Nanos> time(int col) {
+    if (sqlite3_column_type(s_, col) != SQLITE_INTEGER) return std::nullopt;
+    return core::checked_unix_nanos(sqlite3_column_int64(s_, col));
+  }
+  void reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
 
  private:
   Db& db_;
@@ -121,6 +130,11 @@ constexpr const char* kMigrations[] = {
     "ALTER TABLE meetings ADD COLUMN recording_count INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE meetings ADD COLUMN reconciled_at INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX meetings_stale ON meetings (status, updated_at);",
+    // 3: sessions summarised out of a meeting's document (its cost stays bounded)
+    "CREATE TABLE meeting_sessions ("
+    "  call_type TEXT NOT NULL, call_id TEXT NOT NULL, session_id TEXT NOT NULL,"
+    "  started_at INTEGER, ended_at INTEGER,"
+    "  PRIMARY KEY (call_type, call_id, session_id)) WITHOUT ROWID;",
 };
 
 class SqliteTx final : public Tx {
@@ -159,6 +173,28 @@ class SqliteTx final : public Tx {
     s.bind(5, core::to_unix_nanos(m.updated_at)).bind(6, core::to_string(m.status()));
     s.bind(7, static_cast<std::int64_t>(m.recordings.size()));
     s.step();
+  }
+  void archive_sessions(const std::string& type, const std::string& id,
+                        const std::vector<core::CallSession>& sessions) override {
+    Stmt s(db_,
+           "INSERT INTO meeting_sessions (call_type, call_id, session_id, started_at, ended_at) VALUES (?,?,?,?,?) "
+           "ON CONFLICT (call_type, call_id, session_id) DO UPDATE SET started_at = excluded.started_at, "
+           "ended_at = excluded.ended_at");
+    for (const auto& session : sessions) {
+      s.reset();
+      s.bind(1, type).bind(2, id).bind(3, session.id);
+      bind_time(s, 4, session.started_at);
+      bind_time(s, 5, session.ended_at);
+      s.step();
+    }
+  }
+  std::optional<core::CallSession> archived_session(const std::string& type, const std::string& id,
+                                                    const std::string& session_id) override {
+    Stmt s(db_,
+           "SELECT started_at, ended_at FROM meeting_sessions WHERE call_type = ? AND call_id = ? AND session_id = ?");
+    s.bind(1, type).bind(2, id).bind(3, session_id);
+    if (!s.step()) return std::nullopt;
+    return core::CallSession{session_id, s.time(0), s.time(1)};
   }
   std::vector<std::pair<std::string, std::string>> claim_stale(const Store::StaleQuery& q) override {
     std::vector<std::pair<std::string, std::string>> out;
@@ -203,6 +239,10 @@ class SqliteTx final : public Tx {
   }
 
  private:
+  static void bind_time(Stmt& s, int i, const std::optional<core::Nanos>& t) {
+    if (t) s.bind(i, core::to_unix_nanos(*t));
+    else s.bind_null(i);
+  }
   static InboxRecord read(Stmt& s) {
     return InboxRecord{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.int64(7)};
   }
@@ -266,9 +306,11 @@ class SqliteStore final : public Store {
     });
   }
 
-  http::Task<std::optional<core::Meeting>> update_meeting(std::string type, std::string id, MutateFn mutate) override {
-    return write<std::optional<core::Meeting>>([type, id, mutate = std::move(mutate)](Tx& tx) {
-      return update_meeting_tx(tx, type, id, mutate);
+  using Store::update_meeting;
+  http::Task<std::optional<core::Meeting>> update_meeting(std::string type, std::string id, MutateFn mutate,
+                                                          std::string session) override {
+    return write<std::optional<core::Meeting>>([type, id, mutate = std::move(mutate), session](Tx& tx) {
+      return update_meeting_tx(tx, type, id, mutate, session);
     });
   }
 

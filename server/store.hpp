@@ -35,6 +35,7 @@ struct InboxEvent {
   std::string call_id;
   std::string body;       // the verified JSON, exactly as signed (after gunzip)
   std::int64_t received_at_ns = 0;
+  std::string session_id;  // the session the event names, if any (see Tx::archived_session)
 };
 
 enum class InboxOutcome { applied, failed, duplicate };
@@ -61,6 +62,7 @@ struct ReplayItem {
 struct PreparedApply {
   std::string call_type;  // empty when the body names no usable call
   std::string call_id;
+  std::string session_id;  // the session the event names, if any
   ApplyFn apply;
 };
 using ApplyFactory = std::function<PreparedApply(const InboxRecord&)>;
@@ -78,9 +80,15 @@ class Store {
   // Loads, mutates and saves one meeting in a transaction (the REST paths use this).
   // `mutate` gets the current meeting or none and returns the meeting to save, or none to
   // leave the store unchanged. Returns what was saved (or the unchanged meeting).
+  // `session_id` names a session the change is about (reconciliation): if it was summarised
+  // out of the meeting, it is brought back first, so that totals stay exact.
   using MutateFn = std::function<std::optional<core::Meeting>(std::optional<core::Meeting>)>;
   virtual http::Task<std::optional<core::Meeting>> update_meeting(std::string call_type, std::string call_id,
-                                                                  MutateFn mutate) = 0;
+                                                                  MutateFn mutate, std::string session_id) = 0;
+  http::Task<std::optional<core::Meeting>> update_meeting(std::string call_type, std::string call_id,
+                                                          MutateFn mutate) {
+    return update_meeting(std::move(call_type), std::move(call_id), std::move(mutate), std::string());
+  }
 
   virtual http::Task<std::optional<core::Meeting>> get_meeting(std::string call_type, std::string call_id) = 0;
 

@@ -3,6 +3,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
+
 namespace streamgate::server {
 
 std::string_view to_string(InboxOutcome o) {
@@ -25,10 +27,25 @@ core::Meeting meeting_from_document(const std::string& doc) {
 
 namespace {
 
-std::optional<core::Meeting> load(Tx& tx, const std::string& type, const std::string& id) {
+// The meeting, with `session_id` brought back from the archive when it was summarised out, so
+// that an event for it merges as if it had never left (the cost stays one indexed lookup).
+std::optional<core::Meeting> load(Tx& tx, const std::string& type, const std::string& id,
+                                  const std::string& session_id) {
   auto doc = tx.load_meeting(type, id);
   if (!doc) return std::nullopt;
-  return meeting_from_document(*doc);
+  core::Meeting m = meeting_from_document(*doc);
+  if (!session_id.empty() && m.archived.count > 0 &&
+      std::none_of(m.sessions.begin(), m.sessions.end(), [&](const core::CallSession& s) { return s.id == session_id; })) {
+    if (auto s = tx.archived_session(type, id, session_id)) core::restore_session(m, std::move(*s));
+  }
+  return m;
+}
+
+// Saves the meeting with its document bounded: older ended sessions go to the archive.
+void save(Tx& tx, core::Meeting& m) {
+  const auto folded = core::fold_old_sessions(m);
+  if (!folded.empty()) tx.archive_sessions(m.call_type, m.call_id, folded);
+  tx.save_meeting(m, meeting_to_document(m));
 }
 
 ApplyResult run_apply(const ApplyFn& apply, std::optional<core::Meeting> current) {
@@ -50,22 +67,22 @@ InboxOutcome record_webhook_tx(Tx& tx, const InboxEvent& event, const ApplyFn& a
     return InboxOutcome::failed;
   }
   tx.lock_call(event.call_type, event.call_id);
-  const auto result = run_apply(apply, load(tx, event.call_type, event.call_id));
+  auto result = run_apply(apply, load(tx, event.call_type, event.call_id, event.session_id));
   if (!result.meeting) {
     tx.update_inbox(event.webhook_id, "failed", result.error, false);
     return InboxOutcome::failed;
   }
-  tx.save_meeting(*result.meeting, meeting_to_document(*result.meeting));
+  save(tx, *result.meeting);
   return InboxOutcome::applied;
 }
 
 std::optional<core::Meeting> update_meeting_tx(Tx& tx, const std::string& call_type, const std::string& call_id,
-                                               const Store::MutateFn& mutate) {
+                                               const Store::MutateFn& mutate, const std::string& session_id) {
   tx.lock_call(call_type, call_id);
-  auto current = load(tx, call_type, call_id);
+  auto current = load(tx, call_type, call_id, session_id);
   auto next = mutate(current);
   if (!next) return current;
-  tx.save_meeting(*next, meeting_to_document(*next));
+  save(tx, *next);
   return next;
 }
 
@@ -98,11 +115,11 @@ std::optional<ReplayItem> replay_one_tx(Tx& tx, const std::string& webhook_id, c
   std::optional<core::Meeting> current;
   if (keyed) {
     tx.lock_call(prepared.call_type, prepared.call_id);
-    current = load(tx, prepared.call_type, prepared.call_id);
+    current = load(tx, prepared.call_type, prepared.call_id, prepared.session_id);
   }
-  const auto result = keyed ? run_apply(prepared.apply, std::move(current)) : ApplyResult{};
+  auto result = keyed ? run_apply(prepared.apply, std::move(current)) : ApplyResult{};
   if (result.meeting) {
-    tx.save_meeting(*result.meeting, meeting_to_document(*result.meeting));
+    save(tx, *result.meeting);
     tx.update_inbox(webhook_id, "applied", "", true);
     item.outcome = InboxOutcome::applied;
   } else {

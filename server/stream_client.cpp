@@ -7,9 +7,11 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <random>
 
+#include "core/checked.hpp"
 #include "core/stream_token.hpp"
 #include "http/log.hpp"
 
@@ -31,13 +33,19 @@ std::optional<std::int64_t> parse_int(std::string_view s) {
   return v;
 }
 
-// How long a 429 asks us to wait, in milliseconds, if it says.
+// The longest wait a 429 may ask for that we take literally (a day); longer hints are clamped
+// here and then refused by the call's time budget.
+constexpr std::int64_t kMaxServerWaitSeconds = 86'400;
+
+// How long a 429 asks us to wait, in milliseconds, if it says. Any integer a server sends is
+// clamped to [0, kMaxServerWaitSeconds] before it is scaled.
 std::optional<std::int64_t> server_wait_ms(const http::ClientResponse& r) {
-  if (auto ra = parse_int(r.header("retry-after")); ra && *ra >= 0) return *ra * 1000;
+  if (auto ra = parse_int(r.header("retry-after")); ra && *ra >= 0)
+    return std::min(*ra, kMaxServerWaitSeconds) * 1000;
   if (auto reset = parse_int(r.header("x-ratelimit-reset")); reset) {
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch()).count();
-    return std::max<std::int64_t>(0, (*reset - now) * 1000);
+    return std::clamp<std::int64_t>(core::sat_sub(*reset, now), 0, kMaxServerWaitSeconds) * 1000;
   }
   return std::nullopt;
 }
@@ -85,14 +93,21 @@ std::string operation_of(const std::string& method, const std::string& path) {
 }  // namespace
 
 http::HttpError to_http_error(const StreamError& e) {
+  // The client gets a generic message for anything on our side of the wire: a transport
+  // error's text names internal addresses (the log has it, see StreamClient::call).
   int status = 502;
   std::string code = "upstream_unavailable";
-  std::string message = "Stream is unavailable: " + std::string(e.what());
+  std::string message = "Stream is unavailable; retry later";
   if (e.kind == StreamError::Kind::timeout) {
     status = 504;
     message = "Stream did not answer in time";
   } else if (e.kind == StreamError::Kind::unavailable) {
     status = e.status == 429 || e.status == 0 ? 503 : 502;
+    if (e.status == 0) message = "Stream could not be reached; retry later";
+    if (e.status == 429) message = "Stream is rate limiting this server; retry later";
+  } else if (e.status < 400 || e.status > 499) {
+    // A redirect or another answer that is not an error of the request: not the client's fault.
+    message = "Stream answered HTTP " + std::to_string(e.status) + ", which this server cannot use";
   } else {
     code = "upstream_rejected";
     message = "Stream rejected the request: " + std::string(e.what());
@@ -102,7 +117,7 @@ http::HttpError to_http_error(const StreamError& e) {
         status = 502;
         message = "Stream refused this server's credentials (check STREAM_API_KEY/STREAM_API_SECRET)";
         break;
-      default: status = 400;
+      default: status = 400;  // another 4xx: Stream refused what was asked
     }
   }
   http::HttpError out(status, code, message);
@@ -162,8 +177,17 @@ http::Task<json::object> StreamClient::call(std::string method, std::string path
                       e.kind == http::ClientErrorKind::tls || e.kind == http::ClientErrorKind::invalid_url);
     }
     const bool retryable = !failure->unrecoverable && failure->kind != StreamError::Kind::rejected;
-    if (!retryable || attempt >= options_.max_attempts) {
+    // The detail (which may name an internal address) goes to the log, never to the client.
+    const auto give_up = [&] {
       observe(failure->status, false);
+      http::log(spdlog::level::warn, http::LogLine("stream request failed")
+                                         .add("operation", operation)
+                                         .add("attempts", attempt)
+                                         .add("status", failure->status)
+                                         .add("error", std::string_view(failure->what())));
+    };
+    if (!retryable || attempt >= options_.max_attempts) {
+      give_up();
       throw *failure;
     }
     // Full jitter: a random wait up to base * 2^(attempt-1), capped; a server's hint wins.
@@ -171,7 +195,7 @@ http::Task<json::object> StreamClient::call(std::string method, std::string path
     std::int64_t wait_ms = wait_hint ? *wait_hint : std::uniform_int_distribution<std::int64_t>(0, ceiling)(rng);
     const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (wait_ms >= remaining) {  // the budget cannot cover the wait
-      observe(failure->status, false);
+      give_up();
       throw *failure;
     }
     observe(failure->status, true);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "core/checked.hpp"
 #include "core/ids.hpp"
 #include "core/stream_token.hpp"
 #include "core/time.hpp"
@@ -34,12 +35,14 @@ TokenRequestBody parse_token_request(std::string_view body) {
   if (!v.is_object()) throw invalid("Request body must be a JSON object");
   const auto& o = v.get_object();
   if (const auto* vs = o.if_contains("validitySeconds"); vs && !vs->is_null()) {
+    std::int64_t whole = 0;
     if (vs->is_int64()) {
       out.validity_seconds = vs->get_int64();
     } else if (vs->is_uint64()) {
-      out.validity_seconds = INT64_MAX;
-    } else if (vs->is_double() && vs->get_double() == static_cast<double>(static_cast<std::int64_t>(vs->get_double()))) {
-      out.validity_seconds = static_cast<std::int64_t>(vs->get_double());
+      out.validity_seconds = INT64_MAX;  // clamped to the configured maximum below
+    } else if (vs->is_double() && core::double_to_int64(vs->get_double(), whole)) {
+      // Range-checked before the cast: 1e300 is refused, 120.0 is 120.
+      out.validity_seconds = whole;
     } else {
       throw invalid("validitySeconds must be an integer number of seconds");
     }

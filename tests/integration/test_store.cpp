@@ -35,7 +35,7 @@ std::unique_ptr<server::Store> open(const std::string& url) {
 server::InboxEvent inbox(const std::string& id, const std::string& body) {
   const auto prepared = server::prepare_event(body);
   return server::InboxEvent{id, std::string(json::parse(body).at("type").as_string()), prepared.call_type,
-                            prepared.call_id, body, 1};
+                            prepared.call_id, body, 1, prepared.session_id};
 }
 
 InboxOutcome deliver(server::Store& store, const std::string& id, const std::string& body) {

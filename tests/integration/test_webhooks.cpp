@@ -263,7 +263,7 @@ BOOST_AUTO_TEST_CASE(replay_is_for_admins_and_reapplies_failed_events) {
       // An event an older build refused, now applicable.
       auto store = open_store(url);
       const std::string good = session_ended("m9", "s1", "2026-04-08T14:00:00Z", "2026-04-08T14:05:00Z");
-      run_coro(store->record_webhook(server::InboxEvent{"f2", "call.session_ended", "default", "m9", good, 1},
+      run_coro(store->record_webhook(server::InboxEvent{"f2", "call.session_ended", "default", "m9", good, 1, ""},
                                      [](std::optional<core::Meeting>) { return server::ApplyResult{std::nullopt, "old bug"}; }));
     }
     const auto replay = [&](const std::string& jwt, const std::string& body) {
