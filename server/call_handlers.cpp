@@ -85,6 +85,60 @@ http::Task<core::Meeting> manageable(const CallSettings& s, const CallRef& ref, 
   co_return std::move(*m);
 }
 
+json::array stream_members(const std::vector<core::Member>& members) {
+  json::array out;
+  for (const auto& m : members) {
+    json::object o{{"user_id", m.user_id}};
+    if (!m.role.empty()) o["role"] = m.role;
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+// POST /calls for a call we already keep (SPEC §1.3). Only its creator or an admin may change
+// it: a member gets the meeting as it is, with nothing sent to Stream or stored, and anyone else
+// learns only that it exists. The creator or an admin adds new members (through Stream's
+// update_members: get-or-create ignores data for an existing call) and merges `custom`; roles
+// already held never change here (that is the participants route), and an admin who is not the
+// creator is not made a member by managing the call.
+http::Task<http::Response> change_existing_call(const CallSettings& s, const core::Meeting& existing,
+                                                const http::Principal& caller, std::vector<core::Member> members,
+                                                std::optional<json::object> custom) {
+  const bool admin = caller.has_role(s.admin_role);
+  if (!admin && existing.created_by != caller.subject) {
+    if (!existing.is_member(caller.subject)) throw HttpError(409, "call_exists", "A call with this id already exists");
+    co_return http::json_success(200, core::to_api_json(existing), "Call already exists");
+  }
+  std::erase_if(members, [&](const core::Member& m) {
+    return m.user_id == caller.subject || existing.is_member(m.user_id);
+  });
+  if (members.empty() && !custom) co_return http::json_success(200, core::to_api_json(existing), "Call already exists");
+  if (!members.empty()) {
+    std::vector<std::string> user_ids;
+    for (const auto& m : members) user_ids.push_back(m.user_id);
+    auto upsert = guarded_void(s.stream->upsert_users(user_ids));
+    co_await std::move(upsert);
+    auto add = guarded(s.stream->update_call_members(existing.call_type, existing.call_id, stream_members(members)));
+    co_await std::move(add);
+  }
+  const auto t = core::system_now();
+  auto save = guarded(s.store->update_meeting(
+      existing.call_type, existing.call_id, [members, custom, t](std::optional<core::Meeting> m) {
+        if (!m) return m;
+        core::merge_members(*m, members, false);
+        if (custom) {
+          for (const auto& [k, v] : *custom) m->custom[k] = v;
+          const auto* mid = m->custom.if_contains("meetingId");
+          if (mid && mid->is_string() && !mid->get_string().empty()) m->meeting_id = std::string(mid->get_string());
+        }
+        m->updated_at = t;
+        return m;
+      }));
+  const auto meeting = co_await std::move(save);
+  if (!meeting) throw HttpError(404, "not_found", "No meeting for this call");
+  co_return http::json_success(200, core::to_api_json(*meeting), "Call already exists");
+}
+
 }  // namespace
 
 http::Task<std::optional<core::Meeting>> reconcile_call(std::shared_ptr<StreamClient> stream,
@@ -157,40 +211,19 @@ http::Handler make_create_call_handler(std::shared_ptr<const CallSettings> s) {
 
     auto find = guarded(s->store->get_meeting(type, id));
     const auto existing = co_await std::move(find);
-    if (existing && !admin && existing->created_by != caller.subject) {
-      // Only the creator or an admin may change a call (SPEC §1.3): a member gets the meeting as
-      // it is, and nothing is sent to Stream or stored; anyone else learns only that it exists.
-      if (!existing->is_member(caller.subject))
-        throw HttpError(409, "call_exists", "A call with this id already exists");
-      co_return http::json_success(200, core::to_api_json(*existing), "Call already exists");
-    }
     if (existing) {
-      // Re-posting an existing call adds new members and nothing else: roles of people already
-      // in it never change here (that is the participants route), and an admin who is not the
-      // creator is not made a member by managing it.
-      std::erase_if(members, [&](const core::Member& m) {
-        return m.user_id == caller.subject || existing->is_member(m.user_id);
-      });
-    } else if (!custom.contains("meetingId")) {
-      custom["meetingId"] = id;
+      auto change = change_existing_call(*s, *existing, caller, std::move(members),
+                                         custom_given ? std::optional<json::object>(std::move(custom)) : std::nullopt);
+      co_return co_await std::move(change);
     }
-    const std::string creator = existing ? existing->created_by : caller.subject;
+    if (!custom.contains("meetingId")) custom["meetingId"] = id;
 
     std::vector<std::string> user_ids;
     for (const auto& m : members) user_ids.push_back(m.user_id);
-    if (!user_ids.empty()) {
-      auto upsert = guarded_void(s->stream->upsert_users(user_ids));
-      co_await std::move(upsert);
-    }
+    auto upsert = guarded_void(s->stream->upsert_users(user_ids));
+    co_await std::move(upsert);
 
-    json::array stream_members;
-    for (const auto& m : members) {
-      json::object o{{"user_id", m.user_id}};
-      if (!m.role.empty()) o["role"] = m.role;
-      stream_members.push_back(std::move(o));
-    }
-    json::object data{{"created_by_id", creator}, {"members", std::move(stream_members)}};
-    if (!existing || custom_given) data["custom"] = custom;
+    json::object data{{"created_by_id", caller.subject}, {"members", stream_members(members)}, {"custom", custom}};
     auto create = guarded(s->stream->get_or_create_call(type, id, std::move(data)));
     const json::object answer = co_await std::move(create);
     const auto* created_v = answer.if_contains("created");
@@ -200,30 +233,24 @@ http::Handler make_create_call_handler(std::shared_ptr<const CallSettings> s) {
     try {
       events = core::events_from_call_state(answer, {}, {});
     } catch (const std::invalid_argument&) {
-      // Stream answered without a usable call: keep what we asked for.
+      // Stream answered without a usable call (or with unusable times): keep what we asked for.
     }
-    std::string stream_creator = events.empty() ? creator : events.front().call->created_by;
-    if (stream_creator.empty()) stream_creator = creator;
-    if (!created && !existing && !admin && stream_creator != caller.subject)
+    std::string stream_creator = events.empty() ? caller.subject : events.front().call->created_by;
+    if (stream_creator.empty()) stream_creator = caller.subject;
+    // A call created elsewhere that we do not track yet: only its creator or an admin takes it.
+    if (!created && !admin && stream_creator != caller.subject)
       throw HttpError(409, "call_exists", "A call with this id already exists");
 
     auto stream_members_now = core::members_from_call_state(answer);
     const auto t = core::system_now();
     auto save = guarded(s->store->update_meeting(
-        type, id,
-        [type, id, stream_creator, custom, custom_given, members, stream_members_now, events,
-         t](std::optional<core::Meeting> m) {
+        type, id, [type, id, stream_creator, custom, members, stream_members_now, events, t](std::optional<core::Meeting> m) {
+          // Another request may have stored it meanwhile: then roles already held stay.
           const bool fresh = !m;
           if (fresh) m = core::new_meeting(type, id, stream_creator, custom, t);
           for (const auto& e : events) m = core::apply_event(std::move(m), e, t);
-          // On an existing meeting, roles already held stay as they are.
           core::merge_members(*m, members, fresh);
           core::merge_members(*m, stream_members_now, fresh);
-          if (!fresh && custom_given) {
-            for (const auto& [k, v] : custom) m->custom[k] = v;
-            const auto* mid = m->custom.if_contains("meetingId");
-            if (mid && mid->is_string() && !mid->get_string().empty()) m->meeting_id = std::string(mid->get_string());
-          }
           m->updated_at = t;
           return m;
         }));
