@@ -19,6 +19,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -226,18 +227,34 @@ struct Server::Impl {
     }
   }
 
+  // Answers an error the session itself finds (framing, limits) and ends the connection.
   template <typename Stream>
   Task<void> write_error_and_close(Stream& stream, int status, std::string_view code, std::string_view message) {
-    Response r = json_error(status, code, message, generate_request_id());
+    const std::string request_id = generate_request_id();
+    Response r = json_error(status, code, message, request_id);
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(status), 11};
     out.set(bhttp::field::content_type, r.content_type);
     out.set(bhttp::field::connection, "close");
+    out.set("X-Request-Id", request_id);
     out.body() = std::move(r.body);
     out.prepare_payload();
-    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
-    co_await bhttp::async_write(stream, out, kTuple);
+    auto& tcp_layer = beast::get_lowest_layer(stream);
+    tcp_layer.expires_after(std::chrono::seconds(2));
+    auto [wec, wn] = co_await bhttp::async_write(stream, out, kTuple);
     boost::system::error_code ignored;
-    beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ignored);
+    tcp_layer.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if (wec) co_return;
+    // Lingering close (as nginx does): closing with unread bytes in the socket makes the kernel
+    // send a reset, which can destroy the answer before the client reads it. Read and drop what
+    // the client is still sending, bounded in bytes and time.
+    tcp_layer.expires_after(std::chrono::seconds(1));
+    std::array<char, 4096> sink;
+    std::size_t drained = 0;
+    while (drained < 1024 * 1024) {
+      auto [rec, rn] = co_await tcp_layer.async_read_some(asio::buffer(sink), kTuple);
+      if (rec) break;
+      drained += rn;
+    }
   }
 
   Task<void> session(Worker& worker, tcp::socket socket);

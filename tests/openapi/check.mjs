@@ -1,13 +1,13 @@
 // 1. docs/openapi.yaml is a valid OpenAPI 3.1 document (a real validator from npm).
 // 2. Live answers of a running streamgate match the schemas the document gives them.
-// Usage: node check.mjs <openapi.yaml> <base-url> <stream-secret> <app-jwt> <admin-jwt>
+// Usage: node check.mjs <openapi.yaml> <base-url> <stream-secret> <app-jwt> <admin-jwt> <limited-admin-jwt>
 import { readFileSync } from "node:fs";
 import { createHmac } from "node:crypto";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import Ajv2020 from "ajv/dist/2020.js";
 import YAML from "yaml";
 
-const [file, base, streamSecret, appJwt, adminJwt] = process.argv.slice(2);
+const [file, base, streamSecret, appJwt, adminJwt, limitedJwt] = process.argv.slice(2);
 let failures = 0, passed = 0;
 const fail = (msg) => { failures++; console.error("FAIL " + msg); };
 const pass = () => { passed++; };
@@ -16,6 +16,16 @@ const doc = YAML.parse(readFileSync(file, "utf8"));
 const result = await new Validator().validate(doc);
 if (!result.valid) fail("openapi.yaml is not valid OpenAPI 3.1: " + JSON.stringify(result.errors).slice(0, 2000));
 else pass();
+
+// Every operation has an operationId (unique) and tags, so that client generators work.
+const operationIds = new Set();
+for (const [path, item] of Object.entries(doc.paths)) {
+  for (const [method, op] of Object.entries(item)) {
+    if (!op.operationId || !Array.isArray(op.tags) || op.tags.length === 0) fail(`${method} ${path} lacks operationId or tags`);
+    else if (operationIds.has(op.operationId)) fail(`${method} ${path}: duplicate operationId ${op.operationId}`);
+    else { operationIds.add(op.operationId); pass(); }
+  }
+}
 
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 ajv.addSchema({ $id: "openapi", components: doc.components });
@@ -68,6 +78,38 @@ await call("replay not admin", "post", "/api/v1/admin/webhooks/replay", "/api/v1
 // Stream is unreachable in this run: the documented upstream error.
 await call("create call, Stream down", "post", "/api/v1/calls", "/api/v1/calls", { headers: auth(appJwt), body: JSON.stringify({ callId: "oa-2" }), status: 503 });
 await call("end unknown", "post", "/api/v1/calls/nope/end", "/api/v1/calls/{callId}/end", { headers: auth(appJwt), status: 404 });
+
+await call("end, invalid id", "post", "/api/v1/calls/bad.id/end", "/api/v1/calls/{callId}/end", { headers: auth(appJwt), status: 400 });
+await call("sync, invalid type", "post", "/api/v1/calls/oa-1/sync?type=bad.type", "/api/v1/calls/{callId}/sync", { headers: auth(appJwt), status: 400 });
+// 413 on every route that takes a body (the default JSON body limit is 64 KiB).
+const big = JSON.stringify({ callId: "oa-3", custom: { pad: "x".repeat(70000) } });
+for (const [path, template] of [["/api/v1/stream/token", "/api/v1/stream/token"], ["/api/v1/calls", "/api/v1/calls"],
+                                 ["/api/v1/calls/oa-1/participants", "/api/v1/calls/{callId}/participants"],
+                                 ["/api/v1/calls/oa-1/end", "/api/v1/calls/{callId}/end"],
+                                 ["/api/v1/calls/oa-1/sync", "/api/v1/calls/{callId}/sync"],
+                                 ["/api/v1/admin/webhooks/replay", "/api/v1/admin/webhooks/replay"]]) {
+  await call("413 " + path, "post", path, template, { headers: auth(adminJwt), body: big, status: 413 });
+}
+await call("413 webhook", "post", "/api/webhook/stream", "/api/webhook/stream",
+           { headers: signed("x".repeat(2 * 1024 * 1024), "oa-big"), body: "x".repeat(2 * 1024 * 1024), status: 413 });
+// 429 on every app route once a caller's bucket (60 a minute by default) is empty.
+for (let i = 0; i < 60; i++) await fetch(base + "/api/v1/stream/token", { method: "POST", headers: auth(limitedJwt), body: "{}" });
+for (const [method, path, template] of [["post", "/api/v1/stream/token", "/api/v1/stream/token"],
+                                         ["post", "/api/v1/calls", "/api/v1/calls"],
+                                         ["get", "/api/v1/calls/oa-1", "/api/v1/calls/{callId}"],
+                                         ["post", "/api/v1/calls/oa-1/participants", "/api/v1/calls/{callId}/participants"],
+                                         ["post", "/api/v1/calls/oa-1/end", "/api/v1/calls/{callId}/end"],
+                                         ["post", "/api/v1/calls/oa-1/sync", "/api/v1/calls/{callId}/sync"],
+                                         ["post", "/api/v1/admin/webhooks/replay", "/api/v1/admin/webhooks/replay"]]) {
+  const res = await fetch(base + path, { method: method.toUpperCase(), headers: auth(limitedJwt), body: method === "get" ? undefined : "{}" });
+  const json = await res.json();
+  if (res.status !== 429) fail(`${path}: expected 429, got ${res.status}`);
+  else if (!res.headers.get("retry-after") || res.headers.get("x-ratelimit-remaining") !== "0" || !res.headers.get("x-ratelimit-limit"))
+    fail(`${path}: 429 without Retry-After and the rate-limit headers`);
+  else pass();
+  documented(template, method, res.status);
+  check("429 " + path, "Error", json);
+}
 
 console.log(`${passed} passed, ${failures} failed`);
 process.exit(failures ? 1 : 0);

@@ -18,4 +18,5 @@ PID=$SG_PID
 PORT=$SG_PORT
 APP=$(env -u PORT "$BIN" mint-dev-jwt --env-file /dev/null --sub alice)
 ADMIN=$(env -u PORT "$BIN" mint-dev-jwt --env-file /dev/null --sub ops --roles admin)
-node "$HERE/check.mjs" "$HERE/../../docs/openapi.yaml" "http://127.0.0.1:$PORT" "$STREAM_API_SECRET" "$APP" "$ADMIN"
+LIMITED=$(env -u PORT "$BIN" mint-dev-jwt --env-file /dev/null --sub busy-ops --roles admin)
+node "$HERE/check.mjs" "$HERE/../../docs/openapi.yaml" "http://127.0.0.1:$PORT" "$STREAM_API_SECRET" "$APP" "$ADMIN" "$LIMITED"
