@@ -41,10 +41,14 @@ unsigned days_in_month(std::int64_t y, unsigned m) {
   return m == 2 && is_leap(y) ? 29 : kDays[m - 1];
 }
 
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  std::int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
+// a = q * b + r with 0 <= r < b (b > 0), for every int64 a: no product that could overflow.
+void floor_div_mod(std::int64_t a, std::int64_t b, std::int64_t& q, std::int64_t& r) {
+  q = a / b;
+  r = a % b;
+  if (r < 0) {
+    r += b;
+    --q;
+  }
 }
 
 // Reads exactly n digits at text[pos...]; false when any is not a digit.
@@ -61,8 +65,8 @@ bool digits(std::string_view text, std::size_t pos, std::size_t n, unsigned& out
 
 // Any int64 of seconds formats without overflow (years beyond 9999 print more digits).
 std::string format_civil(std::int64_t secs, std::int64_t frac, int fraction_digits) {
-  const std::int64_t days = floor_div(secs, 86400);
-  const std::int64_t sod = secs - days * 86400;
+  std::int64_t days = 0, sod = 0;
+  floor_div_mod(secs, 86400, days, sod);
   const Civil c = civil_from_days(days);
   char buf[64];
   int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
@@ -93,9 +97,9 @@ std::optional<Nanos> checked_unix_nanos(std::int64_t ns) {
 std::string format_rfc3339(std::int64_t unix_seconds) { return format_civil(unix_seconds, 0, 0); }
 
 std::string format_rfc3339(Nanos t, int fraction_digits) {
-  const std::int64_t ns = to_unix_nanos(t);
-  const std::int64_t secs = floor_div(ns, 1'000'000'000);
-  return format_civil(secs, ns - secs * 1'000'000'000, fraction_digits);
+  std::int64_t secs = 0, frac = 0;
+  floor_div_mod(to_unix_nanos(t), 1'000'000'000, secs, frac);
+  return format_civil(secs, frac, fraction_digits);
 }
 
 std::optional<Nanos> parse_rfc3339(std::string_view s) {

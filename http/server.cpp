@@ -227,9 +227,11 @@ struct Server::Impl {
     }
   }
 
-  // Answers an error the session itself finds (framing, limits) and ends the connection.
+  // Answers an error the session itself finds (framing, limits) and ends the connection. With
+  // `linger`, what the client still sends is read and dropped for a moment before the close.
   template <typename Stream>
-  Task<void> write_error_and_close(Stream& stream, int status, std::string_view code, std::string_view message) {
+  Task<void> write_error_and_close(Stream& stream, int status, std::string_view code, std::string_view message,
+                                   bool linger = true) {
     const std::string request_id = generate_request_id();
     Response r = json_error(status, code, message, request_id);
     bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(status), 11};
@@ -243,11 +245,12 @@ struct Server::Impl {
     auto [wec, wn] = co_await bhttp::async_write(stream, out, kTuple);
     boost::system::error_code ignored;
     tcp_layer.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    if (wec) co_return;
+    if (wec || !linger) co_return;
     // Lingering close (as nginx does): closing with unread bytes in the socket makes the kernel
     // send a reset, which can destroy the answer before the client reads it. Read and drop what
-    // the client is still sending, bounded in bytes and time.
-    tcp_layer.expires_after(std::chrono::seconds(1));
+    // the client is still sending, bounded in bytes and time. The connection still counts
+    // against the limit meanwhile, so lingering never takes descriptors beyond it.
+    tcp_layer.expires_after(std::chrono::milliseconds(500));
     std::array<char, 4096> sink;
     std::size_t drained = 0;
     while (drained < 1024 * 1024) {
@@ -457,8 +460,16 @@ Task<void> Server::Impl::accept_loop(Worker& worker) {
       asio::co_spawn(
           worker.ctx,
           [this, s = std::move(socket)]() mutable -> Task<void> {
+            // Over the limit nothing lingers: this descriptor is beyond the budget. What the client
+            // has already sent is dropped first, so that the close does not reset the answer.
+            boost::system::error_code ignored;
+            std::array<char, 4096> sink;
+            s.non_blocking(true, ignored);
+            while (s.available(ignored) > 0 && s.read_some(asio::buffer(sink), ignored) > 0) {
+            }
             beast::tcp_stream stream(std::move(s));
-            co_await write_error_and_close(stream, 503, "too_many_connections", "Server is at its connection limit");
+            co_await write_error_and_close(stream, 503, "too_many_connections", "Server is at its connection limit",
+                                           false);
           },
           [this](std::exception_ptr) { connection_closed(); });
       continue;

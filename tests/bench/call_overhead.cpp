@@ -17,6 +17,7 @@
 
 #include "core/stream_token.hpp"
 #include "http/https_client.hpp"
+#include "tests/bench/stats.hpp"
 #include "tests/support/app_fixture.hpp"
 #include "tests/support/client.hpp"
 #include "tests/support/fake_stream.hpp"
@@ -24,13 +25,9 @@
 using namespace streamgate;
 using namespace streamgate::test;
 using Clock = std::chrono::steady_clock;
+using streamgate::bench::pct;
 
 namespace {
-
-double pct(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v[static_cast<std::size_t>(p * (v.size() - 1))];
-}
 
 void report(const char* name, const std::vector<double>& us) {
   std::printf("| %s | %.0f µs | %.0f µs | %.0f µs |\n", name, pct(us, 0.5), pct(us, 0.9), pct(us, 0.99));

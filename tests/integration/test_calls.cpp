@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "tests/support/app_fixture.hpp"
+#include "tests/support/calls_client.hpp"
 #include "tests/support/client.hpp"
 #include "tests/support/fake_stream.hpp"
 #include "tests/support/stream_events.hpp"
@@ -12,29 +13,6 @@ using namespace streamgate;
 using namespace streamgate::test;
 namespace json = boost::json;
 using namespace std::chrono_literals;
-
-namespace {
-
-std::map<std::string, std::string> against(const FakeStream& fake, std::map<std::string, std::string> extra = {}) {
-  std::map<std::string, std::string> env{{"STREAM_BASE_URL", fake.base_url()}, {"STREAM_CA_FILE", test_pki().ca_cert}};
-  for (auto& [k, v] : extra) env[k] = v;
-  return env;
-}
-
-HttpResponse api(std::uint16_t port, const std::string& method, const std::string& path, const std::string& jwt,
-                 const std::string& body = "") {
-  return http_request(port, method, path, {{"Authorization", "Bearer " + jwt}, {"Content-Type", "application/json"}},
-                      body);
-}
-
-std::string admin() { return app_jwt("ops", {{"roles", json::array{"admin"}}}); }
-
-void expect_error(const HttpResponse& r, int status, const std::string& code) {
-  BOOST_TEST(r.status == status, "status " << r.status << " body " << r.body);
-  BOOST_TEST(r.json().at("error").at("code").as_string() == code, r.body);
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_SUITE(calls)
 

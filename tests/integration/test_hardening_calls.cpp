@@ -6,6 +6,7 @@
 #include <climits>
 
 #include "tests/support/app_fixture.hpp"
+#include "tests/support/calls_client.hpp"
 #include "tests/support/client.hpp"
 #include "tests/support/fake_stream.hpp"
 
@@ -15,20 +16,6 @@ namespace json = boost::json;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::map<std::string, std::string> against(const FakeStream& fake, std::map<std::string, std::string> extra = {}) {
-  std::map<std::string, std::string> env{{"STREAM_BASE_URL", fake.base_url()}, {"STREAM_CA_FILE", test_pki().ca_cert}};
-  for (auto& [k, v] : extra) env[k] = v;
-  return env;
-}
-
-HttpResponse api(std::uint16_t port, const std::string& method, const std::string& path, const std::string& jwt,
-                 const std::string& body = "") {
-  return http_request(port, method, path, {{"Authorization", "Bearer " + jwt}, {"Content-Type", "application/json"}},
-                      body);
-}
-
-std::string admin() { return app_jwt("ops", {{"roles", json::array{"admin"}}}); }
 
 std::string role_of(const json::value& meeting, const std::string& user) {
   for (const auto& m : meeting.at("members").as_array())

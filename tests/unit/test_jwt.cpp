@@ -161,12 +161,24 @@ BOOST_AUTO_TEST_CASE(time_claims_with_leeway) {
       {"fractional exp", R"({"sub":"a","exp":1900000100.5})", JwtError::none},
       {"string exp", R"({"sub":"a","exp":"1900000100"})", JwtError::malformed},
       {"missing exp", R"({"sub":"a"})", JwtError::missing_exp},
+      // Extremes: compared with saturating arithmetic, never overflowing exp + leeway.
+      {"exp INT64_MAX", R"({"sub":"a","exp":9223372036854775807})", JwtError::none},
+      {"exp above INT64_MAX", R"({"sub":"a","exp":18446744073709551615})", JwtError::none},
+      {"exp 1e308", R"({"sub":"a","exp":1e308})", JwtError::none},
+      {"exp INT64_MIN", R"({"sub":"a","exp":-9223372036854775808})", JwtError::expired},
+      {"exp -1e308", R"({"sub":"a","exp":-1e308})", JwtError::expired},
+      {"nbf INT64_MAX", R"({"sub":"a","exp":1900000100,"nbf":9223372036854775807})", JwtError::not_yet_valid},
+      {"nbf INT64_MIN", R"({"sub":"a","exp":1900000100,"nbf":-9223372036854775808})", JwtError::none},
+      {"iat INT64_MAX", R"({"sub":"a","exp":1900000100,"iat":9223372036854775807})", JwtError::not_yet_valid},
   };
   for (const auto& c : table) {
     BOOST_TEST_CONTEXT(c.name) { BOOST_TEST(check(hs("k", c.claims), hs_keys("k"), rules, now) == c.expected); }
   }
   rules.require_exp = false;
   BOOST_TEST(check(hs("k", R"({"sub":"a"})"), hs_keys("k"), rules, now) == JwtError::none);
+  // A clock at the end of int64 does not overflow now + leeway either.
+  BOOST_TEST(check(hs("k", R"({"sub":"a","nbf":1})"), hs_keys("k"), rules, INT64_MAX) == JwtError::none);
+  BOOST_TEST(check(hs("k", R"({"sub":"a","exp":1})"), hs_keys("k"), rules, INT64_MAX) == JwtError::expired);
 }
 
 BOOST_AUTO_TEST_CASE(issuer_and_audience) {

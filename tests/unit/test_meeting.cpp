@@ -2,6 +2,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <climits>
+#include <map>
+#include <random>
 
 #include "core/meeting.hpp"
 #include "tests/support/stream_events.hpp"
@@ -164,6 +167,72 @@ BOOST_AUTO_TEST_CASE(storage_round_trip_keeps_everything) {
   const Meeting back = from_storage_json(to_storage_json(m));
   BOOST_TEST(to_api_json(back) == to_api_json(m));
   BOOST_TEST(to_unix_nanos(*back.sessions[0].ended_at) == to_unix_nanos(*m.sessions[0].ended_at));
+}
+
+BOOST_AUTO_TEST_CASE(summarising_old_sessions_keeps_every_total_exact_in_any_order) {
+  // 60 sessions (two events each, plus repeats and late ends), applied in shuffled orders. The
+  // "store" below does what the real one does: restore the event's session from the archive if it
+  // was summarised, apply, then fold the oldest ended sessions beyond 8 into the archive.
+  std::vector<std::string> events;
+  const auto at = [](int minute) { return format_rfc3339(1775640000 + minute * 60); };
+  for (int i = 0; i < 60; ++i) {
+    const std::string sid = "s" + std::to_string(i);
+    events.push_back(session_started("c", sid, at(3 * i)));
+    events.push_back(session_ended("c", sid, at(3 * i), at(3 * i + 1 + i % 2)));
+    if (i % 7 == 0) events.push_back(session_ended("c", sid, at(3 * i), at(3 * i + 1 + i % 2)));  // repeat
+  }
+  events.push_back(session_started("c", "open", at(500)));
+  const json::object reference = view(apply_all(events));
+  BOOST_TEST(reference.at("sessionCount").as_int64() == 61);
+  BOOST_TEST(reference.at("durationSeconds").as_int64() == (30 * 60 + 30 * 120));
+
+  std::mt19937 rng(7);
+  for (int round = 0; round < 20; ++round) {
+    std::shuffle(events.begin(), events.end(), rng);
+    std::optional<Meeting> m;
+    std::map<std::string, CallSession> archive;
+    for (const auto& b : events) {
+      const CallEvent e = ev(b);
+      if (m && !e.session_id.empty() && archive.count(e.session_id) &&
+          std::none_of(m->sessions.begin(), m->sessions.end(), [&](const CallSession& s) { return s.id == e.session_id; }))
+        restore_session(*m, archive.at(e.session_id));
+      m = apply_event(m, e, kNow);
+      for (auto& folded : fold_old_sessions(*m, 8)) archive[folded.id] = folded;
+      // A stored document round trip on every step, as the store does.
+      m = from_storage_json(to_storage_json(*m));
+      BOOST_TEST_REQUIRE(m->sessions.size() <= 8u + 60u - archive.size() + 1u);
+    }
+    BOOST_TEST_CONTEXT("round " << round) {
+      const auto got = view(*m);
+      for (const char* key : {"sessionCount", "durationSeconds", "status", "startedAt", "createdAt"})
+        BOOST_TEST(got.at(key) == reference.at(key), key);
+      std::size_t ended = 0;
+      for (const auto& s : m->sessions) ended += s.ended_at ? 1 : 0;
+      BOOST_TEST(ended <= 8u);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(durations_saturate_and_stored_documents_never_throw) {
+  Meeting m;
+  m.sessions.push_back(CallSession{"a", from_unix_nanos(INT64_MIN), from_unix_nanos(INT64_MAX)});
+  m.sessions.push_back(CallSession{"b", from_unix_nanos(INT64_MIN), from_unix_nanos(INT64_MAX)});
+  m.archived = SessionSummary{INT64_MAX, INT64_MAX, from_unix_nanos(INT64_MIN)};
+  BOOST_TEST(m.duration_seconds() == INT64_MAX / 1'000'000'000 + 1);
+  BOOST_TEST(m.session_count() == INT64_MAX);
+  BOOST_TEST(!to_api_json(m).empty());
+  for (const char* doc : {R"({})", R"({"sessions":[1,"x",null,{"id":3,"startedAt":"a","endedAt":-1}]})",
+                          R"({"members":[1,[],{"userId":[]}],"custom":[],"createdAt":1e300,"updatedAt":-9223372036854775808})",
+                          R"({"archivedSessions":{"count":-5,"durationNs":"x","firstStartedAt":9223372036854775807}})",
+                          R"({"recordings":[{"url":null,"startTime":18446744073709551615}],"transcriptions":7})"}) {
+    BOOST_TEST_CONTEXT(doc) {
+      Meeting read;
+      BOOST_CHECK_NO_THROW(read = from_storage_json(json::parse(doc).as_object()));
+      BOOST_TEST(read.duration_seconds() >= 0);
+      BOOST_TEST(read.session_count() >= 0);
+      BOOST_CHECK_NO_THROW(to_api_json(read));
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(only_meeting_events_change_meetings) {

@@ -1,5 +1,7 @@
 #include <boost/test/unit_test.hpp>
 
+#include <climits>
+
 #include "core/time.hpp"
 
 using namespace streamgate::core;
@@ -54,6 +56,33 @@ BOOST_AUTO_TEST_CASE(rejects_malformed) {
                           "x026-04-08T14:23:35Z", "1775658215879421674"}) {
     BOOST_TEST_CONTEXT(bad) { BOOST_TEST(!parse_rfc3339(bad).has_value()); }
   }
+}
+
+BOOST_AUTO_TEST_CASE(times_outside_1970_to_2199_are_refused) {
+  for (const char* bad : {"1000-01-01T00:00:00Z", "0000-01-01T00:00:00Z", "9999-12-31T23:59:59Z",
+                          "1969-12-31T23:59:59Z", "2200-01-01T00:00:00Z", "1970-01-01T00:59:59+01:00",
+                          "2199-12-31T23:59:59-00:01"}) {
+    BOOST_TEST_CONTEXT(bad) { BOOST_TEST(!parse_rfc3339(bad).has_value()); }
+  }
+  BOOST_TEST(to_unix_nanos(*parse_rfc3339("1970-01-01T00:00:00Z")) == kMinUnixNanos);
+  BOOST_TEST(to_unix_nanos(*parse_rfc3339("2199-12-31T23:59:59.999999999Z")) == kMaxUnixNanos);
+  BOOST_TEST(to_unix_nanos(*parse_rfc3339("1970-01-01T01:00:00+01:00")) == 0);
+  BOOST_TEST(!checked_unix_nanos(-1).has_value());
+  BOOST_TEST(!checked_unix_nanos(INT64_MIN).has_value());
+  BOOST_TEST(!checked_unix_nanos(INT64_MAX).has_value());
+  BOOST_TEST(!checked_unix_nanos(kMaxUnixNanos + 1).has_value());
+  BOOST_TEST(checked_unix_nanos(kMaxUnixNanos).has_value());
+  // Inside the range, the difference of any two times fits int64.
+  BOOST_TEST(kMaxUnixNanos - kMinUnixNanos > 0);
+}
+
+BOOST_AUTO_TEST_CASE(formatting_never_overflows) {
+  // Any int64, in seconds or nanoseconds, formats (years beyond 9999 print more digits).
+  BOOST_TEST(format_rfc3339(from_unix_nanos(INT64_MIN), 9) == "1677-09-21T00:12:43.145224192Z");
+  BOOST_TEST(format_rfc3339(from_unix_nanos(INT64_MAX), 3) == "2262-04-11T23:47:16.854Z");
+  BOOST_TEST(!format_rfc3339(std::int64_t{INT64_MAX}).empty());
+  BOOST_TEST(!format_rfc3339(std::int64_t{INT64_MIN}).empty());
+  BOOST_TEST(format_rfc3339(std::int64_t{253402300800}) == "10000-01-01T00:00:00Z");
 }
 
 BOOST_AUTO_TEST_CASE(round_trips) {
