@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
                  : std::vector<double>(v.end() - static_cast<std::ptrdiff_t>(n), v.end());
   };
   std::printf("backend %s, %d events to one call (%lld sessions), %zu to other calls\n",
-              argc > 2 ? "postgres" : "sqlite", events, static_cast<long long>(data.at("sessionCount").as_int64()),
+              argc > 2 && std::string(argv[2]).rfind("postgres", 0) == 0 ? "postgres" : "sqlite", events, static_cast<long long>(data.at("sessionCount").as_int64()),
               other_us.size());
   std::printf("| events | p50 start | p99 start | p50 end | p99 end | end/start p50 |\n|---|---|---|---|---|---|\n");
   for (const auto& [name, v] : {std::pair{"same call", &history_us}, std::pair{"other calls", &other_us}}) {

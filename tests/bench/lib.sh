@@ -17,3 +17,18 @@ bench_row() {
   non2xx=$(awk '/Non-2xx/ {print $5}' "$OUT/$name.txt")
   printf '| %s | %s | %s | %s | %s MB | %s |\n' "$name" "$rps" "$p50" "$p99" "$(peak_rss_mb "$pid")" "${non2xx:-0}"
 }
+
+# PostgreSQL for a benchmark, in WORK/pg on PGPORT (initdb and pg_ctl refuse root: run as
+# postgres), with a database named bench. stop_postgres undoes it.
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort | tail -1)
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+start_postgres() {
+  mkdir -p "$WORK/pg" && chown postgres "$WORK/pg" 2>/dev/null || true
+  as_pg "$PGBIN/initdb" -D "$WORK/pg" -U postgres -A trust -E UTF8 >/dev/null
+  as_pg "$PGBIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg/log" -w \
+    -o "-p $PGPORT -k $WORK/pg -c listen_addresses=127.0.0.1 -c max_connections=100" start >/dev/null
+  as_pg "$PGBIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U postgres bench
+}
+stop_postgres() {
+  if [ -d "$WORK/pg" ]; then as_pg "$PGBIN/pg_ctl" -D "$WORK/pg" -m fast -w stop >/dev/null 2>&1 || true; fi
+}

@@ -12,11 +12,11 @@ OUT=tests/bench/results
 mkdir -p "$OUT"
 WORK=$(mktemp -d /tmp/sg-whbench-XXXXXX)
 chmod 755 "$WORK"
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort | tail -1)
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+# shellcheck source=lib.sh
+. tests/bench/lib.sh
 cleanup() {
   kill $(jobs -p) 2>/dev/null || true
-  [ -d "$WORK/pg" ] && as_pg "$PGBIN/pg_ctl" -D "$WORK/pg" -m fast -w stop >/dev/null 2>&1 || true
+  stop_postgres
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -31,8 +31,6 @@ export AUTH_JWT_SECRET=bench-app-secret-0123456789abcdef
 export BENCH_WEBHOOKS="$WORK/webhooks.txt"
 python3 tests/bench/make_webhooks.py "$STREAM_API_SECRET" 2000 "$BENCH_WEBHOOKS"
 
-# shellcheck source=lib.sh
-. tests/bench/lib.sh
 run() { bench_row "$1" "$2" "$3" tests/bench/webhook.lua; }
 
 echo "| server | deliveries/s | p50 | p99 | peak RSS | non-2xx |"
@@ -48,10 +46,7 @@ STORED=$(sqlite3 "$WORK/sqlite/streamgate.db" "select count(*) from webhook_inbo
 echo "(sqlite inbox rows after the run: $STORED)" >&2
 
 PGPORT=18185
-mkdir -p "$WORK/pg" && chown postgres "$WORK/pg" 2>/dev/null || true
-as_pg "$PGBIN/initdb" -D "$WORK/pg" -U postgres -A trust -E UTF8 >/dev/null
-as_pg "$PGBIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg/log" -w -o "-p $PGPORT -k $WORK/pg -c listen_addresses=127.0.0.1 -c max_connections=100" start >/dev/null
-as_pg "$PGBIN/createdb" -h 127.0.0.1 -p $PGPORT -U postgres bench
+start_postgres
 PORT=18181 LISTEN_ADDRESS=127.0.0.1 HTTP_THREADS=2 LOG_LEVEL=info DATABASE_POOL_SIZE=16 \
   DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/bench" $BIN --env-file /dev/null > "$WORK/pg.log" 2>&1 &
 SG=$!
