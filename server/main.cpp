@@ -83,8 +83,9 @@ Args parse_args(int argc, char** argv) {
       try {
         a.ttl = std::stoll(value());
       } catch (...) {
-        usage_error("--ttl must be a number of seconds");
+        a.ttl = -1;
       }
+      if (a.ttl < 1 || a.ttl > 366 * 86400) usage_error("--ttl must be a number of seconds from 1 to 31622400");
     } else if (arg == "--path") {
       a.path = value();
     } else if (arg == "--force") {

@@ -12,6 +12,9 @@
 #include <boost/asio/write.hpp>
 #include <boost/url/parse.hpp>
 
+#include <algorithm>
+#include <charconv>
+
 #include <istream>
 #include <map>
 #include <mutex>
@@ -58,8 +61,17 @@ std::string resp_command(const std::vector<std::string>& args) {
 struct Conn {
   explicit Conn(asio::any_io_executor ex) : socket(ex) {}
   tcp::socket socket;
-  asio::streambuf buffer;
+  // Our replies are a few short lines: a longer line is not Redis answering our script.
+  asio::streambuf buffer{4096};
 };
+
+// An integer of a RESP reply; throws (the limiter then fails open or closed) for anything else.
+std::int64_t resp_integer(const std::string& text) {
+  std::int64_t v = 0;
+  const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size()) throw std::runtime_error("redis: bad integer " + text.substr(0, 32));
+  return v;
+}
 
 }  // namespace
 
@@ -96,17 +108,18 @@ http::Task<std::vector<std::int64_t>> read_integers(Conn& c) {
   if (first[0] == '-') throw std::runtime_error("redis: " + first.substr(1));
   std::vector<std::int64_t> out;
   if (first[0] == ':') {
-    out.push_back(std::stoll(first.substr(1)));
+    out.push_back(resp_integer(first.substr(1)));
     co_return out;
   }
   if (first[0] == '+') co_return out;
   if (first[0] != '*') throw std::runtime_error("redis: unexpected reply " + first);
-  const int n = std::stoi(first.substr(1));
-  for (int i = 0; i < n; ++i) {
+  const std::int64_t n = resp_integer(first.substr(1));
+  if (n < 0 || n > 16) throw std::runtime_error("redis: unexpected array of " + std::to_string(n));
+  for (std::int64_t i = 0; i < n; ++i) {
     auto item_op = read_line(c);
     const std::string item = co_await std::move(item_op);
     if (item.empty() || item[0] != ':') throw std::runtime_error("redis: unexpected array item " + item);
-    out.push_back(std::stoll(item.substr(1)));
+    out.push_back(resp_integer(item.substr(1)));
   }
   co_return out;
 }
@@ -207,9 +220,10 @@ http::Task<http::RateDecision> RedisLimiter::take(std::string key) {
       std::lock_guard lock(impl->mutex);
       impl->idle[ctx_key].push_back(std::move(conn));
     }
+    // Redis's numbers are range-checked like any other input before they are used.
     d.allowed = reply[0] == 1;
-    d.remaining = reply[1];
-    d.retry_after_seconds = std::max<std::int64_t>(1, (reply[2] + 999) / 1000);
+    d.remaining = std::clamp<std::int64_t>(reply[1], 0, impl->per_minute);
+    d.retry_after_seconds = std::max<std::int64_t>(1, (std::clamp<std::int64_t>(reply[2], 0, 3'600'000) + 999) / 1000);
     co_return d;
   }
   http::log(spdlog::level::warn, http::LogLine("rate limiter unavailable")
