@@ -1,17 +1,13 @@
 #pragma once
 // The onion-model middleware chain: code before `co_await next(...)` pre-processes, code after
 // it post-processes; a guard either short-circuits (returns or throws) or passes on.
-#include <boost/asio/awaitable.hpp>
-
 #include <functional>
 #include <vector>
 
+#include "http/task.hpp"
 #include "http/types.hpp"
 
 namespace streamgate::http {
-
-template <typename T>
-using Task = boost::asio::awaitable<T>;
 
 using Handler = std::function<Task<Response>(Request&, Context&)>;
 

@@ -7,14 +7,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/empty_body.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <sys/resource.h>
 
@@ -25,17 +20,15 @@
 #include <mutex>
 #include <optional>
 #include <thread>
-#include <unordered_set>
 
-#include "http/json_response.hpp"
 #include "http/log.hpp"
 #include "http/middleware.hpp"
+#include "http/session.hpp"
 
 namespace streamgate::http {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
 namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
 using asio::use_awaitable;
@@ -60,77 +53,15 @@ std::string client_ip(std::string_view peer, std::string_view xff, std::size_t h
 
 namespace {
 
-using SessionSet = std::unordered_set<beast::tcp_stream*>;
-
 struct Worker {
   asio::io_context ctx{1};
   std::optional<tcp::acceptor> acceptor;
-  // Connections waiting for their next request; touched only on this worker's thread.
-  SessionSet idle;
-  SessionSet all;
+  // Connections waiting for their next request, and all of them; touched only on this
+  // worker's thread.
+  IdleSet idle;
+  IdleSet all;
   std::thread thread;
 };
-
-bool is_quiet_network_error(const boost::system::error_code& ec) {
-  return ec == beast::error::timeout || ec == asio::error::eof || ec == asio::error::connection_reset ||
-         ec == asio::error::operation_aborted || ec == asio::error::broken_pipe ||
-         ec == asio::error::not_connected || ec == bhttp::error::end_of_stream ||
-         ec == asio::error::bad_descriptor;
-}
-
-// The largest header the server accepts, whatever is configured: Beast stores a field of 64 KiB
-// or more by throwing std::length_error from inside its read operation, out of reach of the
-// session. The connection's read buffer is bounded to this plus kBufferSlack, and every line
-// the parser must hold whole (the header, a chunk-size line with its extensions, the trailer)
-// has to fit in that buffer, so no field can reach 64 KiB: an oversized one is
-// http::error::buffer_overflow, answered 431.
-constexpr std::size_t kMaxHeaderLimit = 56 * 1024;
-constexpr std::size_t kBufferSlack = 4 * 1024;
-static_assert(kMaxHeaderLimit + kBufferSlack < 65000, "a field must not reach Beast's 64 KiB field limit");
-
-// RFC 9112 framing rules that Beast leaves to us, checked on the parsed header before any body
-// is read. Behind a load balancer these decide where one request ends and the next begins, so
-// anything ambiguous is refused (400, then close) rather than guessed at. nullptr: it passes.
-const char* framing_error(const bhttp::request<bhttp::string_body>& msg) {
-  std::size_t hosts = 0, lengths = 0, encodings = 0;
-  std::size_t codings = 0;
-  bool chunked_only = true;
-  for (const auto& f : msg) {
-    switch (f.name()) {
-      case bhttp::field::host: ++hosts; break;
-      case bhttp::field::content_length: ++lengths; break;
-      case bhttp::field::transfer_encoding: {
-        ++encodings;
-        std::string_view v = f.value();
-        while (!v.empty()) {
-          const auto comma = v.find(',');
-          std::string_view c = v.substr(0, comma);
-          while (!c.empty() && (c.front() == ' ' || c.front() == '\t')) c.remove_prefix(1);
-          while (!c.empty() && (c.back() == ' ' || c.back() == '\t')) c.remove_suffix(1);
-          if (!c.empty()) {
-            ++codings;
-            if (!iequals(c, "chunked")) chunked_only = false;
-          }
-          if (comma == std::string_view::npos) break;
-          v.remove_prefix(comma + 1);
-        }
-        break;
-      }
-      default: break;
-    }
-  }
-  // §3.2: a client MUST send Host in every HTTP/1.1 request; more than one is invalid.
-  if (hosts > 1) return "Request has more than one Host header";
-  if (msg.version() >= 11 && hosts == 0) return "HTTP/1.1 request without a Host header";
-  if (encodings > 0) {
-    // §6.1: Transfer-Encoding in HTTP/1.0 is faulty framing. §6.3: the only coding this server
-    // decodes is chunked, and it must be the one and final coding.
-    if (msg.version() < 11) return "Transfer-Encoding is not allowed in HTTP/1.0";
-    if (codings != 1 || !chunked_only) return "Transfer-Encoding must be exactly \"chunked\"";
-    if (lengths > 0) return "Content-Length and Transfer-Encoding together";
-  }
-  return nullptr;
-}
 
 // Descriptors kept back from the connection limit for the store, Stream, Redis, logs and the
 // answer that refuses a connection over the limit.
@@ -181,7 +112,7 @@ struct Server::Impl {
   Impl(ServerOptions o, Router r, std::vector<Middleware> g)
       : options(std::move(o)), router(std::move(r)), global(std::move(g)) {
     if (options.threads == 0) options.threads = std::max(1u, std::thread::hardware_concurrency());
-    options.header_limit = std::min(options.header_limit, kMaxHeaderLimit);
+    options.header_limit = bounded_header_limit(options.header_limit);
     cap_connections_to_descriptors();
     if (!options.tls_cert_file.empty() || !options.tls_key_file.empty())
       tls = make_tls_context(options.tls_cert_file, options.tls_key_file);
@@ -227,42 +158,8 @@ struct Server::Impl {
     }
   }
 
-  // Answers an error the session itself finds (framing, limits) and ends the connection. With
-  // `linger`, what the client still sends is read and dropped for a moment before the close.
-  template <typename Stream>
-  Task<void> write_error_and_close(Stream& stream, int status, std::string_view code, std::string_view message,
-                                   bool linger = true) {
-    const std::string request_id = generate_request_id();
-    Response r = json_error(status, code, message, request_id);
-    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(status), 11};
-    out.set(bhttp::field::content_type, r.content_type);
-    out.set(bhttp::field::connection, "close");
-    out.set("X-Request-Id", request_id);
-    out.body() = std::move(r.body);
-    out.prepare_payload();
-    auto& tcp_layer = beast::get_lowest_layer(stream);
-    tcp_layer.expires_after(std::chrono::seconds(2));
-    auto [wec, wn] = co_await bhttp::async_write(stream, out, kTuple);
-    boost::system::error_code ignored;
-    tcp_layer.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    if (wec || !linger) co_return;
-    // Lingering close (as nginx does): closing with unread bytes in the socket makes the kernel
-    // send a reset, which can destroy the answer before the client reads it. Read and drop what
-    // the client is still sending, bounded in bytes and time. The connection still counts
-    // against the limit meanwhile, so lingering never takes descriptors beyond it.
-    tcp_layer.expires_after(std::chrono::milliseconds(500));
-    std::array<char, 4096> sink;
-    std::size_t drained = 0;
-    while (drained < 1024 * 1024) {
-      auto [rec, rn] = co_await tcp_layer.async_read_some(asio::buffer(sink), kTuple);
-      if (rec) break;
-      drained += rn;
-    }
-  }
-
+  SessionShared shared() const { return SessionShared{options, router, global, dispatch, draining}; }
   Task<void> session(Worker& worker, tcp::socket socket);
-  template <typename Stream>
-  Task<void> serve(Worker& worker, Stream& stream, const std::string& peer_ip);
   Task<void> accept_loop(Worker& worker);
 };
 
@@ -288,143 +185,13 @@ Task<void> Server::Impl::session(Worker& worker, tcp::socket socket) {
     // The handshake is part of the header's time: a slow or plain-HTTP client is dropped.
     tcp_layer.expires_after(options.header_timeout);
     auto [hec] = co_await tls_stream.async_handshake(ssl::stream_base::server, kTuple);
-    if (!hec) co_await serve(worker, tls_stream, peer_ip);
+    if (!hec) co_await serve_connection(tls_stream, shared(), worker.idle, peer_ip);
   } else {
-    co_await serve(worker, tcp_layer, peer_ip);
+    co_await serve_connection(tcp_layer, shared(), worker.idle, peer_ip);
   }
   boost::system::error_code ignored;
   tcp_layer.socket().shutdown(tcp::socket::shutdown_send, ignored);
   tcp_layer.socket().close(ignored);
-}
-
-template <typename Stream>
-Task<void> Server::Impl::serve(Worker& worker, Stream& stream, const std::string& peer_ip) {
-  // Bounded: see kMaxHeaderLimit. Bodies are not held here (the parser moves them out).
-  beast::flat_buffer buffer(options.header_limit + kBufferSlack);
-  std::vector<std::string> segments;
-
-  for (;;) {
-    if (buffer.size() == 0) {
-      // Idle between requests: the keep-alive timeout applies, and a drain may close us.
-      if (draining.load()) break;
-      worker.idle.insert(&beast::get_lowest_layer(stream));
-      beast::get_lowest_layer(stream).expires_after(options.idle_timeout);
-      auto [rec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
-      worker.idle.erase(&beast::get_lowest_layer(stream));
-      if (rec) break;
-      buffer.commit(n);
-    }
-
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
-    parser.body_limit(std::max(router.max_body_limit(), options.unmatched_body_limit));
-    beast::get_lowest_layer(stream).expires_after(options.header_timeout);
-    auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
-    if (hec == bhttp::error::header_limit || hec == bhttp::error::buffer_overflow) {
-      co_await write_error_and_close(stream, 431, "header_too_large", "Request header is too large");
-      break;
-    }
-    if (hec == bhttp::error::body_limit) {
-      co_await write_error_and_close(stream, 413, "payload_too_large", "Request body is too large");
-      break;
-    }
-    // On a timeout tcp_stream has already closed the socket: a slow client just loses it.
-    if (hec) {
-      if (!is_quiet_network_error(hec) && hec != bhttp::error::partial_message)
-        co_await write_error_and_close(stream, 400, "bad_request", "Malformed HTTP request");
-      break;
-    }
-
-    auto& msg = parser.get();
-    if (const char* framing = framing_error(msg)) {
-      co_await write_error_and_close(stream, 400, "bad_request", framing);
-      break;
-    }
-    Request req;
-    Context ctx;
-    req.method = parse_method(msg.method_string());
-    // Logs and metrics see a bounded name: a client-made method is "other", never its bytes.
-    req.method_name = req.method == Method::other ? std::string_view("other") : std::string_view(msg.method_string());
-    req.target = msg.target();
-    RouteMatch match;
-    if (req.method == Method::options && req.target == "*") {
-      // OPTIONS * asks about the server as a whole (RFC 9110 §9.3.7).
-      match.kind = RouteMatch::Kind::method_not_allowed;
-      match.allow = "GET, HEAD, POST, OPTIONS";
-    } else if (!split_target(req.target, segments, req.path, req.query)) {
-      co_await write_error_and_close(stream, 400, "bad_request", "Malformed request target");
-      break;
-    } else {
-      match = router.match(req.method, segments);
-    }
-    std::size_t body_limit = options.unmatched_body_limit;
-    if (match.kind == RouteMatch::Kind::found) {
-      body_limit = match.route->options.body_limit;
-      ctx.route = match.route;
-      ctx.route_pattern = match.route->pattern;
-    }
-    ctx.path_known = match.kind != RouteMatch::Kind::not_found;
-    ctx.allowed_methods = std::move(match.allow);
-    ctx.params = std::move(match.params);
-
-    if (parser.content_length() && *parser.content_length() > body_limit) {
-      co_await write_error_and_close(stream, 413, "payload_too_large", "Request body is too large");
-      break;
-    }
-    if (!parser.is_done()) {
-      parser.body_limit(body_limit);
-      if (iequals(msg[bhttp::field::expect], "100-continue")) {
-        bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
-        beast::get_lowest_layer(stream).expires_after(options.write_timeout);
-        auto [cec, cn] = co_await bhttp::async_write(stream, cont, kTuple);
-        if (cec) break;
-      }
-      beast::get_lowest_layer(stream).expires_after(options.body_timeout);
-      auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
-      if (bec == bhttp::error::body_limit) {
-        co_await write_error_and_close(stream, 413, "payload_too_large", "Request body is too large");
-        break;
-      }
-      if (bec == bhttp::error::buffer_overflow) {
-        // A chunk-size line (with its extensions) or the trailer did not fit the bounded buffer.
-        co_await write_error_and_close(stream, 431, "header_too_large",
-                                       "Chunk extensions or trailer fields are too large");
-        break;
-      }
-      if (bec) {
-        if (!is_quiet_network_error(bec) && bec != bhttp::error::partial_message)
-          co_await write_error_and_close(stream, 400, "bad_request", "Malformed HTTP request body");
-        break;
-      }
-    }
-
-    req.headers.reserve(16);
-    for (const auto& f : msg) req.headers.emplace_back(f.name_string(), f.value());
-    req.body = std::move(msg.body());
-    req.remote_address = peer_ip;
-    ctx.client_ip = client_ip(peer_ip, req.header("x-forwarded-for"), options.trusted_proxy_hops);
-    ctx.started = std::chrono::steady_clock::now();
-    const bool keep_alive = msg.keep_alive();
-
-    Response res = co_await run_chain(global, dispatch, req, ctx);
-
-    const bool close = !keep_alive || res.close || draining.load();
-    bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), msg.version()};
-    for (auto& [k, v] : res.headers) out.set(k, v);
-    if (!res.content_type.empty()) out.set(bhttp::field::content_type, res.content_type);
-    out.keep_alive(!close);
-    if (req.method == Method::head) {
-      out.content_length(res.body.size());
-    } else if (res.status == 204 || res.status == 304) {
-      // No body and no Content-Length (RFC 9110 §8.6).
-    } else {
-      out.body() = std::move(res.body);
-      out.prepare_payload();
-    }
-    beast::get_lowest_layer(stream).expires_after(options.write_timeout);
-    auto [wec, wn] = co_await bhttp::async_write(stream, out, kTuple);
-    if (wec || close) break;
-  }
 }
 
 Task<void> Server::Impl::accept_loop(Worker& worker) {

@@ -1,4 +1,5 @@
 // streamgate: the binary. Subcommands: serve (default), mint-dev-jwt, init-env.
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -17,10 +18,9 @@
 #include "core/crypto.hpp"
 #include "core/jwt.hpp"
 #include "http/log.hpp"
-#include "server/app.hpp"
-#include "server/auth.hpp"
-#include "server/config.hpp"
-#include "server/logging.hpp"
+#include "server/app/app.hpp"
+#include "server/app/config.hpp"
+#include "server/ops/logging.hpp"
 
 #ifndef STREAMGATE_VERSION
 #define STREAMGATE_VERSION "0.0.0"
@@ -137,7 +137,8 @@ int mint_dev_jwt(const Args& a, const server::Config& c) {
     std::cerr << "streamgate: mint-dev-jwt needs AUTH_JWT_SECRET (HS256 mode)\n";
     return 2;
   }
-  const std::int64_t now = server::unix_now();
+  const std::int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   boost::json::object claims;
   claims[c.auth_user_id_claim] = a.sub;
   claims["iat"] = now;

@@ -4,7 +4,7 @@
 #include <mutex>
 #include <thread>
 
-#include "server/jwks.hpp"
+#include "server/auth/jwks.hpp"
 #include "tests/support/app_fixture.hpp"
 #include "tests/support/client.hpp"
 #include "tests/support/fake_https.hpp"

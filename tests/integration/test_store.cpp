@@ -7,8 +7,8 @@
 #include <thread>
 
 #include "core/meeting.hpp"
-#include "server/meeting_handlers.hpp"
-#include "server/store.hpp"
+#include "server/meetings/events.hpp"
+#include "server/store/store.hpp"
 #include "tests/support/backends.hpp"
 #include "tests/support/run_coro.hpp"
 #include "tests/support/stream_events.hpp"

@@ -5,8 +5,8 @@
 
 #include <thread>
 
-#include "server/meeting_handlers.hpp"
-#include "server/store.hpp"
+#include "server/meetings/meeting_handlers.hpp"
+#include "server/store/store.hpp"
 #include "tests/support/app_fixture.hpp"
 #include "tests/support/backends.hpp"
 #include "tests/support/client.hpp"

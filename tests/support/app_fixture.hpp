@@ -11,9 +11,9 @@
 
 #include "core/crypto.hpp"
 #include "core/jwt.hpp"
-#include "server/app.hpp"
-#include "server/auth.hpp"
-#include "server/config.hpp"
+#include "server/app/app.hpp"
+#include "server/auth/app_jwt.hpp"
+#include "server/app/config.hpp"
 #include "tests/support/keys.hpp"
 
 namespace streamgate::test {

@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "server/store.hpp"
+#include "server/store/store.hpp"
 #include "tests/support/app_fixture.hpp"
 #include "tests/support/client.hpp"
 #include "tests/support/stream_events.hpp"

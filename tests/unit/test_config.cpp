@@ -1,6 +1,6 @@
 #include <boost/test/unit_test.hpp>
 
-#include "server/config.hpp"
+#include "server/app/config.hpp"
 
 using namespace streamgate::server;
 

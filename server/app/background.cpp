@@ -1,0 +1,123 @@
+#include "server/app/background.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "http/log.hpp"
+#include "server/calls/reconcile.hpp"
+
+namespace streamgate::server {
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+// The timings of the reconciler, from the configuration (bounded there, so no overflow here).
+struct ReconcileTimings {
+  std::chrono::seconds interval;
+  std::int64_t active_after_s, processing_after_s, max_age_s, retry_s;
+};
+
+// Every interval: claim meetings whose state looks stale and pull them from Stream.
+http::Task<void> reconcile_loop(ReconcileTimings t, std::shared_ptr<StreamClient> stream, std::shared_ptr<Store> store,
+                                std::atomic<bool>* stopping) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  constexpr std::int64_t kSecond = 1'000'000'000;
+  while (!stopping->load()) {
+    timer.expires_after(t.interval);
+    co_await timer.async_wait(kTuple);
+    if (stopping->load()) break;
+    const std::int64_t now = core::to_unix_nanos(core::system_now());
+    Store::StaleQuery q;
+    q.now = now;
+    q.active_before = now - t.active_after_s * kSecond;
+    q.processing_before = now - t.processing_after_s * kSecond;
+    q.processing_since = now - t.max_age_s * kSecond;
+    q.retry_before = now - t.retry_s * kSecond;
+    std::vector<std::pair<std::string, std::string>> due;
+    std::string error;
+    try {
+      auto claim = store->claim_stale_meetings(q);  // [gcc12-co_await]
+      due = co_await std::move(claim);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    if (!error.empty()) http::log(spdlog::level::warn, http::LogLine("reconcile: store unavailable").add("error", error));
+    for (const auto& [type, id] : due) {
+      std::string failure;
+      try {
+        auto pull = reconcile_call(stream, store, type, id);
+        co_await std::move(pull);
+      } catch (const std::exception& e) {
+        failure = e.what();
+      }
+      auto line = http::LogLine(failure.empty() ? "reconciled" : "reconcile failed");
+      line.add("callCid", type + ":" + id);
+      if (!failure.empty()) line.add("error", failure);
+      http::log(failure.empty() ? spdlog::level::info : spdlog::level::warn, line);
+    }
+  }
+}
+
+http::Task<void> jwks_loop(std::shared_ptr<JwksSource> jwks, std::chrono::seconds every, std::atomic<bool>* stopping) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (!stopping->load()) {
+    timer.expires_after(every);
+    co_await timer.async_wait(kTuple);
+    if (stopping->load()) break;
+    auto refresh = jwks->refresh(true);
+    co_await std::move(refresh);
+  }
+}
+
+void log_failure(std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    http::log(spdlog::level::err, http::LogLine("background task failed").add("error", ex.what()));
+  }
+}
+
+}  // namespace
+
+Background::Background() : ctx_(std::make_unique<asio::io_context>(1)) {}
+
+Background::~Background() { stop(); }
+
+void Background::start(const Config& c, const Deps& d) {
+  if (const auto& jwks = d.verifier->jwks()) {
+    // The first key set before serving, so the first requests need not wait for it; a failure
+    // is logged and the keys are fetched again on demand.
+    asio::io_context once;
+    asio::co_spawn(once, jwks->refresh(true), [](std::exception_ptr, bool) {});
+    once.run_for(std::chrono::seconds(10));
+    if (d.jwks_https) d.jwks_https->close_idle();  // its sockets were on `once`
+    asio::co_spawn(*ctx_, jwks_loop(jwks, std::chrono::seconds(c.auth_jwks_refresh_seconds), &stopping_),
+                   log_failure);
+  }
+  if (c.reconcile_interval_seconds > 0) {
+    const ReconcileTimings t{std::chrono::seconds(c.reconcile_interval_seconds), c.reconcile_active_after_seconds,
+                             c.reconcile_processing_after_seconds, c.reconcile_max_age_seconds,
+                             c.reconcile_retry_seconds};
+    asio::co_spawn(*ctx_, reconcile_loop(t, d.stream, d.store, &stopping_), log_failure);
+  }
+  thread_ = std::thread([ctx = ctx_.get()] {
+    auto work = asio::make_work_guard(*ctx);
+    ctx->run();
+  });
+}
+
+void Background::stop() {
+  stopping_.store(true);
+  ctx_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace streamgate::server

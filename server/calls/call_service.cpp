@@ -1,0 +1,259 @@
+#include "server/calls/call_service.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+
+#include <algorithm>
+
+#include "core/ids.hpp"
+#include "server/calls/reconcile.hpp"
+
+namespace streamgate::server {
+namespace json = boost::json;
+using http::HttpError;
+
+namespace {
+
+HttpError invalid(std::string m) { return HttpError(400, "invalid_request", std::move(m)); }
+
+json::object body_object(std::string_view body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return json::object{};
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec || !v.is_object()) throw invalid("Request body must be a JSON object");
+  return std::move(v.get_object());
+}
+
+std::string opt_string(const json::object& o, std::string_view key, const char* what) {
+  const auto* v = o.if_contains(key);
+  if (v == nullptr || v->is_null()) return {};
+  if (!v->is_string()) throw invalid(std::string(what) + " must be a string");
+  return std::string(v->get_string());
+}
+
+json::array stream_members(const std::vector<core::Member>& members) {
+  json::array out;
+  for (const auto& m : members) {
+    json::object o{{"user_id", m.user_id}};
+    if (!m.role.empty()) o["role"] = m.role;
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+std::vector<std::string> user_ids(const std::vector<core::Member>& members) {
+  std::vector<std::string> out;
+  for (const auto& m : members) out.push_back(m.user_id);
+  return out;
+}
+
+void merge_custom(core::Meeting& m, const json::object& custom) {
+  for (const auto& [k, v] : custom) m.custom[k] = v;
+  const auto* mid = m.custom.if_contains("meetingId");
+  if (mid && mid->is_string() && !mid->get_string().empty()) m.meeting_id = std::string(mid->get_string());
+}
+
+// The meeting the caller may manage (creator or admin); 404 when it is not theirs to see.
+http::Task<core::Meeting> manageable(const CallSettings& s, const CallRef& ref, const http::Principal& caller) {
+  auto find = s.store->get_meeting(ref.type, ref.id);  // [gcc12-co_await]
+  auto m = co_await std::move(find);
+  const bool admin = caller.has_role(s.admin_role);
+  if (!m || !(admin || m->is_member(caller.subject))) throw HttpError(404, "not_found", "No meeting for this call");
+  if (!admin && m->created_by != caller.subject)
+    throw HttpError(403, "forbidden", "Only the call's creator or an admin may do this");
+  co_return std::move(*m);
+}
+
+// POST /calls for a call we already keep. The creator or an admin adds new members (through
+// Stream's update_members: get-or-create ignores data for an existing call) and merges
+// `custom`; roles already held never change here (that is the participants route), and an admin
+// who is not the creator is not made a member by managing the call.
+http::Task<CreatedCall> change_existing_call(const CallSettings& s, const core::Meeting& existing,
+                                             const http::Principal& caller, CreateCallRequest request) {
+  const bool admin = caller.has_role(s.admin_role);
+  if (!admin && existing.created_by != caller.subject) {
+    if (!existing.is_member(caller.subject)) throw HttpError(409, "call_exists", "A call with this id already exists");
+    co_return CreatedCall{existing, false};
+  }
+  auto members = std::move(request.members);
+  std::erase_if(members, [&](const core::Member& m) {
+    return m.user_id == caller.subject || existing.is_member(m.user_id);
+  });
+  const auto custom = std::move(request.custom);
+  if (members.empty() && !custom) co_return CreatedCall{existing, false};
+  if (!members.empty()) {
+    auto upsert = s.stream->upsert_users(user_ids(members));
+    co_await std::move(upsert);
+    auto add = s.stream->update_call_members(existing.call_type, existing.call_id, stream_members(members));
+    co_await std::move(add);
+  }
+  const auto t = core::system_now();
+  auto save = s.store->update_meeting(existing.call_type, existing.call_id,
+                                      [members, custom, t](std::optional<core::Meeting> m) {
+                                        if (!m) return m;
+                                        core::merge_members(*m, members, false);
+                                        if (custom) merge_custom(*m, *custom);
+                                        m->updated_at = t;
+                                        return m;
+                                      });
+  auto meeting = co_await std::move(save);
+  if (!meeting) throw HttpError(404, "not_found", "No meeting for this call");
+  co_return CreatedCall{std::move(*meeting), false};
+}
+
+}  // namespace
+
+CallRef parse_call_ref(std::string_view type, std::string_view id) {
+  CallRef r{std::string(type.empty() ? "default" : type), std::string(id)};
+  if (!core::is_valid_call_id(r.id)) throw invalid("callId must be 1-64 characters of [A-Za-z0-9_-]");
+  if (!core::is_valid_call_id(r.type)) throw invalid("type must be 1-64 characters of [A-Za-z0-9_-]");
+  return r;
+}
+
+CreateCallRequest parse_create_call(std::string_view text, const std::string& caller, const std::string& creator_role) {
+  const json::object body = body_object(text);
+  CreateCallRequest r;
+  r.type = opt_string(body, "callType", "callType");
+  if (r.type.empty()) r.type = "default";
+  r.id = opt_string(body, "callId", "callId");
+  if (r.id.empty()) r.id = core::random_uuid_v4();
+  if (!core::is_valid_call_id(r.type)) throw invalid("callType must be 1-64 characters of [A-Za-z0-9_-]");
+  if (!core::is_valid_call_id(r.id)) throw invalid("callId must be 1-64 characters of [A-Za-z0-9_-]");
+  r.members.push_back(core::Member{caller, creator_role});
+  if (const auto* list = body.if_contains("members"); list && !list->is_null()) {
+    if (!list->is_array() || list->get_array().size() > 99)
+      throw invalid("members must be an array of at most 99 entries");
+    for (const auto& v : list->get_array()) {
+      if (!v.is_object()) throw invalid("members entries must be objects {userId, role?}");
+      core::Member m{opt_string(v.get_object(), "userId", "members[].userId"),
+                     opt_string(v.get_object(), "role", "members[].role")};
+      if (!core::is_valid_user_id(m.user_id))
+        throw invalid("members[].userId must be 1-64 characters of [A-Za-z0-9_-@.]");
+      if (!m.role.empty() && !core::is_valid_call_id(m.role)) throw invalid("members[].role is not a valid role name");
+      if (m.user_id == caller) continue;  // the creator keeps the creator role
+      if (std::none_of(r.members.begin(), r.members.end(), [&](const core::Member& x) { return x.user_id == m.user_id; }))
+        r.members.push_back(std::move(m));
+    }
+  }
+  if (const auto* c = body.if_contains("custom"); c && !c->is_null()) {
+    if (!c->is_object()) throw invalid("custom must be an object");
+    r.custom = c->get_object();
+  }
+  return r;
+}
+
+core::Member parse_participant(std::string_view text, const std::string& default_role) {
+  const json::object body = body_object(text);
+  core::Member member{opt_string(body, "userId", "userId"), opt_string(body, "role", "role")};
+  if (!core::is_valid_user_id(member.user_id)) throw invalid("userId must be 1-64 characters of [A-Za-z0-9_-@.]");
+  if (member.role.empty()) member.role = default_role;
+  if (!core::is_valid_call_id(member.role)) throw invalid("role is not a valid role name");
+  return member;
+}
+
+http::Task<CreatedCall> create_call(const CallSettings& s, const http::Principal& caller, CreateCallRequest r) {
+  auto find = s.store->get_meeting(r.type, r.id);
+  const auto existing = co_await std::move(find);
+  if (existing) {
+    auto change = change_existing_call(s, *existing, caller, std::move(r));
+    co_return co_await std::move(change);
+  }
+  json::object custom = r.custom.value_or(json::object{});
+  if (!custom.contains("meetingId")) custom["meetingId"] = r.id;
+
+  auto upsert = s.stream->upsert_users(user_ids(r.members));
+  co_await std::move(upsert);
+  json::object data{{"created_by_id", caller.subject}, {"members", stream_members(r.members)}, {"custom", custom}};
+  auto create = s.stream->get_or_create_call(r.type, r.id, std::move(data));
+  const json::object answer = co_await std::move(create);
+  const auto* created_v = answer.if_contains("created");
+  const bool created = created_v && created_v->is_bool() && created_v->get_bool();
+
+  std::vector<core::CallEvent> events;
+  try {
+    events = core::events_from_call_state(answer, {}, {});
+  } catch (const std::invalid_argument&) {
+    // Stream answered without a usable call (or with unusable times): keep what we asked for.
+  }
+  std::string stream_creator = events.empty() ? caller.subject : events.front().call->created_by;
+  if (stream_creator.empty()) stream_creator = caller.subject;
+  // A call created elsewhere that we do not track yet: only its creator or an admin takes it.
+  if (!created && !caller.has_role(s.admin_role) && stream_creator != caller.subject)
+    throw HttpError(409, "call_exists", "A call with this id already exists");
+
+  const auto stream_members_now = core::members_from_call_state(answer);
+  const auto t = core::system_now();
+  auto save = s.store->update_meeting(
+      r.type, r.id,
+      [type = r.type, id = r.id, stream_creator, custom, members = r.members, stream_members_now, events,
+       t](std::optional<core::Meeting> m) {
+        // Another request may have stored it meanwhile: then roles already held stay.
+        const bool fresh = !m;
+        if (fresh) m = core::new_meeting(type, id, stream_creator, custom, t);
+        for (const auto& e : events) m = core::apply_event(std::move(m), e, t);
+        core::merge_members(*m, members, fresh);
+        core::merge_members(*m, stream_members_now, fresh);
+        m->updated_at = t;
+        return m;
+      });
+  auto meeting = co_await std::move(save);
+  co_return CreatedCall{std::move(*meeting), created};
+}
+
+http::Task<core::Meeting> add_participant(const CallSettings& s, const http::Principal& caller, CallRef ref,
+                                          core::Member member) {
+  auto check = manageable(s, ref, caller);
+  co_await std::move(check);
+  auto upsert = s.stream->upsert_users({member.user_id});
+  co_await std::move(upsert);
+  auto update = s.stream->update_call_members(
+      ref.type, ref.id, json::array{json::object{{"user_id", member.user_id}, {"role", member.role}}});
+  co_await std::move(update);
+  const auto t = core::system_now();
+  auto save = s.store->update_meeting(ref.type, ref.id, [member, t](std::optional<core::Meeting> m) {
+    if (m) {
+      core::merge_members(*m, {member});
+      m->updated_at = t;
+    }
+    return m;
+  });
+  auto meeting = co_await std::move(save);
+  if (!meeting) throw HttpError(404, "not_found", "No meeting for this call");
+  co_return std::move(*meeting);
+}
+
+http::Task<core::Meeting> end_call(const CallSettings& s, const http::Principal& caller, CallRef ref) {
+  auto check = manageable(s, ref, caller);
+  const core::Meeting current = co_await std::move(check);
+  // Ending twice is not an error: an ended call is not asked again.
+  if (!current.ended_at) {
+    auto end = s.stream->mark_ended(ref.type, ref.id);
+    co_await std::move(end);
+  }
+  const auto t = core::system_now();
+  auto save = s.store->update_meeting(ref.type, ref.id, [t, by = caller.subject](std::optional<core::Meeting> m) {
+    if (m && !m->ended_at) {
+      m->ended_at = t;
+      m->ended_by = by;
+      m->updated_at = t;
+    }
+    return m;
+  });
+  auto meeting = co_await std::move(save);
+  if (!meeting) throw HttpError(404, "not_found", "No meeting for this call");
+  co_return std::move(*meeting);
+}
+
+http::Task<core::Meeting> sync_call(const CallSettings& s, const http::Principal& caller, CallRef ref) {
+  if (!caller.has_role(s.admin_role)) {
+    // Admins may also import a call created elsewhere; others only sync their own.
+    auto check = manageable(s, ref, caller);
+    co_await std::move(check);
+  }
+  auto sync = reconcile_call(s.stream, s.store, ref.type, ref.id);
+  auto meeting = co_await std::move(sync);
+  if (!meeting) throw HttpError(404, "not_found", "No meeting for this call");
+  co_return std::move(*meeting);
+}
+
+}  // namespace streamgate::server

@@ -1,0 +1,66 @@
+#pragma once
+// Call management (docs/spec.md §1.3): the requests as parsed from HTTP (pure), and the rules
+// that turn them into Stream calls and meeting changes. Stream and store failures propagate as
+// StreamError and StoreUnavailable (mapped to HTTP once, in app/); the rules' own refusals are
+// HttpErrors (403, 404, 409).
+#include <boost/json/object.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/meeting.hpp"
+#include "http/task.hpp"
+#include "http/types.hpp"
+#include "server/clients/stream_client.hpp"
+#include "server/store/store.hpp"
+
+namespace streamgate::server {
+
+struct CallSettings {
+  std::shared_ptr<StreamClient> stream;
+  std::shared_ptr<Store> store;
+  std::string admin_role = "admin";
+  std::string creator_role = "host";
+  std::string participant_role = "participant";
+};
+
+// A call named by the path (`{callId}`) and the `type` query parameter.
+struct CallRef {
+  std::string type;
+  std::string id;
+};
+// 400 invalid_request unless both are 1-64 characters of [A-Za-z0-9_-].
+CallRef parse_call_ref(std::string_view type, std::string_view id);
+
+// POST /api/v1/calls. `members` starts with the caller and the creator role; the listed
+// members follow, de-duplicated, without the caller.
+struct CreateCallRequest {
+  std::string type;
+  std::string id;  // a new UUID when the body has none
+  std::vector<core::Member> members;
+  std::optional<boost::json::object> custom;  // only when the body has it
+};
+CreateCallRequest parse_create_call(std::string_view body, const std::string& caller, const std::string& creator_role);
+
+// POST /api/v1/calls/{callId}/participants: the member to add, with the default role filled.
+core::Member parse_participant(std::string_view body, const std::string& default_role);
+
+struct CreatedCall {
+  core::Meeting meeting;
+  bool created = false;  // the call is new in Stream (201) or existed (200)
+};
+
+// Get-or-create. For a call we already keep, only its creator or an admin may change it: a
+// member gets the meeting as it is, anyone else 409. Roles never rise through this route.
+http::Task<CreatedCall> create_call(const CallSettings& s, const http::Principal& caller, CreateCallRequest request);
+// Creator or admin only (404 for those who may not see it, 403 for members).
+http::Task<core::Meeting> add_participant(const CallSettings& s, const http::Principal& caller, CallRef ref,
+                                          core::Member member);
+http::Task<core::Meeting> end_call(const CallSettings& s, const http::Principal& caller, CallRef ref);
+// Pulls the call's state from Stream now (admins may also import a call created elsewhere).
+http::Task<core::Meeting> sync_call(const CallSettings& s, const http::Principal& caller, CallRef ref);
+
+}  // namespace streamgate::server

@@ -1,0 +1,240 @@
+#include "server/clients/redis_limiter.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/url/parse.hpp>
+
+#include <algorithm>
+#include <charconv>
+
+#include <istream>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "http/log.hpp"
+#include "http/types.hpp"
+
+namespace streamgate::server {
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+// KEYS[1] bucket; ARGV[1] tokens per ms; ARGV[2] capacity. Returns {allowed, remaining, retry_ms}.
+constexpr const char* kScript = R"lua(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local rate = tonumber(ARGV[1])
+local capacity = tonumber(ARGV[2])
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(b[1]) or capacity
+local ts = tonumber(b[2]) or now
+tokens = math.min(capacity, tokens + math.max(0, now - ts) * rate)
+local allowed, retry = 0, 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+else
+  retry = math.ceil((1 - tokens) / rate)
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / rate) + 1000)
+return {allowed, math.floor(tokens), retry}
+)lua";
+
+std::string resp_command(const std::vector<std::string>& args) {
+  std::string out = "*" + std::to_string(args.size()) + "\r\n";
+  for (const auto& a : args) out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+  return out;
+}
+
+struct Conn {
+  explicit Conn(asio::any_io_executor ex) : socket(ex) {}
+  tcp::socket socket;
+  // Our replies are a few short lines: a longer line is not Redis answering our script.
+  asio::streambuf buffer{4096};
+};
+
+// An integer of a RESP reply; throws (the limiter then fails open or closed) for anything else.
+std::int64_t resp_integer(const std::string& text) {
+  std::int64_t v = 0;
+  const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size()) throw std::runtime_error("redis: bad integer " + text.substr(0, 32));
+  return v;
+}
+
+}  // namespace
+
+struct RedisLimiter::Impl {
+  RedisOptions options;
+  std::string prefix;
+  std::int64_t per_minute = 0;
+  std::string host;
+  std::string port = "6379";
+  std::string password;
+  std::string db;
+  std::mutex mutex;
+  std::map<const void*, std::vector<std::unique_ptr<Conn>>> idle;
+
+};
+
+namespace {
+
+// Reads one RESP reply line ("+OK", ":5", "-ERR x", "*3", "$4").
+http::Task<std::string> read_line(Conn& c) {
+  auto [ec, n] = co_await asio::async_read_until(c.socket, c.buffer, "\r\n", kTuple);
+  if (ec) throw std::runtime_error("redis read: " + ec.message());
+  std::istream in(&c.buffer);
+  std::string line;
+  std::getline(in, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  co_return line;
+}
+
+http::Task<std::vector<std::int64_t>> read_integers(Conn& c) {
+  auto first_op = read_line(c);
+  const std::string first = co_await std::move(first_op);
+  if (first.empty()) throw std::runtime_error("redis: empty reply");
+  if (first[0] == '-') throw std::runtime_error("redis: " + first.substr(1));
+  std::vector<std::int64_t> out;
+  if (first[0] == ':') {
+    out.push_back(resp_integer(first.substr(1)));
+    co_return out;
+  }
+  if (first[0] == '+') co_return out;
+  if (first[0] != '*') throw std::runtime_error("redis: unexpected reply " + first);
+  const std::int64_t n = resp_integer(first.substr(1));
+  if (n < 0 || n > 16) throw std::runtime_error("redis: unexpected array of " + std::to_string(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    auto item_op = read_line(c);
+    const std::string item = co_await std::move(item_op);
+    if (item.empty() || item[0] != ':') throw std::runtime_error("redis: unexpected array item " + item);
+    out.push_back(resp_integer(item.substr(1)));
+  }
+  co_return out;
+}
+
+http::Task<std::vector<std::int64_t>> command(Conn& c, std::vector<std::string> args) {
+  const std::string wire = resp_command(args);
+  auto [ec, n] = co_await asio::async_write(c.socket, asio::buffer(wire), kTuple);
+  if (ec) throw std::runtime_error("redis write: " + ec.message());
+  auto reply = read_integers(c);
+  co_return co_await std::move(reply);
+}
+
+}  // namespace
+
+RedisLimiter::RedisLimiter(RedisOptions options, std::string name, std::int64_t per_minute)
+    : impl_(std::make_shared<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->prefix = "streamgate:rl:" + name + ":";
+  impl_->per_minute = per_minute;
+  const std::string& url = impl_->options.url;
+  auto u = boost::urls::parse_uri(boost::core::string_view(url.data(), url.size()));
+  if (!u || (u->scheme() != "redis")) throw std::invalid_argument("REDIS_URL must be redis://host[:port][/db]");
+  impl_->host = std::string(u->host_address());
+  if (impl_->host.empty()) throw std::invalid_argument("REDIS_URL has no host");
+  if (u->has_port()) impl_->port = std::string(u->port());
+  if (u->has_password()) impl_->password = std::string(u->password());
+  std::string path(u->path());
+  if (path.size() > 1) impl_->db = path.substr(1);
+}
+
+RedisLimiter::~RedisLimiter() = default;
+
+void RedisLimiter::close_idle() {
+  std::lock_guard lock(impl_->mutex);
+  impl_->idle.clear();
+}
+
+http::Task<http::RateDecision> RedisLimiter::take(std::string key) {
+  auto impl = impl_;
+  auto ex = co_await asio::this_coro::executor;
+  const void* ctx_key = &asio::query(ex, asio::execution::context);
+  http::RateDecision d;
+  d.limit = impl->per_minute;
+
+  // The deadline closes the socket, which fails whatever operation is pending.
+  std::unique_ptr<Conn> conn;
+  {
+    std::lock_guard lock(impl->mutex);
+    auto& list = impl->idle[ctx_key];
+    if (!list.empty()) {
+      conn = std::move(list.back());
+      list.pop_back();
+    }
+  }
+  const bool fresh = !conn;
+  if (!conn) conn = std::make_unique<Conn>(ex);
+  asio::steady_timer deadline(ex, impl->options.timeout);
+  Conn* raw = conn.get();
+  bool timed_out = false;
+  deadline.async_wait([raw, &timed_out](boost::system::error_code ec) {
+    if (!ec) {
+      timed_out = true;
+      boost::system::error_code ignored;
+      raw->socket.close(ignored);
+    }
+  });
+  std::string error;
+  std::vector<std::int64_t> reply;
+  try {
+    if (fresh) {
+      tcp::resolver resolver(ex);
+      auto [rec, endpoints] = co_await resolver.async_resolve(impl->host, impl->port, kTuple);
+      if (rec) throw std::runtime_error("redis resolve: " + rec.message());
+      auto [cec, ep] = co_await asio::async_connect(conn->socket, endpoints, kTuple);
+      if (cec) throw std::runtime_error("redis connect: " + cec.message());
+      conn->socket.set_option(tcp::no_delay(true));
+      if (!impl->password.empty()) {
+        auto auth = command(*conn, {"AUTH", impl->password});
+        co_await std::move(auth);
+      }
+      if (!impl->db.empty()) {
+        auto select = command(*conn, {"SELECT", impl->db});
+        co_await std::move(select);
+      }
+    }
+    const double rate_per_ms = static_cast<double>(impl->per_minute) / 60000.0;
+    char rate[64];
+    std::snprintf(rate, sizeof rate, "%.12g", rate_per_ms);
+    auto eval = command(*conn, {"EVAL", kScript, "1", impl->prefix + key, rate, std::to_string(impl->per_minute)});
+    reply = co_await std::move(eval);
+    if (reply.size() != 3) throw std::runtime_error("redis: unexpected script reply");
+  } catch (const std::exception& e) {
+    error = timed_out ? "redis: no answer within the deadline" : e.what();
+  }
+  deadline.cancel();
+  if (error.empty()) {
+    {
+      std::lock_guard lock(impl->mutex);
+      impl->idle[ctx_key].push_back(std::move(conn));
+    }
+    // Redis's numbers are range-checked like any other input before they are used.
+    d.allowed = reply[0] == 1;
+    d.remaining = std::clamp<std::int64_t>(reply[1], 0, impl->per_minute);
+    d.retry_after_seconds = std::max<std::int64_t>(1, (std::clamp<std::int64_t>(reply[2], 0, 3'600'000) + 999) / 1000);
+    co_return d;
+  }
+  http::log(spdlog::level::warn, http::LogLine("rate limiter unavailable")
+                                     .add("error", error)
+                                     .add("policy", impl->options.fail_open ? "open" : "closed"));
+  if (!impl->options.fail_open)
+    throw http::HttpError(503, "rate_limiter_unavailable", "Rate limiting is unavailable; retry later")
+        .with_header("Retry-After", "1");
+  d.allowed = true;
+  d.remaining = 0;
+  co_return d;
+}
+
+}  // namespace streamgate::server

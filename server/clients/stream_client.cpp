@@ -1,0 +1,266 @@
+#include "server/clients/stream_client.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <random>
+
+#include "core/checked.hpp"
+#include "core/stream_token.hpp"
+#include "http/log.hpp"
+
+namespace streamgate::server {
+namespace json = boost::json;
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::optional<std::int64_t> parse_int(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  const auto comma = s.find(',');  // repeated headers joined with commas: take the first
+  if (comma != std::string_view::npos) s = s.substr(0, comma);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  std::int64_t v = 0;
+  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+// The longest wait a 429 may ask for that we take literally (a day); longer hints are clamped
+// here and then refused by the call's time budget.
+constexpr std::int64_t kMaxServerWaitSeconds = 86'400;
+
+// How long a 429 asks us to wait, in milliseconds, if it says. Any integer a server sends is
+// clamped to [0, kMaxServerWaitSeconds] before it is scaled.
+std::optional<std::int64_t> server_wait_ms(const http::ClientResponse& r) {
+  if (auto ra = parse_int(r.header("retry-after")); ra && *ra >= 0)
+    return std::min(*ra, kMaxServerWaitSeconds) * 1000;
+  if (auto reset = parse_int(r.header("x-ratelimit-reset")); reset) {
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
+    return std::clamp<std::int64_t>(core::sat_sub(*reset, now), 0, kMaxServerWaitSeconds) * 1000;
+  }
+  return std::nullopt;
+}
+
+StreamError error_from_response(const http::ClientResponse& r) {
+  int code = 0;
+  bool unrecoverable = false;
+  std::string message = "Stream answered HTTP " + std::to_string(r.status);
+  boost::system::error_code ec;
+  json::value v = json::parse(r.body, ec);
+  if (!ec && v.is_object()) {
+    const auto& o = v.get_object();
+    if (const auto* c = o.if_contains("code"); c && c->is_int64()) code = static_cast<int>(c->get_int64());
+    if (const auto* m = o.if_contains("message"); m && m->is_string()) message = std::string(m->get_string());
+    if (const auto* u = o.if_contains("unrecoverable"); u && u->is_bool()) unrecoverable = u->get_bool();
+  }
+  const auto kind = r.status >= 500 || r.status == 429 ? StreamError::Kind::unavailable : StreamError::Kind::rejected;
+  std::int64_t retry_after = 0;
+  if (r.status == 429) retry_after = std::max<std::int64_t>(1, (server_wait_ms(r).value_or(1000) + 999) / 1000);
+  return StreamError(kind, r.status, code, message, unrecoverable, retry_after);
+}
+
+std::string path_segment(const std::string& s) {
+  // Our ids are [A-Za-z0-9_-]: nothing to escape, but never let a '/' or '?' through.
+  std::string out;
+  for (char c : s)
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '@') out += c;
+  return out;
+}
+
+// A bounded name for metrics and logs.
+std::string operation_of(const std::string& method, const std::string& path) {
+  if (path.rfind("/api/v2/users", 0) == 0) return "upsert_users";
+  for (const char* suffix : {"/members", "/mark_ended", "/recordings", "/transcriptions"}) {
+    const std::string s(suffix);
+    if (path.size() > s.size() && path.compare(path.size() - s.size(), s.size(), s) == 0) {
+      if (s == "/members") return "update_call_members";
+      if (s == "/mark_ended") return "mark_ended";
+      return "list_" + s.substr(1);
+    }
+  }
+  return method == "GET" ? "get_call" : "get_or_create_call";
+}
+
+}  // namespace
+
+http::HttpError to_http_error(const StreamError& e) {
+  // The client gets a generic message for anything on our side of the wire: a transport
+  // error's text names internal addresses (the log has it, see StreamClient::call).
+  int status = 502;
+  std::string code = "upstream_unavailable";
+  std::string message = "Stream is unavailable; retry later";
+  if (e.kind == StreamError::Kind::timeout) {
+    status = 504;
+    message = "Stream did not answer in time";
+  } else if (e.kind == StreamError::Kind::unavailable) {
+    status = e.status == 429 || e.status == 0 ? 503 : 502;
+    if (e.status == 0) message = "Stream could not be reached; retry later";
+    if (e.status == 429) message = "Stream is rate limiting this server; retry later";
+  } else if (e.status < 400 || e.status > 499) {
+    // A redirect or another answer that is not an error of the request: not the client's fault.
+    message = "Stream answered HTTP " + std::to_string(e.status) + ", which this server cannot use";
+  } else {
+    code = "upstream_rejected";
+    message = "Stream rejected the request: " + std::string(e.what());
+    switch (e.status) {
+      case 400: case 404: case 409: case 422: status = e.status; break;
+      case 401: case 403:
+        status = 502;
+        message = "Stream refused this server's credentials (check STREAM_API_KEY/STREAM_API_SECRET)";
+        break;
+      default: status = 400;  // another 4xx: Stream refused what was asked
+    }
+  }
+  http::HttpError out(status, code, message);
+  if (e.code != 0) out.details["upstreamCode"] = e.code;
+  if (e.status != 0) out.details["upstreamStatus"] = e.status;
+  if (e.retry_after_seconds > 0) out.with_header("Retry-After", std::to_string(e.retry_after_seconds));
+  return out;
+}
+
+StreamClient::StreamClient(StreamClientOptions options, std::shared_ptr<http::HttpsClient> client)
+    : options_(std::move(options)), client_(std::move(client)) {
+  while (!options_.base_url.empty() && options_.base_url.back() == '/') options_.base_url.pop_back();
+  server_token_ = core::make_stream_server_token(*options_.secret);
+}
+
+http::Task<json::object> StreamClient::call(std::string method, std::string path, json::value body) {
+  const auto deadline = Clock::now() + options_.budget;
+  const std::string operation = operation_of(method, path);
+  const auto observe = [&](int status, bool retry) {
+    if (options_.observe) options_.observe(operation, status, retry);
+  };
+  const std::string url = options_.base_url + path + (path.find('?') == std::string::npos ? "?" : "&") +
+                          "api_key=" + options_.api_key;
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  for (int attempt = 1;; ++attempt) {
+    http::ClientRequest req;
+    req.method = method;
+    req.url = url;
+    req.headers = {{"Authorization", server_token_},
+                   {"stream-auth-type", "jwt"},
+                   {"X-Stream-Client", "streamgate-" + options_.client_version},
+                   {"Content-Type", "application/json"},
+                   {"x-client-request-id", core::random_uuid_v4()}};
+    if (!body.is_null()) req.body = json::serialize(body);
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    req.timeout = std::min(options_.attempt_timeout, std::max(left, std::chrono::milliseconds(1)));
+
+    std::optional<StreamError> failure;
+    std::optional<std::int64_t> wait_hint;
+    try {
+      const http::ClientResponse r = co_await client_->request(std::move(req));
+      if (r.status >= 200 && r.status < 300) {
+        observe(r.status, false);
+        if (r.body.empty()) co_return json::object{};
+        boost::system::error_code ec;
+        json::value v = json::parse(r.body, ec);
+        if (ec || !v.is_object())
+          throw StreamError(StreamError::Kind::unavailable, r.status, 0, "Stream answered with a body that is not JSON");
+        co_return std::move(v.get_object());
+      }
+      failure = error_from_response(r);
+      if (r.status == 429) wait_hint = server_wait_ms(r);
+    } catch (const http::ClientError& e) {
+      const bool timeout = e.kind == http::ClientErrorKind::timeout;
+      failure.emplace(timeout ? StreamError::Kind::timeout : StreamError::Kind::unavailable, 0, 0, e.what(),
+                      // A certificate or URL problem will not fix itself on a retry.
+                      e.kind == http::ClientErrorKind::tls || e.kind == http::ClientErrorKind::invalid_url);
+    }
+    const bool retryable = !failure->unrecoverable && failure->kind != StreamError::Kind::rejected;
+    // The detail (which may name an internal address) goes to the log, never to the client.
+    const auto give_up = [&] {
+      observe(failure->status, false);
+      http::log(spdlog::level::warn, http::LogLine("stream request failed")
+                                         .add("operation", operation)
+                                         .add("attempts", attempt)
+                                         .add("status", failure->status)
+                                         .add("error", std::string_view(failure->what())));
+    };
+    if (!retryable || attempt >= options_.max_attempts) {
+      give_up();
+      throw *failure;
+    }
+    // Full jitter: a random wait up to base * 2^(attempt-1), capped; a server's hint wins.
+    const auto ceiling = std::min<std::int64_t>(options_.backoff_cap.count(), options_.backoff_base.count() << (attempt - 1));
+    std::int64_t wait_ms = wait_hint ? *wait_hint : std::uniform_int_distribution<std::int64_t>(0, ceiling)(rng);
+    const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (wait_ms >= remaining) {  // the budget cannot cover the wait
+      give_up();
+      throw *failure;
+    }
+    observe(failure->status, true);
+    http::log(spdlog::level::warn, http::LogLine("stream retry")
+                                       .add("path", path.substr(0, path.find('?')))
+                                       .add("attempt", attempt)
+                                       .add("status", failure->status)
+                                       .add("waitMs", wait_ms));
+    asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::milliseconds(wait_ms));
+    co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+// Each awaitable is built in its own statement from named values (GCC 12 miscompiles
+// temporaries, string literals among them, inside a co_await full-expression).
+http::Task<void> StreamClient::upsert_users(std::vector<std::string> ids) {
+  json::object users;
+  for (const auto& id : ids) users[id] = json::object{{"id", id}};
+  auto op = call(std::string("POST"), std::string("/api/v2/users"), json::object{{"users", std::move(users)}});
+  co_await std::move(op);
+}
+
+http::Task<json::object> StreamClient::get_or_create_call(std::string type, std::string id, json::object data) {
+  std::string path = "/api/v2/video/call/" + path_segment(type) + "/" + path_segment(id);
+  auto op = call(std::string("POST"), std::move(path), json::object{{"data", std::move(data)}});
+  co_return co_await std::move(op);
+}
+
+http::Task<json::object> StreamClient::update_call_members(std::string type, std::string id, json::array update) {
+  std::string path = "/api/v2/video/call/" + path_segment(type) + "/" + path_segment(id) + "/members";
+  auto op = call(std::string("POST"), std::move(path), json::object{{"update_members", std::move(update)}});
+  co_return co_await std::move(op);
+}
+
+http::Task<void> StreamClient::mark_ended(std::string type, std::string id) {
+  std::string path = "/api/v2/video/call/" + path_segment(type) + "/" + path_segment(id) + "/mark_ended";
+  auto op = call(std::string("POST"), std::move(path), json::value(nullptr));
+  co_await std::move(op);
+}
+
+http::Task<json::object> StreamClient::get_call(std::string type, std::string id) {
+  std::string path = "/api/v2/video/call/" + path_segment(type) + "/" + path_segment(id);
+  auto op = call(std::string("GET"), std::move(path), json::value(nullptr));
+  co_return co_await std::move(op);
+}
+
+namespace {
+json::array list_member(const json::object& r, std::string_view key) {
+  const auto* list = r.if_contains(key);
+  return list && list->is_array() ? list->get_array() : json::array{};
+}
+}  // namespace
+
+http::Task<json::array> StreamClient::list_recordings(std::string type, std::string id) {
+  std::string path = "/api/v2/video/call/" + path_segment(type) + "/" + path_segment(id) + "/recordings";
+  auto op = call(std::string("GET"), std::move(path), json::value(nullptr));
+  const json::object r = co_await std::move(op);
+  co_return list_member(r, "recordings");
+}
+
+http::Task<json::array> StreamClient::list_transcriptions(std::string type, std::string id) {
+  std::string path = "/api/v2/video/call/" + path_segment(type) + "/" + path_segment(id) + "/transcriptions";
+  auto op = call(std::string("GET"), std::move(path), json::value(nullptr));
+  const json::object r = co_await std::move(op);
+  co_return list_member(r, "transcriptions");
+}
+
+}  // namespace streamgate::server

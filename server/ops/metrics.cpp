@@ -1,0 +1,143 @@
+#include "server/ops/metrics.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <chrono>
+#include <unordered_map>
+
+#include "core/meeting.hpp"
+
+namespace streamgate::server {
+namespace pm = prometheus;
+
+namespace {
+
+std::atomic<std::uint64_t> next_instance{1};
+
+const pm::Histogram::BucketBoundaries& latency_buckets() {
+  static const pm::Histogram::BucketBoundaries b{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                 0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+  return b;
+}
+
+std::string_view bounded_method(std::string_view m) {
+  for (std::string_view known : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+    if (m == known) return known;
+  return "other";
+}
+
+}  // namespace
+
+struct Metrics::Impl {
+  std::uint64_t instance = next_instance.fetch_add(1);
+  std::shared_ptr<pm::Registry> registry = std::make_shared<pm::Registry>();
+  pm::Family<pm::Counter>& requests = pm::BuildCounter()
+                                          .Name("streamgate_http_requests_total")
+                                          .Help("HTTP requests by route pattern, method and status")
+                                          .Register(*registry);
+  pm::Family<pm::Histogram>& latency = pm::BuildHistogram()
+                                           .Name("streamgate_http_request_duration_seconds")
+                                           .Help("HTTP request latency by route pattern and method")
+                                           .Register(*registry);
+  pm::Family<pm::Counter>& tokens = pm::BuildCounter()
+                                        .Name("streamgate_tokens_issued_total")
+                                        .Help("Stream user tokens issued, by kind (user or call)")
+                                        .Register(*registry);
+  pm::Family<pm::Counter>& webhooks = pm::BuildCounter()
+                                          .Name("streamgate_webhooks_total")
+                                          .Help("Stream webhooks by event type and outcome")
+                                          .Register(*registry);
+  pm::Family<pm::Counter>& stream_calls = pm::BuildCounter()
+                                              .Name("streamgate_stream_requests_total")
+                                              .Help("Requests to Stream's REST API by operation and status (0: no answer)")
+                                              .Register(*registry);
+  pm::Family<pm::Counter>& stream_retries = pm::BuildCounter()
+                                                .Name("streamgate_stream_retries_total")
+                                                .Help("Retried requests to Stream's REST API by operation")
+                                                .Register(*registry);
+  pm::Family<pm::Histogram>& store_latency = pm::BuildHistogram()
+                                                 .Name("streamgate_store_duration_seconds")
+                                                 .Help("Store call latency by operation and result")
+                                                 .Register(*registry);
+  pm::Family<pm::Gauge>& connections = pm::BuildGauge()
+                                           .Name("streamgate_open_connections")
+                                           .Help("Open client connections")
+                                           .Register(*registry);
+  pm::Family<pm::Gauge>& build = pm::BuildGauge()
+                                     .Name("streamgate_build_info")
+                                     .Help("Build information; always 1")
+                                     .Register(*registry);
+  pm::Gauge& open = connections.Add({});
+};
+
+Metrics::Metrics(std::string version) : impl_(std::make_unique<Impl>()) {
+  impl_->build.Add({{"version", version}}).Set(1);
+}
+
+Metrics::~Metrics() = default;
+
+void Metrics::observe_request(std::string_view route, std::string_view method, int status, double seconds) {
+  // Looking a labelled metric up takes the family's lock; remember it per thread instead.
+  struct Entry {
+    pm::Counter* count;
+    pm::Histogram* latency;
+  };
+  // Every part of the key is bounded (route patterns, known methods or "other", our statuses),
+  // so the cache cannot grow with what clients send.
+  thread_local std::unordered_map<std::string, Entry> cache;
+  const std::string_view m = bounded_method(method);
+  std::string key = std::to_string(impl_->instance);
+  key += '|';
+  key += route;
+  key += '|';
+  key += m;
+  key += '|';
+  key += std::to_string(status);
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    const std::string r(route.empty() ? "(unmatched)" : route);
+    const std::string ms(m);
+    Entry e{&impl_->requests.Add({{"route", r}, {"method", ms}, {"status", std::to_string(status)}}),
+            &impl_->latency.Add({{"route", r}, {"method", ms}}, latency_buckets())};
+    it = cache.emplace(std::move(key), e).first;
+  }
+  it->second.count->Increment();
+  it->second.latency->Observe(seconds);
+}
+
+void Metrics::token_issued(bool call_token) { impl_->tokens.Add({{"kind", call_token ? "call" : "user"}}).Increment(); }
+
+void Metrics::webhook(std::string_view type, std::string_view outcome) {
+  const std::string t = core::is_meeting_event(type) ? std::string(type) : "other";
+  impl_->webhooks.Add({{"type", t}, {"outcome", std::string(outcome)}}).Increment();
+}
+
+void Metrics::stream_call(std::string_view operation, int status, bool retry) {
+  impl_->stream_calls.Add({{"operation", std::string(operation)}, {"status", std::to_string(status)}}).Increment();
+  if (retry) impl_->stream_retries.Add({{"operation", std::string(operation)}}).Increment();
+}
+
+void Metrics::store_call(std::string_view operation, double seconds, bool ok) {
+  impl_->store_latency.Add({{"operation", std::string(operation)}, {"result", ok ? "ok" : "error"}}, latency_buckets())
+      .Observe(seconds);
+}
+
+std::string Metrics::render(double open_connections) {
+  impl_->open.Set(open_connections);
+  return pm::TextSerializer().Serialize(impl_->registry->Collect());
+}
+
+http::Middleware metrics_middleware(std::shared_ptr<Metrics> metrics) {
+  return [metrics](http::Request& req, http::Context& ctx, http::Next next) -> http::Task<http::Response> {
+    http::Response res = co_await next(req, ctx);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started).count();
+    metrics->observe_request(ctx.route_pattern, req.method_name, res.status, secs);
+    co_return res;
+  };
+}
+
+}  // namespace streamgate::server

@@ -1,0 +1,41 @@
+#pragma once
+// Prometheus metrics (prometheus-cpp core for the types and the text format; served by our own
+// server at GET /metrics). Labels are bounded: route patterns, never raw paths; known event
+// types or "other"; no tokens, user ids or secrets anywhere.
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "http/pipeline.hpp"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace streamgate::server {
+
+class Metrics final {
+ public:
+  explicit Metrics(std::string version);
+  ~Metrics();
+
+  void observe_request(std::string_view route, std::string_view method, int status, double seconds);
+  void token_issued(bool call_token);
+  void webhook(std::string_view type, std::string_view outcome);
+  void stream_call(std::string_view operation, int status, bool retry);
+  void store_call(std::string_view operation, double seconds, bool ok);
+  // Text exposition format; `open_connections` is read at scrape time.
+  std::string render(double open_connections);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Global middleware: request count and latency by route pattern, method and status.
+http::Middleware metrics_middleware(std::shared_ptr<Metrics> metrics);
+
+
+}  // namespace streamgate::server

@@ -1,0 +1,365 @@
+// PostgreSQL backend: a small pool of libpq connections, one per pool thread, so no store call
+// blocks an I/O thread. Transactions that touch the same call are serialised across replicas
+// with an advisory lock; the inbox's primary key makes a concurrent duplicate wait, then see
+// the first delivery. PostgreSQL commits concurrent transactions with shared WAL flushes.
+#include <libpq-fe.h>
+
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <utility>
+#include <thread>
+
+#include "server/store/blocking_pool.hpp"
+#include "server/store/postgres/postgres_store.hpp"
+#include "server/store/store_tx.hpp"
+
+namespace streamgate::server {
+namespace {
+
+std::int64_t now_ns() { return core::to_unix_nanos(core::system_now()); }
+
+struct PgError : StoreUnavailable {
+  PgError(const std::string& what, std::string state) : StoreUnavailable(what), sqlstate(std::move(state)) {}
+  std::string sqlstate;
+};
+
+class Result {
+ public:
+  explicit Result(PGresult* r) : r_(r) {}
+  ~Result() { PQclear(r_); }
+  Result(const Result&) = delete;
+  Result(Result&& o) noexcept : r_(std::exchange(o.r_, nullptr)) {}
+  PGresult* get() const { return r_; }
+  int rows() const { return PQntuples(r_); }
+  std::string text(int row, int col) const {
+    return std::string(PQgetvalue(r_, row, col), static_cast<std::size_t>(PQgetlength(r_, row, col)));
+  }
+  std::int64_t int64(int row, int col) const { return std::stoll(text(row, col)); }
+  // A stored time, range-checked like any other input (NULL or out of range: none).
+  std::optional<core::Nanos> time(int row, int col) const {
+    if (PQgetisnull(r_, row, col)) return std::nullopt;
+    const std::string t = text(row, col);
+    std::int64_t v = 0;
+    const auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (ec != std::errc() || p != t.data() + t.size()) return std::nullopt;
+    return core::checked_unix_nanos(v);
+  }
+  std::string affected() const { return PQcmdTuples(r_); }
+
+ private:
+  PGresult* r_;
+};
+
+class Conn {
+ public:
+  explicit Conn(const std::string& url) {
+    c_ = PQconnectdb(url.c_str());
+    if (PQstatus(c_) != CONNECTION_OK) {
+      std::string msg = PQerrorMessage(c_);
+      PQfinish(c_);
+      c_ = nullptr;
+      while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+      throw StoreUnavailable("PostgreSQL connection failed: " + msg);
+    }
+    // Server notices ("relation already exists, skipping") are not ours to print.
+    PQsetNoticeProcessor(c_, [](void*, const char*) {}, nullptr);
+  }
+  ~Conn() {
+    if (c_) PQfinish(c_);
+  }
+  bool ok() const { return c_ && PQstatus(c_) == CONNECTION_OK; }
+
+  Result exec(const char* sql, std::initializer_list<std::string_view> params = {}) {
+    std::vector<std::string> owned(params.begin(), params.end());  // NUL-terminated copies
+    std::vector<const char*> values;
+    for (const auto& p : owned) values.push_back(p.c_str());
+    // Without parameters, the simple protocol (which also runs multi-statement migrations).
+    Result r(values.empty() ? PQexec(c_, sql)
+                            : PQexecParams(c_, sql, static_cast<int>(values.size()), nullptr, values.data(), nullptr,
+                                           nullptr, 0));
+    const auto st = PQresultStatus(r.get());
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+      const char* state = PQresultErrorField(r.get(), PG_DIAG_SQLSTATE);
+      std::string msg = PQerrorMessage(c_);
+      while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+      throw PgError("PostgreSQL: " + msg, state ? state : "");
+    }
+    return r;
+  }
+
+ private:
+  PGconn* c_ = nullptr;
+};
+
+constexpr const char* kMigrations[] = {
+    "CREATE TABLE meetings ("
+    "  call_type TEXT NOT NULL, call_id TEXT NOT NULL,"
+    "  created_by TEXT NOT NULL DEFAULT '',"
+    "  document TEXT NOT NULL,"
+    "  updated_at BIGINT NOT NULL,"
+    "  PRIMARY KEY (call_type, call_id));"
+    "CREATE TABLE webhook_inbox ("
+    "  webhook_id TEXT PRIMARY KEY,"
+    "  event_type TEXT NOT NULL,"
+    "  call_type TEXT NOT NULL DEFAULT '', call_id TEXT NOT NULL DEFAULT '',"
+    "  body TEXT NOT NULL,"
+    "  received_at BIGINT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  error TEXT NOT NULL DEFAULT '',"
+    "  attempts INTEGER NOT NULL DEFAULT 1,"
+    "  updated_at BIGINT NOT NULL);"
+    "CREATE INDEX webhook_inbox_failed ON webhook_inbox (received_at) WHERE status = 'failed';",
+    "ALTER TABLE meetings ADD COLUMN status TEXT NOT NULL DEFAULT 'created';"
+    "ALTER TABLE meetings ADD COLUMN recording_count INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE meetings ADD COLUMN reconciled_at BIGINT NOT NULL DEFAULT 0;"
+    "CREATE INDEX meetings_stale ON meetings (status, updated_at);",
+    "CREATE TABLE meeting_sessions ("
+    "  call_type TEXT NOT NULL, call_id TEXT NOT NULL, session_id TEXT NOT NULL,"
+    "  started_at BIGINT, ended_at BIGINT,"
+    "  PRIMARY KEY (call_type, call_id, session_id));",
+};
+
+class PgTx final : public Tx {
+ public:
+  explicit PgTx(Conn& c) : c_(c) {}
+  bool insert_inbox(const InboxEvent& e, std::string_view status, std::string_view error) override {
+    const auto r = c_.exec(
+        "INSERT INTO webhook_inbox (webhook_id, event_type, call_type, call_id, body, received_at, status, error, "
+        "attempts, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,1,$9) ON CONFLICT (webhook_id) DO NOTHING",
+        {e.webhook_id, e.type, e.call_type, e.call_id, e.body, std::to_string(e.received_at_ns), status, error,
+         std::to_string(now_ns())});
+    return r.affected() == "1";
+  }
+  void update_inbox(const std::string& id, std::string_view status, std::string_view error, bool count) override {
+    c_.exec("UPDATE webhook_inbox SET status = $1, error = $2, attempts = attempts + $3, updated_at = $4 "
+            "WHERE webhook_id = $5",
+            {status, error, count ? "1" : "0", std::to_string(now_ns()), id});
+  }
+  void lock_call(const std::string& type, const std::string& id) override {
+    c_.exec("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", {type + ":" + id});
+  }
+  std::optional<std::string> load_meeting(const std::string& type, const std::string& id) override {
+    const auto r = c_.exec("SELECT document FROM meetings WHERE call_type = $1 AND call_id = $2", {type, id});
+    if (r.rows() == 0) return std::nullopt;
+    return r.text(0, 0);
+  }
+  void save_meeting(const core::Meeting& m, const std::string& doc) override {
+    c_.exec("INSERT INTO meetings (call_type, call_id, created_by, document, updated_at, status, recording_count) "
+            "VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (call_type, call_id) DO UPDATE SET "
+            "created_by = EXCLUDED.created_by, document = EXCLUDED.document, updated_at = EXCLUDED.updated_at, "
+            "status = EXCLUDED.status, recording_count = EXCLUDED.recording_count",
+            {m.call_type, m.call_id, m.created_by, doc, std::to_string(core::to_unix_nanos(m.updated_at)),
+             core::to_string(m.status()), std::to_string(m.recordings.size())});
+  }
+  void archive_sessions(const std::string& type, const std::string& id,
+                        const std::vector<core::CallSession>& sessions) override {
+    const auto t = [](const std::optional<core::Nanos>& v) {
+      return v ? std::optional<std::string>(std::to_string(core::to_unix_nanos(*v))) : std::nullopt;
+    };
+    for (const auto& session : sessions) {
+      const auto started = t(session.started_at);
+      const auto ended = t(session.ended_at);
+      // NULLIF turns our "absent" marker into SQL NULL.
+      c_.exec("INSERT INTO meeting_sessions (call_type, call_id, session_id, started_at, ended_at) "
+              "VALUES ($1, $2, $3, NULLIF($4, '')::BIGINT, NULLIF($5, '')::BIGINT) "
+              "ON CONFLICT (call_type, call_id, session_id) DO UPDATE SET started_at = EXCLUDED.started_at, "
+              "ended_at = EXCLUDED.ended_at",
+              {type, id, session.id, started.value_or(""), ended.value_or("")});
+    }
+  }
+  std::optional<core::CallSession> archived_session(const std::string& type, const std::string& id,
+                                                    const std::string& session_id) override {
+    const auto r = c_.exec(
+        "SELECT started_at, ended_at FROM meeting_sessions WHERE call_type = $1 AND call_id = $2 AND session_id = $3",
+        {type, id, session_id});
+    if (r.rows() == 0) return std::nullopt;
+    return core::CallSession{session_id, r.time(0, 0), r.time(0, 1)};
+  }
+  std::vector<std::pair<std::string, std::string>> claim_stale(const Store::StaleQuery& q) override {
+    // SKIP LOCKED: replicas claiming at the same moment take different meetings.
+    const auto r = c_.exec(
+        "UPDATE meetings SET reconciled_at = $1 WHERE (call_type, call_id) IN ("
+        " SELECT call_type, call_id FROM meetings WHERE reconciled_at < $2 AND ("
+        " (status = 'active' AND updated_at < $3) OR"
+        " (status = 'processing' AND recording_count = 0 AND updated_at < $4 AND updated_at >= $5))"
+        " ORDER BY updated_at LIMIT $6 FOR UPDATE SKIP LOCKED) RETURNING call_type, call_id",
+        {std::to_string(q.now), std::to_string(q.retry_before), std::to_string(q.active_before),
+         std::to_string(q.processing_before), std::to_string(q.processing_since), std::to_string(q.limit)});
+    std::vector<std::pair<std::string, std::string>> out;
+    for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.text(i, 0), r.text(i, 1));
+    return out;
+  }
+  std::vector<InboxRecord> failed_inbox(const std::vector<std::string>& ids, std::size_t limit) override {
+    std::vector<InboxRecord> out;
+    if (!ids.empty()) {
+      for (const auto& id : ids)
+        if (auto r = inbox(id, false); r && r->status == "failed") out.push_back(std::move(*r));
+      return out;
+    }
+    const auto r = c_.exec(
+        "SELECT webhook_id, event_type, call_type, call_id, body, status, error, attempts FROM webhook_inbox "
+        "WHERE status = 'failed' ORDER BY received_at LIMIT $1",
+        {std::to_string(limit)});
+    for (int i = 0; i < r.rows(); ++i) out.push_back(read(r, i));
+    return out;
+  }
+  std::optional<InboxRecord> inbox(const std::string& id, bool for_update) override {
+    const auto r = c_.exec(for_update ? "SELECT webhook_id, event_type, call_type, call_id, body, status, error, attempts "
+                                        "FROM webhook_inbox WHERE webhook_id = $1 FOR UPDATE"
+                                      : "SELECT webhook_id, event_type, call_type, call_id, body, status, error, attempts "
+                                        "FROM webhook_inbox WHERE webhook_id = $1",
+                           {id});
+    if (r.rows() == 0) return std::nullopt;
+    return read(r, 0);
+  }
+
+ private:
+  static InboxRecord read(const Result& r, int i) {
+    return InboxRecord{r.text(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3),
+                       r.text(i, 4), r.text(i, 5), r.text(i, 6), r.int64(i, 7)};
+  }
+  Conn& c_;
+};
+
+class PostgresStore final : public Store {
+ public:
+  PostgresStore(const StoreOptions& o, std::string url) : url_(std::move(url)), busy_ms_(o.busy_timeout_ms) {
+    {
+      Conn c(url_);
+      migrate(c);
+    }
+    conns_.resize(std::max<std::size_t>(1, o.pool_size));
+    pool_ = std::make_unique<BlockingPool>(conns_.size(), [this](std::size_t i) { conns_[i].reset(); });
+  }
+  ~PostgresStore() override { pool_.reset(); }
+
+  std::string backend() const override { return "postgres"; }
+
+  http::Task<InboxOutcome> record_webhook(InboxEvent event, ApplyFn apply) override {
+    return in_tx<InboxOutcome>([event = std::move(event), apply = std::move(apply)](Tx& tx) {
+      return record_webhook_tx(tx, event, apply);
+    });
+  }
+  using Store::update_meeting;
+  http::Task<std::optional<core::Meeting>> update_meeting(std::string type, std::string id, MutateFn mutate,
+                                                          std::string session) override {
+    return in_tx<std::optional<core::Meeting>>([type, id, mutate = std::move(mutate), session](Tx& tx) {
+      return update_meeting_tx(tx, type, id, mutate, session);
+    });
+  }
+  http::Task<std::optional<core::Meeting>> get_meeting(std::string type, std::string id) override {
+    return with_conn<std::optional<core::Meeting>>([type, id](Conn& c) -> std::optional<core::Meeting> {
+      auto doc = PgTx(c).load_meeting(type, id);
+      if (!doc) return std::nullopt;
+      return meeting_from_document(*doc);
+    });
+  }
+  http::Task<std::optional<InboxRecord>> get_inbox(std::string id) override {
+    return with_conn<std::optional<InboxRecord>>([id](Conn& c) { return PgTx(c).inbox(id, false); });
+  }
+  http::Task<std::vector<InboxRecord>> failed_inbox(std::vector<std::string> ids, std::size_t limit) override {
+    return with_conn<std::vector<InboxRecord>>([ids, limit](Conn& c) { return PgTx(c).failed_inbox(ids, limit); });
+  }
+  http::Task<std::optional<ReplayItem>> replay_one(std::string id, ApplyFactory factory) override {
+    return in_tx<std::optional<ReplayItem>>([id, factory](Tx& tx) { return replay_one_tx(tx, id, factory); });
+  }
+  http::Task<std::vector<std::pair<std::string, std::string>>> claim_stale_meetings(StaleQuery q) override {
+    return in_tx<std::vector<std::pair<std::string, std::string>>>([q](Tx& tx) { return tx.claim_stale(q); });
+  }
+
+  http::Task<bool> ping() override {
+    auto probe = with_conn<bool>([](Conn& c) { return c.exec("SELECT 1").rows() == 1; });
+    try {
+      co_return co_await std::move(probe);
+    } catch (const std::exception&) {
+    }
+    co_return false;
+  }
+
+ private:
+  static void migrate(Conn& c) {
+    c.exec("BEGIN");
+    try {
+      // Replicas starting together: one migrates, the others wait and find nothing to do.
+      c.exec("SELECT pg_advisory_xact_lock(7355608)");
+      c.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)");
+      const auto r = c.exec("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+      const std::int64_t current = r.int64(0, 0);
+      const auto count = static_cast<std::int64_t>(std::size(kMigrations));
+      if (current > count)
+        throw StoreUnavailable("database schema version " + std::to_string(current) + " is newer than this build");
+      for (std::int64_t v = current + 1; v <= count; ++v) {
+        c.exec(kMigrations[v - 1]);
+        c.exec("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+               {std::to_string(v), std::to_string(now_ns())});
+      }
+      c.exec("COMMIT");
+    } catch (...) {
+      try {
+        c.exec("ROLLBACK");
+      } catch (...) {
+      }
+      throw;
+    }
+  }
+
+  Conn& conn(std::size_t worker) {
+    auto& c = conns_[worker];
+    if (!c || !c->ok()) {
+      c.reset();
+      c = std::make_unique<Conn>(url_);
+      c->exec(("SET lock_timeout = " + std::to_string(busy_ms_)).c_str());
+      c->exec(("SET statement_timeout = " + std::to_string(busy_ms_ * 5)).c_str());
+    }
+    return *c;
+  }
+
+  template <typename R>
+  http::Task<R> with_conn(std::function<R(Conn&)> fn) {
+    return pool_->run<R>([this, fn = std::move(fn)](std::size_t worker) { return fn(conn(worker)); });
+  }
+
+  template <typename R>
+  http::Task<R> in_tx(std::function<R(Tx&)> fn) {
+    return pool_->run<R>([this, fn = std::move(fn)](std::size_t worker) {
+      for (int attempt = 1;; ++attempt) {
+        Conn& c = conn(worker);
+        try {
+          c.exec("BEGIN");
+          PgTx tx(c);
+          R result = fn(tx);
+          c.exec("COMMIT");
+          return result;
+        } catch (const PgError& e) {
+          try {
+            if (c.ok()) c.exec("ROLLBACK");
+          } catch (...) {
+          }
+          // Serialisation failure or deadlock: the transaction can simply run again.
+          if ((e.sqlstate == "40001" || e.sqlstate == "40P01") && attempt < 3) continue;
+          throw;
+        } catch (...) {
+          try {
+            if (c.ok()) c.exec("ROLLBACK");
+          } catch (...) {
+          }
+          throw;
+        }
+      }
+    });
+  }
+
+  std::string url_;
+  int busy_ms_;
+  std::vector<std::unique_ptr<Conn>> conns_;
+  std::unique_ptr<BlockingPool> pool_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_postgres_store(const StoreOptions& options, const std::string& url) {
+  return std::make_unique<PostgresStore>(options, url);
+}
+
+}  // namespace streamgate::server

@@ -1,0 +1,455 @@
+// SQLite backend: WAL, synchronous=FULL (a commit is on disk before it returns), one writer
+// thread that commits concurrent transactions together (group commit: one fsync for a batch,
+// each job in its own savepoint so one failure does not touch the others), and a pool of
+// reader connections.
+#include <sqlite3.h>
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "server/store/blocking_pool.hpp"
+#include "server/store/sqlite/sqlite_store.hpp"
+#include "server/store/store_tx.hpp"
+
+namespace streamgate::server {
+namespace {
+
+std::int64_t now_ns() { return core::to_unix_nanos(core::system_now()); }
+
+class Db {
+ public:
+  Db(const std::string& path, int busy_ms, bool readonly) {
+    const int flags = readonly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    if (sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+      const std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      throw StoreUnavailable("cannot open SQLite database " + path + ": " + msg);
+    }
+    sqlite3_busy_timeout(db_, busy_ms);
+    sqlite3_extended_result_codes(db_, 1);
+  }
+  ~Db() { sqlite3_close_v2(db_); }
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+  sqlite3* raw() { return db_; }
+
+  void exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      const std::string msg = err ? err : sqlite3_errmsg(db_);
+      sqlite3_free(err);
+      throw StoreUnavailable(std::string("SQLite: ") + msg);
+    }
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+class Stmt {
+ public:
+  Stmt(Db& db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db.raw(), sql, -1, &s_, nullptr) != SQLITE_OK)
+      throw StoreUnavailable(std::string("SQLite prepare: ") + sqlite3_errmsg(db.raw()));
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt& bind(int i, std::string_view v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  Stmt& bind_null(int i) {
+    sqlite3_bind_null(s_, i);
+    return *this;
+  }
+  // true: a row is ready; false: done.
+  bool step() {
+    const int rc = sqlite3_step(s_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw StoreUnavailable(std::string("SQLite: ") + sqlite3_errmsg(db_.raw()));
+  }
+  std::string text(int col) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
+    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, col))) : std::string();
+  }
+  std::int64_t int64(int col) { return sqlite3_column_int64(s_, col); }
+  // A stored time, range-checked like any other input (NULL or out of range: none).
+  std::optional<core::Nanos> time(int col) {
+    if (sqlite3_column_type(s_, col) != SQLITE_INTEGER) return std::nullopt;
+    return core::checked_unix_nanos(sqlite3_column_int64(s_, col));
+  }
+  void reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+
+ private:
+  Db& db_;
+  sqlite3_stmt* s_ = nullptr;
+};
+
+void configure(Db& db, bool writer) {
+  db.exec("PRAGMA journal_mode=WAL");
+  if (writer) db.exec("PRAGMA synchronous=FULL");
+  db.exec("PRAGMA foreign_keys=ON");
+}
+
+constexpr const char* kMigrations[] = {
+    // 1: meetings and the webhook inbox
+    "CREATE TABLE meetings ("
+    "  call_type TEXT NOT NULL, call_id TEXT NOT NULL,"
+    "  created_by TEXT NOT NULL DEFAULT '',"
+    "  document TEXT NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (call_type, call_id));"
+    "CREATE TABLE webhook_inbox ("
+    "  webhook_id TEXT PRIMARY KEY,"
+    "  event_type TEXT NOT NULL,"
+    "  call_type TEXT NOT NULL DEFAULT '', call_id TEXT NOT NULL DEFAULT '',"
+    "  body TEXT NOT NULL,"
+    "  received_at INTEGER NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  error TEXT NOT NULL DEFAULT '',"
+    "  attempts INTEGER NOT NULL DEFAULT 1,"
+    "  updated_at INTEGER NOT NULL);"
+    "CREATE INDEX webhook_inbox_failed ON webhook_inbox (received_at) WHERE status = 'failed';",
+    // 2: what the reconciler selects on
+    "ALTER TABLE meetings ADD COLUMN status TEXT NOT NULL DEFAULT 'created';"
+    "ALTER TABLE meetings ADD COLUMN recording_count INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE meetings ADD COLUMN reconciled_at INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX meetings_stale ON meetings (status, updated_at);",
+    // 3: sessions summarised out of a meeting's document (its cost stays bounded)
+    "CREATE TABLE meeting_sessions ("
+    "  call_type TEXT NOT NULL, call_id TEXT NOT NULL, session_id TEXT NOT NULL,"
+    "  started_at INTEGER, ended_at INTEGER,"
+    "  PRIMARY KEY (call_type, call_id, session_id)) WITHOUT ROWID;",
+};
+
+class SqliteTx final : public Tx {
+ public:
+  explicit SqliteTx(Db& db) : db_(db) {}
+  bool insert_inbox(const InboxEvent& e, std::string_view status, std::string_view error) override {
+    Stmt s(db_,
+           "INSERT OR IGNORE INTO webhook_inbox (webhook_id, event_type, call_type, call_id, body, received_at, "
+           "status, error, attempts, updated_at) VALUES (?,?,?,?,?,?,?,?,1,?)");
+    s.bind(1, e.webhook_id).bind(2, e.type).bind(3, e.call_type).bind(4, e.call_id).bind(5, e.body);
+    s.bind(6, e.received_at_ns).bind(7, status).bind(8, error).bind(9, now_ns());
+    s.step();
+    return sqlite3_changes(db_.raw()) == 1;
+  }
+  void update_inbox(const std::string& id, std::string_view status, std::string_view error, bool count) override {
+    Stmt s(db_,
+           "UPDATE webhook_inbox SET status = ?, error = ?, attempts = attempts + ?, updated_at = ? "
+           "WHERE webhook_id = ?");
+    s.bind(1, status).bind(2, error).bind(3, std::int64_t{count ? 1 : 0}).bind(4, now_ns()).bind(5, id);
+    s.step();
+  }
+  void lock_call(const std::string&, const std::string&) override {}  // one writer already
+  std::optional<std::string> load_meeting(const std::string& type, const std::string& id) override {
+    Stmt s(db_, "SELECT document FROM meetings WHERE call_type = ? AND call_id = ?");
+    s.bind(1, type).bind(2, id);
+    if (!s.step()) return std::nullopt;
+    return s.text(0);
+  }
+  void save_meeting(const core::Meeting& m, const std::string& doc) override {
+    Stmt s(db_,
+           "INSERT INTO meetings (call_type, call_id, created_by, document, updated_at, status, recording_count) "
+           "VALUES (?,?,?,?,?,?,?) ON CONFLICT (call_type, call_id) DO UPDATE SET created_by = excluded.created_by, "
+           "document = excluded.document, updated_at = excluded.updated_at, status = excluded.status, "
+           "recording_count = excluded.recording_count");
+    s.bind(1, m.call_type).bind(2, m.call_id).bind(3, m.created_by).bind(4, doc);
+    s.bind(5, core::to_unix_nanos(m.updated_at)).bind(6, core::to_string(m.status()));
+    s.bind(7, static_cast<std::int64_t>(m.recordings.size()));
+    s.step();
+  }
+  void archive_sessions(const std::string& type, const std::string& id,
+                        const std::vector<core::CallSession>& sessions) override {
+    Stmt s(db_,
+           "INSERT INTO meeting_sessions (call_type, call_id, session_id, started_at, ended_at) VALUES (?,?,?,?,?) "
+           "ON CONFLICT (call_type, call_id, session_id) DO UPDATE SET started_at = excluded.started_at, "
+           "ended_at = excluded.ended_at");
+    for (const auto& session : sessions) {
+      s.reset();
+      s.bind(1, type).bind(2, id).bind(3, session.id);
+      bind_time(s, 4, session.started_at);
+      bind_time(s, 5, session.ended_at);
+      s.step();
+    }
+  }
+  std::optional<core::CallSession> archived_session(const std::string& type, const std::string& id,
+                                                    const std::string& session_id) override {
+    Stmt s(db_,
+           "SELECT started_at, ended_at FROM meeting_sessions WHERE call_type = ? AND call_id = ? AND session_id = ?");
+    s.bind(1, type).bind(2, id).bind(3, session_id);
+    if (!s.step()) return std::nullopt;
+    return core::CallSession{session_id, s.time(0), s.time(1)};
+  }
+  std::vector<std::pair<std::string, std::string>> claim_stale(const Store::StaleQuery& q) override {
+    std::vector<std::pair<std::string, std::string>> out;
+    {
+      Stmt s(db_,
+             "SELECT call_type, call_id FROM meetings WHERE reconciled_at < ? AND ("
+             "(status = 'active' AND updated_at < ?) OR "
+             "(status = 'processing' AND recording_count = 0 AND updated_at < ? AND updated_at >= ?)) "
+             "ORDER BY updated_at LIMIT ?");
+      s.bind(1, q.retry_before).bind(2, q.active_before).bind(3, q.processing_before).bind(4, q.processing_since);
+      s.bind(5, static_cast<std::int64_t>(q.limit));
+      while (s.step()) out.emplace_back(s.text(0), s.text(1));
+    }
+    for (const auto& [type, id] : out) {
+      Stmt u(db_, "UPDATE meetings SET reconciled_at = ? WHERE call_type = ? AND call_id = ?");
+      u.bind(1, q.now).bind(2, type).bind(3, id);
+      u.step();
+    }
+    return out;
+  }
+  std::vector<InboxRecord> failed_inbox(const std::vector<std::string>& ids, std::size_t limit) override {
+    std::vector<InboxRecord> out;
+    if (!ids.empty()) {
+      for (const auto& id : ids)
+        if (auto r = inbox(id, false); r && r->status == "failed") out.push_back(std::move(*r));
+      return out;
+    }
+    Stmt s(db_,
+           "SELECT webhook_id, event_type, call_type, call_id, body, status, error, attempts FROM webhook_inbox "
+           "WHERE status = 'failed' ORDER BY received_at LIMIT ?");
+    s.bind(1, static_cast<std::int64_t>(limit));
+    while (s.step()) out.push_back(read(s));
+    return out;
+  }
+  std::optional<InboxRecord> inbox(const std::string& id, bool) override {
+    Stmt s(db_,
+           "SELECT webhook_id, event_type, call_type, call_id, body, status, error, attempts FROM webhook_inbox "
+           "WHERE webhook_id = ?");
+    s.bind(1, id);
+    if (!s.step()) return std::nullopt;
+    return read(s);
+  }
+
+ private:
+  static void bind_time(Stmt& s, int i, const std::optional<core::Nanos>& t) {
+    if (t) s.bind(i, core::to_unix_nanos(*t));
+    else s.bind_null(i);
+  }
+  static InboxRecord read(Stmt& s) {
+    return InboxRecord{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.int64(7)};
+  }
+  Db& db_;
+};
+
+void migrate(Db& db) {
+  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    std::int64_t current = 0;
+    {
+      Stmt s(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+      if (s.step()) current = s.int64(0);
+    }
+    const auto count = static_cast<std::int64_t>(std::size(kMigrations));
+    if (current > count)
+      throw StoreUnavailable("database schema version " + std::to_string(current) + " is newer than this build");
+    for (std::int64_t v = current + 1; v <= count; ++v) {
+      db.exec(kMigrations[v - 1]);
+      Stmt s(db, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)");
+      s.bind(1, v).bind(2, now_ns());
+      s.step();
+    }
+    db.exec("COMMIT");
+  } catch (...) {
+    sqlite3_exec(db.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(const StoreOptions& o, std::string path)
+      : path_(std::move(path)), busy_ms_(o.busy_timeout_ms), max_batch_(o.max_batch) {
+    const auto dir = std::filesystem::path(path_).parent_path();
+    if (!dir.empty()) std::filesystem::create_directories(dir);
+    writer_db_ = std::make_unique<Db>(path_, busy_ms_, false);
+    configure(*writer_db_, true);
+    migrate(*writer_db_);
+    readers_.resize(std::max<std::size_t>(1, o.pool_size));
+    reader_pool_ = std::make_unique<BlockingPool>(readers_.size(), [this](std::size_t i) { readers_[i].reset(); });
+    writer_ = std::thread([this] { write_loop(); });
+  }
+
+  ~SqliteStore() override {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    writer_.join();
+    reader_pool_.reset();
+  }
+
+  std::string backend() const override { return "sqlite"; }
+
+  http::Task<InboxOutcome> record_webhook(InboxEvent event, ApplyFn apply) override {
+    return write<InboxOutcome>([event = std::move(event), apply = std::move(apply)](Tx& tx) {
+      return record_webhook_tx(tx, event, apply);
+    });
+  }
+
+  using Store::update_meeting;
+  http::Task<std::optional<core::Meeting>> update_meeting(std::string type, std::string id, MutateFn mutate,
+                                                          std::string session) override {
+    return write<std::optional<core::Meeting>>([type, id, mutate = std::move(mutate), session](Tx& tx) {
+      return update_meeting_tx(tx, type, id, mutate, session);
+    });
+  }
+
+  http::Task<std::optional<core::Meeting>> get_meeting(std::string type, std::string id) override {
+    return read<std::optional<core::Meeting>>([type, id](Db& db) -> std::optional<core::Meeting> {
+      SqliteTx tx(db);
+      auto doc = tx.load_meeting(type, id);
+      if (!doc) return std::nullopt;
+      return meeting_from_document(*doc);
+    });
+  }
+
+  http::Task<std::optional<InboxRecord>> get_inbox(std::string id) override {
+    return read<std::optional<InboxRecord>>([id](Db& db) { return SqliteTx(db).inbox(id, false); });
+  }
+
+  http::Task<std::vector<InboxRecord>> failed_inbox(std::vector<std::string> ids, std::size_t limit) override {
+    return read<std::vector<InboxRecord>>([ids, limit](Db& db) { return SqliteTx(db).failed_inbox(ids, limit); });
+  }
+
+  http::Task<std::optional<ReplayItem>> replay_one(std::string id, ApplyFactory factory) override {
+    return write<std::optional<ReplayItem>>([id, factory](Tx& tx) { return replay_one_tx(tx, id, factory); });
+  }
+
+  http::Task<std::vector<std::pair<std::string, std::string>>> claim_stale_meetings(StaleQuery q) override {
+    return write<std::vector<std::pair<std::string, std::string>>>([q](Tx& tx) { return tx.claim_stale(q); });
+  }
+
+  http::Task<bool> ping() override {
+    auto probe = read<bool>([](Db& db) {
+      Stmt s(db, "SELECT 1");
+      return s.step();
+    });
+    try {
+      co_return co_await std::move(probe);
+    } catch (const std::exception&) {
+    }
+    co_return false;
+  }
+
+ private:
+  struct Job {
+    std::function<void(Tx&)> run;                       // inside a savepoint
+    std::function<void(std::exception_ptr)> complete;  // after COMMIT (or its failure)
+  };
+
+  template <typename R>
+  http::Task<R> write(std::function<R(Tx&)> fn) {
+    return boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(std::exception_ptr, R)>(
+        [this, fn = std::move(fn)](auto handler) mutable {
+          using Handler = decltype(handler);
+          auto h = std::make_shared<Handler>(std::move(handler));
+          auto result = std::make_shared<R>();
+          Job job;
+          job.run = [fn = std::move(fn), result](Tx& tx) { *result = fn(tx); };
+          job.complete = [h, result](std::exception_ptr ep) {
+            auto ex = boost::asio::get_associated_executor(*h);
+            boost::asio::post(ex, [h, ep, result]() mutable { (*h)(ep, std::move(*result)); });
+          };
+          {
+            std::lock_guard lock(mutex_);
+            queue_.push_back(std::move(job));
+          }
+          cv_.notify_one();
+        },
+        boost::asio::use_awaitable);
+  }
+
+  template <typename R>
+  http::Task<R> read(std::function<R(Db&)> fn) {
+    return reader_pool_->run<R>([this, fn = std::move(fn)](std::size_t worker) {
+      auto& db = readers_[worker];
+      if (!db) {
+        db = std::make_unique<Db>(path_, busy_ms_, false);
+        db->exec("PRAGMA query_only=ON");
+      }
+      return fn(*db);
+    });
+  }
+
+  void write_loop() {
+    for (;;) {
+      std::vector<Job> batch;
+      {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        while (!queue_.empty() && batch.size() < max_batch_) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      commit_batch(batch);
+    }
+  }
+
+  void commit_batch(std::vector<Job>& batch) {
+    Db& db = *writer_db_;
+    std::vector<std::exception_ptr> errors(batch.size());
+    std::exception_ptr batch_error;
+    try {
+      db.exec("BEGIN IMMEDIATE");
+      SqliteTx tx(db);
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        db.exec("SAVEPOINT job");
+        try {
+          batch[i].run(tx);
+          db.exec("RELEASE job");
+        } catch (...) {
+          errors[i] = std::current_exception();
+          sqlite3_exec(db.raw(), "ROLLBACK TO job", nullptr, nullptr, nullptr);
+          sqlite3_exec(db.raw(), "RELEASE job", nullptr, nullptr, nullptr);
+        }
+      }
+      db.exec("COMMIT");
+    } catch (...) {
+      batch_error = std::current_exception();
+      if (!sqlite3_get_autocommit(db.raw())) sqlite3_exec(db.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].complete(batch_error ? batch_error : errors[i]);
+  }
+
+  std::string path_;
+  int busy_ms_;
+  std::size_t max_batch_;
+  std::unique_ptr<Db> writer_db_;
+  std::vector<std::unique_ptr<Db>> readers_;
+  std::unique_ptr<BlockingPool> reader_pool_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<Job> queue_;
+  bool stop_ = false;
+  std::thread writer_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_sqlite_store(const StoreOptions& options, const std::string& path) {
+  return std::make_unique<SqliteStore>(options, path);
+}
+
+}  // namespace streamgate::server

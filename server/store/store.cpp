@@ -1,0 +1,44 @@
+// What the store interface does itself: names, the document form, and replay built on the
+// backends' failed_inbox and replay_one.
+#include "server/store/store.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace streamgate::server {
+
+std::string_view to_string(InboxOutcome o) {
+  switch (o) {
+    case InboxOutcome::applied: return "applied";
+    case InboxOutcome::failed: return "failed";
+    case InboxOutcome::duplicate: return "duplicate";
+  }
+  return "failed";
+}
+
+std::string meeting_to_document(const core::Meeting& m) { return boost::json::serialize(core::to_storage_json(m)); }
+
+core::Meeting meeting_from_document(const std::string& doc) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(doc, ec);
+  // Not a document any build wrote: the store is damaged, which callers answer as unavailable.
+  if (ec || !v.is_object()) throw StoreUnavailable("stored meeting document is not a JSON object");
+  return core::from_storage_json(v.get_object());
+}
+
+http::Task<std::vector<ReplayItem>> Store::replay_failed(std::vector<std::string> ids, std::size_t limit,
+                                                         ApplyFactory factory) {
+  // Awaitables are built in their own statements: GCC 12 mishandles temporaries with
+  // destructors inside a co_await full-expression.
+  auto find = failed_inbox(std::move(ids), limit);
+  const auto failed = co_await std::move(find);
+  std::vector<ReplayItem> out;
+  for (const auto& rec : failed) {
+    auto one = replay_one(rec.webhook_id, factory);
+    auto item = co_await std::move(one);
+    if (item) out.push_back(std::move(*item));
+  }
+  co_return out;
+}
+
+}  // namespace streamgate::server
