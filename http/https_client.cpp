@@ -19,6 +19,7 @@
 #include <mutex>
 #include <optional>
 
+#include "http/deadline.hpp"
 #include "http/types.hpp"
 
 namespace streamgate::http {
@@ -141,17 +142,11 @@ Task<std::unique_ptr<Connection>> open_connection(ssl::context& tls_ctx, std::at
                                                   const Target& t, std::chrono::steady_clock::time_point deadline) {
   auto ex = co_await asio::this_coro::executor;
   tcp::resolver resolver(ex);
-  asio::steady_timer timer(ex);
-  timer.expires_at(deadline);
-  bool timed_out = false;
-  timer.async_wait([&](boost::system::error_code ec) {
-    if (!ec) {
-      timed_out = true;
-      resolver.cancel();
-    }
-  });
+  // The resolver has no timeout of its own (see http/deadline.hpp for why not a bare timer).
+  ScopedDeadline resolve_deadline(ex, deadline, [&resolver] { resolver.cancel(); });
   auto [rec, endpoints] = co_await resolver.async_resolve(t.host, t.port, kTuple);
-  timer.cancel();
+  const bool timed_out = resolve_deadline.expired();
+  resolve_deadline.disarm();
   if (timed_out) throw ClientError(ClientErrorKind::timeout, "timed out resolving " + t.host);
   if (rec) throw ClientError(ClientErrorKind::resolve, "cannot resolve " + t.host + ": " + rec.message());
 

@@ -20,6 +20,7 @@
 #include <mutex>
 #include <vector>
 
+#include "http/deadline.hpp"
 #include "http/log.hpp"
 #include "http/types.hpp"
 
@@ -164,7 +165,6 @@ http::Task<http::RateDecision> RedisLimiter::take(std::string key) {
   http::RateDecision d;
   d.limit = impl->per_minute;
 
-  // The deadline closes the socket, which fails whatever operation is pending.
   std::unique_ptr<Conn> conn;
   {
     std::lock_guard lock(impl->mutex);
@@ -176,15 +176,12 @@ http::Task<http::RateDecision> RedisLimiter::take(std::string key) {
   }
   const bool fresh = !conn;
   if (!conn) conn = std::make_unique<Conn>(ex);
-  asio::steady_timer deadline(ex, impl->options.timeout);
+  // Closing the socket fails whatever operation is pending. Disarmed before the connection goes
+  // back to the pool, so a late expiry never closes a pooled connection (http/deadline.hpp).
   Conn* raw = conn.get();
-  bool timed_out = false;
-  deadline.async_wait([raw, &timed_out](boost::system::error_code ec) {
-    if (!ec) {
-      timed_out = true;
-      boost::system::error_code ignored;
-      raw->socket.close(ignored);
-    }
+  http::ScopedDeadline deadline(ex, std::chrono::steady_clock::now() + impl->options.timeout, [raw] {
+    boost::system::error_code ignored;
+    raw->socket.close(ignored);
   });
   std::string error;
   std::vector<std::int64_t> reply;
@@ -212,9 +209,9 @@ http::Task<http::RateDecision> RedisLimiter::take(std::string key) {
     reply = co_await std::move(eval);
     if (reply.size() != 3) throw std::runtime_error("redis: unexpected script reply");
   } catch (const std::exception& e) {
-    error = timed_out ? "redis: no answer within the deadline" : e.what();
+    error = deadline.expired() ? "redis: no answer within the deadline" : e.what();
   }
-  deadline.cancel();
+  deadline.disarm();
   if (error.empty()) {
     {
       std::lock_guard lock(impl->mutex);

@@ -36,6 +36,25 @@ BOOST_AUTO_TEST_CASE(defaults) {
   BOOST_TEST(c.call_token_policy == "off");
 }
 
+BOOST_AUTO_TEST_CASE(a_default_config_equals_the_parsed_defaults) {
+  // kSettings is the only place defaults are written: Config() reads them, so a default Config
+  // and one parsed from an environment with only the required settings differ in those alone.
+  Config parsed = load_config(minimal());
+  const Config fresh;
+  BOOST_TEST(fresh.stream_api_key.empty());
+  BOOST_TEST(fresh.auth_jwt_secret.empty());
+  parsed.stream_api_key.clear();
+  parsed.stream_api_secret.clear();
+  parsed.auth_jwt_secret.clear();
+  BOOST_TEST((parsed == fresh));
+  // The values the struct once repeated by hand (and got wrong) come from kSettings now.
+  BOOST_TEST(fresh.header_limit_bytes == 16384);
+  BOOST_TEST(fresh.shutdown_grace_seconds == 20);
+  BOOST_TEST(fresh.rate_limit_user_per_minute == 60);
+  BOOST_TEST(fresh.rate_limit_ip_per_minute == 600);
+  BOOST_TEST(fresh.max_connections == 10000);
+}
+
 BOOST_AUTO_TEST_CASE(required_and_invalid_settings_name_themselves) {
   struct Case {
     std::string key;
