@@ -1,5 +1,5 @@
 #pragma once
-// Identifier rules (SPEC §1.3): call types and ids are 1–64 characters of [A-Za-z0-9_-];
+// Identifier rules (docs/spec.md §1.3): call types and ids are 1–64 characters of [A-Za-z0-9_-];
 // user ids the same plus '@' and '.'.
 #include <optional>
 #include <string_view>

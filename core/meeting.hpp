@@ -1,5 +1,5 @@
 #pragma once
-// Meetings and the rules that keep them (SPEC §1.4). Pure: no I/O. The state is a merge of
+// Meetings and the rules that keep them (docs/spec.md §1.4). Pure: no I/O. The state is a merge of
 // facts (sessions with their start and end, recording and transcription entries, the end of
 // the call), and every field the app reads — status, duration, startedAt — is derived from
 // those facts, so events applied in any order, repeated or late, give the same meeting.
@@ -78,7 +78,7 @@ struct Meeting {
   bool is_member(std::string_view user_id) const;  // creator or listed member
 };
 
-// What a Stream call event says, read from its JSON (STREAM-CONTRACT §5.4).
+// What a Stream call event says, read from its JSON (docs/stream-contract.md §5.4).
 struct CallInfo {
   std::string created_by;
   boost::json::object custom;
@@ -144,7 +144,7 @@ void restore_session(Meeting& m, CallSession s);
 Meeting new_meeting(std::string call_type, std::string call_id, std::string created_by,
                     boost::json::object custom, Nanos now);
 
-// Storage form (timestamps as integer nanoseconds) and the API form of SPEC §1.4. Reading a
+// Storage form (timestamps as integer nanoseconds) and the API form of docs/spec.md §1.4. Reading a
 // stored document never throws and never yields an out-of-range time: whatever the stored bytes
 // hold, members of the wrong type or range are read as absent.
 boost::json::object to_storage_json(const Meeting& m);

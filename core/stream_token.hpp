@@ -1,5 +1,5 @@
 #pragma once
-// Stream user and call tokens (STREAM-CONTRACT §1): HS256 with header
+// Stream user and call tokens (docs/stream-contract.md §1): HS256 with header
 // {"alg":"HS256","typ":"JWT"}, claims user_id[, call_cids][, role], iat, exp as integers.
 #include <cstdint>
 #include <string>

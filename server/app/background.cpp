@@ -52,7 +52,7 @@ http::Task<void> reconcile_loop(ReconcileTimings t, std::shared_ptr<StreamClient
     for (const auto& [type, id] : due) {
       std::string failure;
       try {
-        auto pull = reconcile_call(stream, store, type, id);
+        auto pull = reconcile_call(stream, store, type, id);  // [gcc12-co_await]
         co_await std::move(pull);
       } catch (const std::exception& e) {
         failure = e.what();
@@ -71,7 +71,7 @@ http::Task<void> jwks_loop(std::shared_ptr<JwksSource> jwks, std::chrono::second
     timer.expires_after(every);
     co_await timer.async_wait(kTuple);
     if (stopping->load()) break;
-    auto refresh = jwks->refresh(true);
+    auto refresh = jwks->refresh(true);  // [gcc12-co_await]
     co_await std::move(refresh);
   }
 }

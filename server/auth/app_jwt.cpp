@@ -78,7 +78,7 @@ http::Task<http::Principal> AppJwtVerifier::verify(std::string_view token, std::
   // A key we have not fetched yet (rotation), or no keys yet: refresh once, within the cooldown.
   if (jwks_ && (err == core::JwtError::unknown_kid || err == core::JwtError::alg_not_allowed)) {
     const std::string copy(token);  // the view's buffer outlives us, but keep the frame self-contained
-    auto refresh = jwks_->refresh();
+    auto refresh = jwks_->refresh();  // [gcc12-co_await]
     if (co_await std::move(refresh)) err = check(copy, now, &p, &why);
   }
   if (err != core::JwtError::none) throw unauthenticated(why);
@@ -101,7 +101,7 @@ http::Middleware require_app_jwt(std::shared_ptr<const AppJwtVerifier> verifier)
     if (token.empty())
       throw HttpError(401, "unauthenticated", "Missing bearer token in the Authorization header")
           .with_header("WWW-Authenticate", "Bearer");
-    auto verify = verifier->verify(token, unix_now());
+    auto verify = verifier->verify(token, unix_now());  // [gcc12-co_await]
     ctx.principal = co_await std::move(verify);
     co_return co_await next(req, ctx);
   };

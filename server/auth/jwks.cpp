@@ -85,7 +85,7 @@ http::Task<bool> JwksSource::refresh(bool force) {
     req.url = url_;
     req.headers = {{"Accept", "application/json"}};
     req.timeout = std::chrono::seconds(5);
-    auto op = client_->request(std::move(req));
+    auto op = client_->request(std::move(req));  // [gcc12-co_await]
     const auto res = co_await std::move(op);
     if (res.status != 200) throw std::runtime_error("JWKS answered HTTP " + std::to_string(res.status));
     fresh = std::make_shared<const std::vector<core::PublicKey>>(parse_jwks(res.body));

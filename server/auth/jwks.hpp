@@ -1,5 +1,5 @@
 #pragma once
-// App JWT keys from a JWKS URL (SPEC §1.2): fetched over HTTPS, cached, refreshed on a timer
+// App JWT keys from a JWKS URL (docs/spec.md §1.2): fetched over HTTPS, cached, refreshed on a timer
 // and when a token names a key we do not have — at most once per cooldown, so a stream of
 // forged kids cannot make us hammer the JWKS host.
 #include <atomic>

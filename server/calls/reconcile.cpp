@@ -14,9 +14,9 @@ http::Task<std::optional<core::Meeting>> reconcile_call(std::shared_ptr<StreamCl
                                                         std::string id) {
   auto get = stream->get_call(type, id);  // [gcc12-co_await]
   const json::object state = co_await std::move(get);
-  auto recs_op = stream->list_recordings(type, id);
+  auto recs_op = stream->list_recordings(type, id);  // [gcc12-co_await]
   const json::array recordings = co_await std::move(recs_op);
-  auto trs_op = stream->list_transcriptions(type, id);
+  auto trs_op = stream->list_transcriptions(type, id);  // [gcc12-co_await]
   const json::array transcriptions = co_await std::move(trs_op);
   std::vector<core::CallEvent> events;
   try {

@@ -103,7 +103,7 @@ http::Task<std::string> read_line(Conn& c) {
 }
 
 http::Task<std::vector<std::int64_t>> read_integers(Conn& c) {
-  auto first_op = read_line(c);
+  auto first_op = read_line(c);  // [gcc12-co_await]
   const std::string first = co_await std::move(first_op);
   if (first.empty()) throw std::runtime_error("redis: empty reply");
   if (first[0] == '-') throw std::runtime_error("redis: " + first.substr(1));
@@ -117,7 +117,7 @@ http::Task<std::vector<std::int64_t>> read_integers(Conn& c) {
   const std::int64_t n = resp_integer(first.substr(1));
   if (n < 0 || n > 16) throw std::runtime_error("redis: unexpected array of " + std::to_string(n));
   for (std::int64_t i = 0; i < n; ++i) {
-    auto item_op = read_line(c);
+    auto item_op = read_line(c);  // [gcc12-co_await]
     const std::string item = co_await std::move(item_op);
     if (item.empty() || item[0] != ':') throw std::runtime_error("redis: unexpected array item " + item);
     out.push_back(resp_integer(item.substr(1)));
@@ -129,7 +129,7 @@ http::Task<std::vector<std::int64_t>> command(Conn& c, std::vector<std::string> 
   const std::string wire = resp_command(args);
   auto [ec, n] = co_await asio::async_write(c.socket, asio::buffer(wire), kTuple);
   if (ec) throw std::runtime_error("redis write: " + ec.message());
-  auto reply = read_integers(c);
+  auto reply = read_integers(c);  // [gcc12-co_await]
   co_return co_await std::move(reply);
 }
 
@@ -194,18 +194,18 @@ http::Task<http::RateDecision> RedisLimiter::take(std::string key) {
       if (cec) throw std::runtime_error("redis connect: " + cec.message());
       conn->socket.set_option(tcp::no_delay(true));
       if (!impl->password.empty()) {
-        auto auth = command(*conn, {"AUTH", impl->password});
+        auto auth = command(*conn, {"AUTH", impl->password});  // [gcc12-co_await]
         co_await std::move(auth);
       }
       if (!impl->db.empty()) {
-        auto select = command(*conn, {"SELECT", impl->db});
+        auto select = command(*conn, {"SELECT", impl->db});  // [gcc12-co_await]
         co_await std::move(select);
       }
     }
     const double rate_per_ms = static_cast<double>(impl->per_minute) / 60000.0;
     char rate[64];
     std::snprintf(rate, sizeof rate, "%.12g", rate_per_ms);
-    auto eval = command(*conn, {"EVAL", kScript, "1", impl->prefix + key, rate, std::to_string(impl->per_minute)});
+    auto eval = command(*conn, {"EVAL", kScript, "1", impl->prefix + key, rate, std::to_string(impl->per_minute)});  // [gcc12-co_await]
     reply = co_await std::move(eval);
     if (reply.size() != 3) throw std::runtime_error("redis: unexpected script reply");
   } catch (const std::exception& e) {

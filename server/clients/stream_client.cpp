@@ -209,36 +209,35 @@ http::Task<json::object> StreamClient::call(std::string method, std::string path
   }
 }
 
-// Each awaitable is built in its own statement from named values (GCC 12 miscompiles
-// temporaries, string literals among them, inside a co_await full-expression).
+// Each awaitable below is built in its own statement: [gcc12-co_await].
 http::Task<void> StreamClient::upsert_users(std::vector<std::string> ids) {
   json::object users;
   for (const auto& id : ids) users[id] = json::object{{"id", id}};
-  auto op = call(std::string("POST"), std::string("/api/v2/users"), json::object{{"users", std::move(users)}});
+  auto op = call(std::string("POST"), std::string("/api/v2/users"), json::object{{"users", std::move(users)}});  // [gcc12-co_await]
   co_await std::move(op);
 }
 
 http::Task<json::object> StreamClient::get_or_create_call(std::string type, std::string id, json::object data) {
   std::string path = "/api/v2/video/call/" + path_segment(type) + "/" + path_segment(id);
-  auto op = call(std::string("POST"), std::move(path), json::object{{"data", std::move(data)}});
+  auto op = call(std::string("POST"), std::move(path), json::object{{"data", std::move(data)}});  // [gcc12-co_await]
   co_return co_await std::move(op);
 }
 
 http::Task<json::object> StreamClient::update_call_members(std::string type, std::string id, json::array update) {
   std::string path = "/api/v2/video/call/" + path_segment(type) + "/" + path_segment(id) + "/members";
-  auto op = call(std::string("POST"), std::move(path), json::object{{"update_members", std::move(update)}});
+  auto op = call(std::string("POST"), std::move(path), json::object{{"update_members", std::move(update)}});  // [gcc12-co_await]
   co_return co_await std::move(op);
 }
 
 http::Task<void> StreamClient::mark_ended(std::string type, std::string id) {
   std::string path = "/api/v2/video/call/" + path_segment(type) + "/" + path_segment(id) + "/mark_ended";
-  auto op = call(std::string("POST"), std::move(path), json::value(nullptr));
+  auto op = call(std::string("POST"), std::move(path), json::value(nullptr));  // [gcc12-co_await]
   co_await std::move(op);
 }
 
 http::Task<json::object> StreamClient::get_call(std::string type, std::string id) {
   std::string path = "/api/v2/video/call/" + path_segment(type) + "/" + path_segment(id);
-  auto op = call(std::string("GET"), std::move(path), json::value(nullptr));
+  auto op = call(std::string("GET"), std::move(path), json::value(nullptr));  // [gcc12-co_await]
   co_return co_await std::move(op);
 }
 
@@ -251,14 +250,14 @@ json::array list_member(const json::object& r, std::string_view key) {
 
 http::Task<json::array> StreamClient::list_recordings(std::string type, std::string id) {
   std::string path = "/api/v2/video/call/" + path_segment(type) + "/" + path_segment(id) + "/recordings";
-  auto op = call(std::string("GET"), std::move(path), json::value(nullptr));
+  auto op = call(std::string("GET"), std::move(path), json::value(nullptr));  // [gcc12-co_await]
   const json::object r = co_await std::move(op);
   co_return list_member(r, "recordings");
 }
 
 http::Task<json::array> StreamClient::list_transcriptions(std::string type, std::string id) {
   std::string path = "/api/v2/video/call/" + path_segment(type) + "/" + path_segment(id) + "/transcriptions";
-  auto op = call(std::string("GET"), std::move(path), json::value(nullptr));
+  auto op = call(std::string("GET"), std::move(path), json::value(nullptr));  // [gcc12-co_await]
   const json::object r = co_await std::move(op);
   co_return list_member(r, "transcriptions");
 }

@@ -1,5 +1,5 @@
 #pragma once
-// Stream's server-side REST API (STREAM-CONTRACT §2-§4): server auth (bare JWT {"server":true}
+// Stream's server-side REST API (docs/stream-contract.md §2-§4): server auth (bare JWT {"server":true}
 // in Authorization, stream-auth-type: jwt, api_key query parameter, X-Stream-Client), JSON,
 // Stream error bodies, and retries with exponential backoff and full jitter on 429 (honouring
 // Retry-After / X-RateLimit-Reset), 5xx and transport errors — never on unrecoverable errors —
@@ -40,7 +40,7 @@ struct StreamError : std::runtime_error {
   std::int64_t retry_after_seconds;
 };
 
-// Our answer for a Stream failure (SPEC §1.3): 4xx → 400/404/409/422 upstream_rejected with
+// Our answer for a Stream failure (docs/spec.md §1.3): 4xx → 400/404/409/422 upstream_rejected with
 // error.upstreamCode; 5xx → 502, transport → 503, timeout → 504 upstream_unavailable.
 http::HttpError to_http_error(const StreamError& e);
 

@@ -60,7 +60,7 @@ http::Handler make_replay_handler(std::shared_ptr<Store> store, std::string admi
   return [store, admin_role](http::Request& req, http::Context& ctx) -> http::Task<http::Response> {
     if (!ctx.principal->has_role(admin_role)) throw HttpError(403, "forbidden", "This endpoint is for admins");
     ReplayRequest request = parse_replay_request(req.body);
-    auto replay = store->replay_failed(std::move(request.webhook_ids), request.limit,
+    auto replay = store->replay_failed(std::move(request.webhook_ids), request.limit,  // [gcc12-co_await]
                                        [](const InboxRecord& r) { return prepare_event(r.body); });
     const std::vector<ReplayItem> items = co_await std::move(replay);
     json::array results;

@@ -54,7 +54,7 @@ http::Handler make_webhook_handler(std::shared_ptr<const WebhookSettings> s) {
     std::optional<InboxOutcome> outcome;
     std::string store_error;
     try {
-      auto receive = receive_webhook(*s->store, *hook, req.body);
+      auto receive = receive_webhook(*s->store, *hook, req.body);  // [gcc12-co_await]
       outcome = co_await std::move(receive);
     } catch (const std::exception& e) {
       store_error = e.what();

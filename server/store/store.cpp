@@ -28,13 +28,11 @@ core::Meeting meeting_from_document(const std::string& doc) {
 
 http::Task<std::vector<ReplayItem>> Store::replay_failed(std::vector<std::string> ids, std::size_t limit,
                                                          ApplyFactory factory) {
-  // Awaitables are built in their own statements: GCC 12 mishandles temporaries with
-  // destructors inside a co_await full-expression.
-  auto find = failed_inbox(std::move(ids), limit);
+  auto find = failed_inbox(std::move(ids), limit);  // [gcc12-co_await]
   const auto failed = co_await std::move(find);
   std::vector<ReplayItem> out;
   for (const auto& rec : failed) {
-    auto one = replay_one(rec.webhook_id, factory);
+    auto one = replay_one(rec.webhook_id, factory);  // [gcc12-co_await]
     auto item = co_await std::move(one);
     if (item) out.push_back(std::move(*item));
   }

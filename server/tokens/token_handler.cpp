@@ -46,7 +46,7 @@ http::Task<core::StreamToken> issue_token(const TokenSettings& s, const http::Pr
       for (const auto& cid : body.call_cids) {
         bool member = false;
         if (s.is_member) {
-          auto check = s.is_member(cid, caller.subject);
+          auto check = s.is_member(cid, caller.subject);  // [gcc12-co_await]
           member = co_await std::move(check);
         }
         if (!member)
@@ -68,7 +68,7 @@ http::Handler make_token_handler(std::shared_ptr<const TokenSettings> s) {
   return [s](http::Request& req, http::Context& ctx) -> http::Task<http::Response> {
     const TokenRequestBody body = parse_token_request(req.body);
     const std::int64_t now = unix_now();
-    auto issue = issue_token(*s, *ctx.principal, body, now);
+    auto issue = issue_token(*s, *ctx.principal, body, now);  // [gcc12-co_await]
     const core::StreamToken token = co_await std::move(issue);
     http::Response res = http::json_success(200,
                                             json::object{{"token", token.token},

@@ -75,11 +75,11 @@ int main(int argc, char** argv) {
           const auto t0 = Clock::now();
           http::ClientRequest users{"POST", fake.base_url() + "/api/v2/users?api_key=" + kStreamKey, headers,
                                     R"({"users":{"bob":{"id":"bob"}}})"};
-          auto a = client.request(users);
+          auto a = client.request(users);  // [gcc12-co_await]
           co_await std::move(a);
           http::ClientRequest members{"POST", fake.base_url() + "/api/v2/video/call/default/bench/members?api_key=" + kStreamKey,
                                       headers, R"({"update_members":[{"user_id":"bob","role":"participant"}]})"};
-          auto b = client.request(members);
+          auto b = client.request(members);  // [gcc12-co_await]
           co_await std::move(b);
           if (i >= 50) out.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
         }

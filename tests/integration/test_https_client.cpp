@@ -22,7 +22,7 @@ http::ClientResponse fetch(boost::asio::io_context& ctx, http::HttpsClient& clie
         http::ClientRequest r;
         r.url = url;
         r.timeout = 3s;
-        auto op = client.request(std::move(r));
+        auto op = client.request(std::move(r));  // [gcc12-co_await]
         co_return co_await std::move(op);
       },
       boost::asio::use_future);

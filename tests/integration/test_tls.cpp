@@ -88,7 +88,7 @@ BOOST_AUTO_TEST_CASE(serves_https_with_tls12_or_13_only) {
       [&]() -> boost::asio::awaitable<http::ClientResponse> {
         http::ClientRequest r;
         r.url = "https://127.0.0.1:" + std::to_string(app.port) + "/healthz";
-        auto op = client.request(std::move(r));
+        auto op = client.request(std::move(r));  // [gcc12-co_await]
         co_return co_await std::move(op);
       },
       boost::asio::use_future);

@@ -2,7 +2,7 @@
 // A fake Stream Video API for tests, over real HTTPS with the test PKI: it keeps users and calls
 // like Stream does, answers with Stream's JSON shapes (timestamps as integer nanoseconds, error
 // bodies with PascalCase StatusCode), and checks server auth on every request
-// (STREAM-CONTRACT §2.2): bare JWT in Authorization, stream-auth-type: jwt, api_key query,
+// (docs/stream-contract.md §2.2): bare JWT in Authorization, stream-auth-type: jwt, api_key query,
 // X-Stream-Client, JSON content type. What it finds wrong goes to violations().
 #include <boost/json.hpp>
 

@@ -1,5 +1,5 @@
 #pragma once
-// Webhook bodies shaped like Stream's (STREAM-CONTRACT §5.4), and their signatures.
+// Webhook bodies shaped like Stream's (docs/stream-contract.md §5.4), and their signatures.
 #include <boost/json.hpp>
 
 #include <string>

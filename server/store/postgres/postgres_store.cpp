@@ -269,7 +269,7 @@ class PostgresStore final : public Store {
   }
 
   http::Task<bool> ping() override {
-    auto probe = with_conn<bool>([](Conn& c) { return c.exec("SELECT 1").rows() == 1; });
+    auto probe = with_conn<bool>([](Conn& c) { return c.exec("SELECT 1").rows() == 1; });  // [gcc12-co_await]
     try {
       co_return co_await std::move(probe);
     } catch (const std::exception&) {

@@ -340,7 +340,7 @@ class SqliteStore final : public Store {
   }
 
   http::Task<bool> ping() override {
-    auto probe = read<bool>([](Db& db) {
+    auto probe = read<bool>([](Db& db) {  // [gcc12-co_await]
       Stmt s(db, "SELECT 1");
       return s.step();
     });

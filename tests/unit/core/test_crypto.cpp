@@ -47,7 +47,7 @@ BOOST_AUTO_TEST_CASE(rfc4231_vectors) {
 }
 
 BOOST_AUTO_TEST_CASE(stream_webhook_vector) {
-  // STREAM-CONTRACT §5.2
+  // docs/stream-contract.md §5.2
   const HmacSha256Key key("secret456");
   BOOST_TEST(key.mac_hex(R"({"type":"call.session_started","call_cid":"default:meeting-123"})") ==
              "176f4382b9fc7cc8e2ca5b81c51f0fe117048c18e9ed270bdddf7f45cf781428");

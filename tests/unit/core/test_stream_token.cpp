@@ -7,7 +7,7 @@ using namespace streamgate::core;
 
 BOOST_AUTO_TEST_SUITE(stream_token)
 
-// STREAM-CONTRACT §1.6, secret "secret456".
+// docs/stream-contract.md §1, secret "secret456".
 BOOST_AUTO_TEST_CASE(contract_vectors_are_reproduced_byte_for_byte) {
   const HmacSha256Key secret("secret456");
   BOOST_TEST(make_stream_server_token(secret) ==
