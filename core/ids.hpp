@@ -8,7 +8,7 @@ namespace streamgate::core {
 
 inline constexpr std::size_t kMaxIdLength = 64;
 
-bool is_valid_call_id(std::string_view id);    // also used for call types
+bool is_valid_call_id(std::string_view id);  // also used for call types
 bool is_valid_user_id(std::string_view id);
 
 struct CallCid {

@@ -1,6 +1,5 @@
 #include "core/jwt.hpp"
 
-#include <boost/json/parse.hpp>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -9,6 +8,7 @@
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
+#include <boost/json/parse.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -155,7 +155,8 @@ std::string_view to_string(JwtAlg alg) {
 namespace {
 
 // header_b64 "." payload_b64 "." signature_b64
-std::string sign_hs256_encoded(std::string_view header_b64, std::string_view payload_json, const HmacSha256Key& key) {
+std::string sign_hs256_encoded(std::string_view header_b64, std::string_view payload_json,
+                               const HmacSha256Key& key) {
   std::string out;
   out.reserve(header_b64.size() + payload_json.size() * 4 / 3 + 48);
   out.append(header_b64);
@@ -170,7 +171,8 @@ std::string sign_hs256_encoded(std::string_view header_b64, std::string_view pay
 }  // namespace
 
 std::string sign_hs256(std::string_view payload_json, const HmacSha256Key& key) {
-  return sign_hs256_encoded(kHs256HeaderB64, payload_json, key);  // the header's encoding, precomputed
+  return sign_hs256_encoded(kHs256HeaderB64, payload_json,
+                            key);  // the header's encoding, precomputed
 }
 
 std::string sign_hs256(std::string_view header_json, std::string_view payload_json,
@@ -192,7 +194,8 @@ PublicKey PublicKey::from_pem(std::string_view pem) {
 PublicKey PublicKey::from_jwk(const json::object& jwk) {
   const auto* kty = jwk.if_contains("kty");
   if (kty == nullptr || !kty->is_string()) throw std::runtime_error("JWK lacks \"kty\"");
-  if (const auto* use = jwk.if_contains("use"); use && use->is_string() && use->get_string() != "sig")
+  if (const auto* use = jwk.if_contains("use");
+      use && use->is_string() && use->get_string() != "sig")
     throw std::runtime_error("JWK is not for signatures");
   PublicKey out;
   if (const auto* kid = jwk.if_contains("kid"); kid && kid->is_string())
@@ -204,8 +207,10 @@ PublicKey PublicKey::from_jwk(const json::object& jwk) {
   if (kty->get_string() == "RSA") {
     const std::string n = jwk_bytes(jwk, "n");
     const std::string e = jwk_bytes(jwk, "e");
-    BIGNUM* bn_n = BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()), static_cast<int>(n.size()), nullptr);
-    BIGNUM* bn_e = BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()), static_cast<int>(e.size()), nullptr);
+    BIGNUM* bn_n = BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()),
+                             static_cast<int>(n.size()), nullptr);
+    BIGNUM* bn_e = BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()),
+                             static_cast<int>(e.size()), nullptr);
     const bool ok = bn_n && bn_e && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) == 1 &&
                     OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e) == 1;
     if (ok) key = pkey_from_params("RSA", bld);
@@ -221,7 +226,8 @@ PublicKey PublicKey::from_jwk(const json::object& jwk) {
     if (x.size() != 32 || y.size() != 32) throw std::runtime_error("bad P-256 JWK coordinates");
     std::string point = "\x04" + x + y;
     if (OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) != 1 ||
-        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) != 1)
+        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point.data(),
+                                         point.size()) != 1)
       throw std::runtime_error("bad EC JWK");
     key = pkey_from_params("EC", bld);
   } else {
@@ -230,7 +236,8 @@ PublicKey PublicKey::from_jwk(const json::object& jwk) {
   out.alg_ = alg_of_key(key.get());
   if (const auto* alg = jwk.if_contains("alg"); alg && alg->is_string()) {
     const auto named = parse_jwt_alg(alg->get_string());
-    if (!named || *named != out.alg_) throw std::runtime_error("JWK alg does not match its key type");
+    if (!named || *named != out.alg_)
+      throw std::runtime_error("JWK alg does not match its key type");
   }
   out.impl_ = std::make_shared<Impl>(Impl{std::move(key)});
   return out;

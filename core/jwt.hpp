@@ -28,8 +28,8 @@ std::string sign_hs256(std::string_view header_json, std::string_view payload_js
 // HS256 token can never be checked against it (no key confusion).
 class PublicKey final {
  public:
-  static PublicKey from_pem(std::string_view pem);                 // throws std::runtime_error
-  static PublicKey from_jwk(const boost::json::object& jwk);       // throws std::runtime_error
+  static PublicKey from_pem(std::string_view pem);            // throws std::runtime_error
+  static PublicKey from_jwk(const boost::json::object& jwk);  // throws std::runtime_error
   JwtAlg alg() const { return alg_; }
   const std::string& kid() const { return kid_; }
   bool verify(std::string_view signing_input, std::string_view signature) const;

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <functional>
-#include <tuple>
 #include <stdexcept>
+#include <tuple>
 
 #include "core/checked.hpp"
 #include "core/ids.hpp"
@@ -15,8 +15,9 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::string_view kMeetingEvents[] = {"call.session_started", "call.session_ended", "call.recording_ready",
-                                               "call.transcription_ready", "call.ended"};
+constexpr std::string_view kMeetingEvents[] = {"call.session_started", "call.session_ended",
+                                               "call.recording_ready", "call.transcription_ready",
+                                               "call.ended"};
 
 std::optional<Nanos> earlier(std::optional<Nanos> a, std::optional<Nanos> b) {
   if (!a) return b;
@@ -103,8 +104,9 @@ void canonicalize(Meeting& m) {
     const auto t = s.started_at ? s.started_at : s.ended_at;
     return std::make_tuple(t.has_value() ? 0 : 1, t.value_or(Nanos{}), std::cref(s.id));
   };
-  std::sort(m.sessions.begin(), m.sessions.end(),
-            [&](const CallSession& a, const CallSession& b) { return session_key(a) < session_key(b); });
+  std::sort(m.sessions.begin(), m.sessions.end(), [&](const CallSession& a, const CallSession& b) {
+    return session_key(a) < session_key(b);
+  });
   const auto asset_less = [](const MediaAsset& a, const MediaAsset& b) {
     return std::tie(a.session_id, a.filename, a.url) < std::tie(b.session_id, b.filename, b.url);
   };
@@ -141,8 +143,12 @@ const json::array* stored_array(const json::object& o, std::string_view key) {
 json::array assets_to_storage(const std::vector<MediaAsset>& list) {
   json::array out;
   for (const auto& a : list)
-    out.push_back(json::object{{"url", a.url}, {"filename", a.filename}, {"startTime", ns_or_null(a.start_time)},
-                               {"endTime", ns_or_null(a.end_time)}, {"sessionId", a.session_id}, {"kind", a.kind}});
+    out.push_back(json::object{{"url", a.url},
+                               {"filename", a.filename},
+                               {"startTime", ns_or_null(a.start_time)},
+                               {"endTime", ns_or_null(a.end_time)},
+                               {"sessionId", a.session_id},
+                               {"kind", a.kind}});
   return out;
 }
 
@@ -152,8 +158,9 @@ std::vector<MediaAsset> assets_from_storage(const json::object& o, std::string_v
     for (const auto& v : *arr) {
       if (!v.is_object()) continue;
       const auto& a = v.get_object();
-      out.push_back(MediaAsset{stored_str(a, "url"), stored_str(a, "filename"), ns_from(a, "startTime"),
-                               ns_from(a, "endTime"), stored_str(a, "sessionId"), stored_str(a, "kind")});
+      out.push_back(MediaAsset{stored_str(a, "url"), stored_str(a, "filename"),
+                               ns_from(a, "startTime"), ns_from(a, "endTime"),
+                               stored_str(a, "sessionId"), stored_str(a, "kind")});
     }
   }
   return out;
@@ -162,8 +169,11 @@ std::vector<MediaAsset> assets_from_storage(const json::object& o, std::string_v
 json::array assets_to_api(const std::vector<MediaAsset>& list, bool recordings) {
   json::array out;
   for (const auto& a : list) {
-    json::object e{{"url", a.url}, {"filename", a.filename}, {"startTime", time_or_null(a.start_time)},
-                   {"endTime", time_or_null(a.end_time)}, {"sessionId", a.session_id}};
+    json::object e{{"url", a.url},
+                   {"filename", a.filename},
+                   {"startTime", time_or_null(a.start_time)},
+                   {"endTime", time_or_null(a.end_time)},
+                   {"sessionId", a.session_id}};
     if (recordings) e["recordingType"] = a.kind;
     out.push_back(std::move(e));
   }
@@ -207,7 +217,8 @@ std::int64_t Meeting::duration_seconds() const {
 }
 
 std::int64_t Meeting::session_count() const {
-  return sat_add(std::max<std::int64_t>(0, archived.count), static_cast<std::int64_t>(sessions.size()));
+  return sat_add(std::max<std::int64_t>(0, archived.count),
+                 static_cast<std::int64_t>(sessions.size()));
 }
 
 std::optional<Nanos> Meeting::started_at() const {
@@ -245,7 +256,8 @@ void restore_session(Meeting& m, CallSession s) {
   for (const auto& k : m.sessions)
     if (k.id == s.id) return;
   m.archived.count = std::max<std::int64_t>(0, sat_sub(m.archived.count, 1));
-  m.archived.duration_ns = std::max<std::int64_t>(0, sat_sub(m.archived.duration_ns, session_duration_ns(s)));
+  m.archived.duration_ns =
+      std::max<std::int64_t>(0, sat_sub(m.archived.duration_ns, session_duration_ns(s)));
   // first_started_at stays: the session's start is still the earliest it was, and merges only
   // ever move a start earlier.
   m.sessions.push_back(std::move(s));
@@ -260,12 +272,15 @@ bool Meeting::is_member(std::string_view user_id) const {
 }
 
 bool is_meeting_event(std::string_view type) {
-  return std::find(std::begin(kMeetingEvents), std::end(kMeetingEvents), type) != std::end(kMeetingEvents);
+  return std::find(std::begin(kMeetingEvents), std::end(kMeetingEvents), type) !=
+         std::end(kMeetingEvents);
 }
 
 std::optional<Nanos> read_timestamp(const json::value* v) {
   if (v == nullptr || v->is_null()) return std::nullopt;
-  const auto out_of_range = [] { return std::invalid_argument("timestamp out of range (1970-2199)"); };
+  const auto out_of_range = [] {
+    return std::invalid_argument("timestamp out of range (1970-2199)");
+  };
   if (v->is_int64()) {
     auto t = checked_unix_nanos(v->get_int64());
     if (!t) throw out_of_range();
@@ -275,7 +290,8 @@ std::optional<Nanos> read_timestamp(const json::value* v) {
   if (v->is_double()) {
     // Range first: casting a double outside int64 is undefined.
     const double d = v->get_double();
-    if (!(d >= static_cast<double>(kMinUnixNanos) && d <= static_cast<double>(kMaxUnixNanos))) throw out_of_range();
+    if (!(d >= static_cast<double>(kMinUnixNanos) && d <= static_cast<double>(kMaxUnixNanos)))
+      throw out_of_range();
     auto t = checked_unix_nanos(static_cast<std::int64_t>(d));
     if (!t) throw out_of_range();
     return t;
@@ -284,8 +300,10 @@ std::optional<Nanos> read_timestamp(const json::value* v) {
     if (v->get_string().empty()) return std::nullopt;
     auto t = parse_rfc3339(v->get_string());
     if (!t) {
-      std::string shown(v->get_string().subview(0, std::min<std::size_t>(v->get_string().size(), 40)));
-      throw std::invalid_argument("timestamp \"" + shown + "\" is not an RFC 3339 time in 1970-2199");
+      std::string shown(
+          v->get_string().subview(0, std::min<std::size_t>(v->get_string().size(), 40)));
+      throw std::invalid_argument("timestamp \"" + shown +
+                                  "\" is not an RFC 3339 time in 1970-2199");
     }
     return t;
   }
@@ -294,16 +312,19 @@ std::optional<Nanos> read_timestamp(const json::value* v) {
 
 std::pair<std::string, std::string> event_call_key(const json::object& e) {
   std::string cid;
-  if (const auto* v = e.if_contains("call_cid"); v && v->is_string()) cid = std::string(v->get_string());
+  if (const auto* v = e.if_contains("call_cid"); v && v->is_string())
+    cid = std::string(v->get_string());
   const json::object* call = nullptr;
   if (const auto* v = e.if_contains("call"); v && v->is_object()) call = &v->get_object();
   if (cid.empty() && call != nullptr) {
-    if (const auto* v = call->if_contains("cid"); v && v->is_string()) cid = std::string(v->get_string());
+    if (const auto* v = call->if_contains("cid"); v && v->is_string())
+      cid = std::string(v->get_string());
   }
   if (cid.empty() && call != nullptr) {
     const auto* t = call->if_contains("type");
     const auto* i = call->if_contains("id");
-    if (t && i && t->is_string() && i->is_string()) return {std::string(t->get_string()), std::string(i->get_string())};
+    if (t && i && t->is_string() && i->is_string())
+      return {std::string(t->get_string()), std::string(i->get_string())};
   }
   const auto parsed = parse_call_cid(cid);
   if (!parsed) return {};
@@ -328,7 +349,8 @@ CallEvent parse_call_event(const json::object& e) {
     if (ev.asset->kind.empty()) ev.asset->kind = str(e, "recording_type");
   } else if (ev.type == "call.transcription_ready") {
     const auto* tr = obj(e, "call_transcription");
-    if (tr == nullptr) throw std::invalid_argument("call.transcription_ready without call_transcription");
+    if (tr == nullptr)
+      throw std::invalid_argument("call.transcription_ready without call_transcription");
     ev.asset = read_asset(*tr, "");
   } else if (ev.type == "call.session_started" || ev.type == "call.session_ended") {
     if (ev.session_id.empty() && ev.call) ev.session_id = ev.call->session_id;
@@ -339,7 +361,8 @@ CallEvent parse_call_event(const json::object& e) {
   return ev;
 }
 
-std::vector<CallEvent> events_from_call_state(const json::object& response, const json::array& recordings,
+std::vector<CallEvent> events_from_call_state(const json::object& response,
+                                              const json::array& recordings,
                                               const json::array& transcriptions) {
   const json::object* call = obj(response, "call");
   if (call == nullptr) throw std::invalid_argument("Stream's answer has no call");
@@ -411,7 +434,8 @@ std::vector<Member> members_from_call_state(const json::object& response) {
 bool merge_members(Meeting& m, const std::vector<Member>& members, bool update_roles) {
   bool changed = false;
   for (const auto& add : members) {
-    auto it = std::find_if(m.members.begin(), m.members.end(), [&](const Member& x) { return x.user_id == add.user_id; });
+    auto it = std::find_if(m.members.begin(), m.members.end(),
+                           [&](const Member& x) { return x.user_id == add.user_id; });
     if (it == m.members.end()) {
       m.members.push_back(add);
       changed = true;
@@ -420,19 +444,22 @@ bool merge_members(Meeting& m, const std::vector<Member>& members, bool update_r
       changed = true;
     }
   }
-  std::sort(m.members.begin(), m.members.end(), [](const Member& a, const Member& b) { return a.user_id < b.user_id; });
+  std::sort(m.members.begin(), m.members.end(),
+            [](const Member& a, const Member& b) { return a.user_id < b.user_id; });
   return changed;
 }
 
-Meeting new_meeting(std::string call_type, std::string call_id, std::string created_by, json::object custom,
-                    Nanos now) {
+Meeting new_meeting(std::string call_type, std::string call_id, std::string created_by,
+                    json::object custom, Nanos now) {
   Meeting m;
   m.call_type = std::move(call_type);
   m.call_id = std::move(call_id);
   m.created_by = std::move(created_by);
   m.custom = std::move(custom);
   const auto* mid = m.custom.if_contains("meetingId");
-  m.meeting_id = mid && mid->is_string() && !mid->get_string().empty() ? std::string(mid->get_string()) : m.call_id;
+  m.meeting_id = mid && mid->is_string() && !mid->get_string().empty()
+                     ? std::string(mid->get_string())
+                     : m.call_id;
   m.created_at = now;
   m.updated_at = now;
   return m;
@@ -449,7 +476,8 @@ Meeting apply_event(std::optional<Meeting> existing, const CallEvent& ev, Nanos 
     if (m.custom.empty() && !ev.call->custom.empty()) {
       m.custom = ev.call->custom;
       const auto* mid = m.custom.if_contains("meetingId");
-      if (mid && mid->is_string() && !mid->get_string().empty()) m.meeting_id = std::string(mid->get_string());
+      if (mid && mid->is_string() && !mid->get_string().empty())
+        m.meeting_id = std::string(mid->get_string());
     }
     if (ev.call->created_at) m.created_at = earlier(m.created_at, ev.call->created_at);
   }
@@ -487,9 +515,12 @@ Meeting apply_event(std::optional<Meeting> existing, const CallEvent& ev, Nanos 
 json::object to_storage_json(const Meeting& m) {
   json::array sessions;
   for (const auto& s : m.sessions)
-    sessions.push_back(json::object{{"id", s.id}, {"startedAt", ns_or_null(s.started_at)}, {"endedAt", ns_or_null(s.ended_at)}});
+    sessions.push_back(json::object{{"id", s.id},
+                                    {"startedAt", ns_or_null(s.started_at)},
+                                    {"endedAt", ns_or_null(s.ended_at)}});
   json::array members;
-  for (const auto& mem : m.members) members.push_back(json::object{{"userId", mem.user_id}, {"role", mem.role}});
+  for (const auto& mem : m.members)
+    members.push_back(json::object{{"userId", mem.user_id}, {"role", mem.role}});
   return json::object{{"v", 1},
                       {"callType", m.call_type},
                       {"callId", m.call_id},
@@ -501,9 +532,10 @@ json::object to_storage_json(const Meeting& m) {
                       {"endedAt", ns_or_null(m.ended_at)},
                       {"endedBy", m.ended_by},
                       {"sessions", std::move(sessions)},
-                      {"archivedSessions", json::object{{"count", m.archived.count},
-                                                        {"durationNs", m.archived.duration_ns},
-                                                        {"firstStartedAt", ns_or_null(m.archived.first_started_at)}}},
+                      {"archivedSessions",
+                       json::object{{"count", m.archived.count},
+                                    {"durationNs", m.archived.duration_ns},
+                                    {"firstStartedAt", ns_or_null(m.archived.first_started_at)}}},
                       {"recordings", assets_to_storage(m.recordings)},
                       {"transcriptions", assets_to_storage(m.transcriptions)},
                       {"updatedAt", to_unix_nanos(m.updated_at)}};
@@ -518,21 +550,26 @@ Meeting from_storage_json(const json::object& o) {
   if (const auto* c = o.if_contains("custom"); c && c->is_object()) m.custom = c->get_object();
   if (const auto* arr = stored_array(o, "members"))
     for (const auto& v : *arr)
-      if (v.is_object()) m.members.push_back(Member{stored_str(v.get_object(), "userId"), stored_str(v.get_object(), "role")});
+      if (v.is_object())
+        m.members.push_back(
+            Member{stored_str(v.get_object(), "userId"), stored_str(v.get_object(), "role")});
   m.created_at = ns_from(o, "createdAt");
   m.ended_at = ns_from(o, "endedAt");
   m.ended_by = stored_str(o, "endedBy");
   if (const auto* arr = stored_array(o, "sessions"))
     for (const auto& v : *arr)
       if (v.is_object())
-        m.sessions.push_back(CallSession{stored_str(v.get_object(), "id"), ns_from(v.get_object(), "startedAt"),
+        m.sessions.push_back(CallSession{stored_str(v.get_object(), "id"),
+                                         ns_from(v.get_object(), "startedAt"),
                                          ns_from(v.get_object(), "endedAt")});
   if (const auto* a = o.if_contains("archivedSessions"); a && a->is_object()) {
     const auto& ao = a->get_object();
     const auto count = ao.if_contains("count");
     const auto dur = ao.if_contains("durationNs");
-    if (count && count->is_int64()) m.archived.count = std::max<std::int64_t>(0, count->get_int64());
-    if (dur && dur->is_int64()) m.archived.duration_ns = std::max<std::int64_t>(0, dur->get_int64());
+    if (count && count->is_int64())
+      m.archived.count = std::max<std::int64_t>(0, count->get_int64());
+    if (dur && dur->is_int64())
+      m.archived.duration_ns = std::max<std::int64_t>(0, dur->get_int64());
     m.archived.first_started_at = ns_from(ao, "firstStartedAt");
   }
   m.recordings = assets_from_storage(o, "recordings");
@@ -544,30 +581,34 @@ Meeting from_storage_json(const json::object& o) {
 json::object to_api_json(const Meeting& m) {
   json::array sessions;
   for (const auto& s : m.sessions) {
-    json::object so{{"sessionId", s.id}, {"startedAt", time_or_null(s.started_at)}, {"endedAt", time_or_null(s.ended_at)}};
+    json::object so{{"sessionId", s.id},
+                    {"startedAt", time_or_null(s.started_at)},
+                    {"endedAt", time_or_null(s.ended_at)}};
     so["durationSeconds"] = rounded_seconds(session_duration_ns(s));
     sessions.push_back(std::move(so));
   }
   json::array members;
-  for (const auto& mem : m.members) members.push_back(json::object{{"userId", mem.user_id}, {"role", mem.role}});
-  return json::object{{"meetingId", m.meeting_id},
-                      {"callType", m.call_type},
-                      {"callId", m.call_id},
-                      {"callCid", m.cid()},
-                      {"createdBy", m.created_by.empty() ? json::value(nullptr) : json::value(m.created_by)},
-                      {"custom", m.custom},
-                      {"members", std::move(members)},
-                      {"status", to_string(m.status())},
-                      {"createdAt", time_or_null(m.created_at)},
-                      {"startedAt", time_or_null(m.started_at())},
-                      {"endedAt", time_or_null(m.ended_at)},
-                      {"endedBy", m.ended_by.empty() ? json::value(nullptr) : json::value(m.ended_by)},
-                      {"durationSeconds", m.duration_seconds()},
-                      {"sessionCount", m.session_count()},
-                      {"sessions", std::move(sessions)},
-                      {"recordings", assets_to_api(m.recordings, true)},
-                      {"transcriptions", assets_to_api(m.transcriptions, false)},
-                      {"updatedAt", format_rfc3339(m.updated_at, 3)}};
+  for (const auto& mem : m.members)
+    members.push_back(json::object{{"userId", mem.user_id}, {"role", mem.role}});
+  return json::object{
+      {"meetingId", m.meeting_id},
+      {"callType", m.call_type},
+      {"callId", m.call_id},
+      {"callCid", m.cid()},
+      {"createdBy", m.created_by.empty() ? json::value(nullptr) : json::value(m.created_by)},
+      {"custom", m.custom},
+      {"members", std::move(members)},
+      {"status", to_string(m.status())},
+      {"createdAt", time_or_null(m.created_at)},
+      {"startedAt", time_or_null(m.started_at())},
+      {"endedAt", time_or_null(m.ended_at)},
+      {"endedBy", m.ended_by.empty() ? json::value(nullptr) : json::value(m.ended_by)},
+      {"durationSeconds", m.duration_seconds()},
+      {"sessionCount", m.session_count()},
+      {"sessions", std::move(sessions)},
+      {"recordings", assets_to_api(m.recordings, true)},
+      {"transcriptions", assets_to_api(m.transcriptions, false)},
+      {"updatedAt", format_rfc3339(m.updated_at, 3)}};
 }
 
 }  // namespace streamgate::core

@@ -72,9 +72,9 @@ struct Meeting {
 
   std::string cid() const { return call_type + ":" + call_id; }
   MeetingStatus status() const;
-  std::int64_t duration_seconds() const;    // all sessions, kept and archived (saturating)
-  std::int64_t session_count() const;       // all sessions, kept and archived
-  std::optional<Nanos> started_at() const;  // earliest session start
+  std::int64_t duration_seconds() const;           // all sessions, kept and archived (saturating)
+  std::int64_t session_count() const;              // all sessions, kept and archived
+  std::optional<Nanos> started_at() const;         // earliest session start
   bool is_member(std::string_view user_id) const;  // creator or listed member
 };
 

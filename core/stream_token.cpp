@@ -44,7 +44,8 @@ StreamToken make_stream_token(const StreamTokenRequest& req, const HmacSha256Key
   StreamToken t;
   t.iat = req.now_seconds - req.iat_skew_seconds;
   t.exp = req.now_seconds + req.validity_seconds;
-  t.token = sign_hs256(stream_token_claims(req.user_id, req.call_cids, req.role, t.iat, t.exp), secret);
+  t.token =
+      sign_hs256(stream_token_claims(req.user_id, req.call_cids, req.role, t.iat, t.exp), secret);
   return t;
 }
 

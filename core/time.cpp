@@ -75,7 +75,8 @@ std::string format_civil(std::int64_t secs, std::int64_t frac, int fraction_digi
   std::string out(buf, static_cast<std::size_t>(n));
   if (fraction_digits == 3 || fraction_digits == 6 || fraction_digits == 9) {
     long long div = fraction_digits == 3 ? 1'000'000 : fraction_digits == 6 ? 1'000 : 1;
-    n = std::snprintf(buf, sizeof buf, ".%0*lld", fraction_digits, static_cast<long long>(frac / div));
+    n = std::snprintf(buf, sizeof buf, ".%0*lld", fraction_digits,
+                      static_cast<long long>(frac / div));
     out.append(buf, static_cast<std::size_t>(n));
   }
   out += 'Z';
@@ -142,14 +143,15 @@ std::optional<Nanos> parse_rfc3339(std::string_view s) {
   }
   if (pos != s.size()) return std::nullopt;
   // Four-digit years keep this sum far inside int64; the range check comes before the scaling.
-  const std::int64_t secs = days_from_civil(year, month, day) * 86400 + hour * 3600 +
-                            minute * 60 + second - offset_seconds;
+  const std::int64_t secs = days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 +
+                            second - offset_seconds;
   if (secs < kMinUnixSeconds || secs > kMaxUnixSeconds) return std::nullopt;
   return Nanos(std::chrono::nanoseconds(secs * 1'000'000'000 + frac_ns));
 }
 
 Nanos system_now() {
-  return Nanos(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()));
+  return Nanos(std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::system_clock::now().time_since_epoch()));
 }
 
 Nanos from_unix_nanos(std::int64_t ns) { return Nanos(std::chrono::nanoseconds(ns)); }

@@ -2,7 +2,8 @@
 
 namespace streamgate::http {
 
-ScopedDeadline::ScopedDeadline(boost::asio::any_io_executor ex, std::chrono::steady_clock::time_point at,
+ScopedDeadline::ScopedDeadline(boost::asio::any_io_executor ex,
+                               std::chrono::steady_clock::time_point at,
                                std::function<void()> on_expiry)
     : state_(std::make_shared<State>()), timer_(ex, at) {
   state_->on_expiry = std::move(on_expiry);

@@ -102,15 +102,16 @@ struct HttpsClient::Impl {
   std::atomic<std::uint64_t> opened{0};
 
   explicit Impl(ClientOptions o) : options(std::move(o)) {
-    ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                    ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                    ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
     ctx.set_verify_mode(ssl::verify_peer);
     if (options.ca_file.empty()) {
       ctx.set_default_verify_paths();
     } else {
       boost::system::error_code ec;
       ctx.load_verify_file(options.ca_file, ec);
-      if (ec) throw std::runtime_error("cannot load CA file " + options.ca_file + ": " + ec.message());
+      if (ec)
+        throw std::runtime_error("cannot load CA file " + options.ca_file + ": " + ec.message());
     }
   }
 
@@ -138,8 +139,10 @@ struct HttpsClient::Impl {
 
 namespace {
 
-Task<std::unique_ptr<Connection>> open_connection(ssl::context& tls_ctx, std::atomic<std::uint64_t>& opened,
-                                                  const Target& t, std::chrono::steady_clock::time_point deadline) {
+Task<std::unique_ptr<Connection>> open_connection(ssl::context& tls_ctx,
+                                                  std::atomic<std::uint64_t>& opened,
+                                                  const Target& t,
+                                                  std::chrono::steady_clock::time_point deadline) {
   auto ex = co_await asio::this_coro::executor;
   tcp::resolver resolver(ex);
   // The resolver has no timeout of its own (see http/deadline.hpp for why not a bare timer).
@@ -148,7 +151,8 @@ Task<std::unique_ptr<Connection>> open_connection(ssl::context& tls_ctx, std::at
   const bool timed_out = resolve_deadline.expired();
   resolve_deadline.disarm();
   if (timed_out) throw ClientError(ClientErrorKind::timeout, "timed out resolving " + t.host);
-  if (rec) throw ClientError(ClientErrorKind::resolve, "cannot resolve " + t.host + ": " + rec.message());
+  if (rec)
+    throw ClientError(ClientErrorKind::resolve, "cannot resolve " + t.host + ": " + rec.message());
 
   auto conn = std::make_unique<Connection>();
   if (t.tls) {
@@ -159,8 +163,11 @@ Task<std::unique_ptr<Connection>> open_connection(ssl::context& tls_ctx, std::at
   auto& tcp_layer = conn->lowest();
   tcp_layer.expires_at(deadline);
   auto [cec, ep] = co_await tcp_layer.async_connect(endpoints, kTuple);
-  if (cec == beast::error::timeout) throw ClientError(ClientErrorKind::timeout, "timed out connecting to " + t.host);
-  if (cec) throw ClientError(ClientErrorKind::connect, "cannot connect to " + t.host + ":" + t.port + ": " + cec.message());
+  if (cec == beast::error::timeout)
+    throw ClientError(ClientErrorKind::timeout, "timed out connecting to " + t.host);
+  if (cec)
+    throw ClientError(ClientErrorKind::connect,
+                      "cannot connect to " + t.host + ":" + t.port + ": " + cec.message());
   opened.fetch_add(1);
   tcp_layer.socket().set_option(tcp::no_delay(true));
   if (t.tls) {
@@ -169,40 +176,50 @@ Task<std::unique_ptr<Connection>> open_connection(ssl::context& tls_ctx, std::at
       throw ClientError(ClientErrorKind::tls, "cannot set SNI for " + t.host);
     conn->tls->set_verify_callback(ssl::host_name_verification(t.host));
     auto [hec] = co_await conn->tls->async_handshake(ssl::stream_base::client, kTuple);
-    if (hec == beast::error::timeout) throw ClientError(ClientErrorKind::timeout, "timed out in the TLS handshake with " + t.host);
-    if (hec) throw ClientError(ClientErrorKind::tls, "TLS handshake with " + t.host + " failed: " + hec.message());
+    if (hec == beast::error::timeout)
+      throw ClientError(ClientErrorKind::timeout, "timed out in the TLS handshake with " + t.host);
+    if (hec)
+      throw ClientError(ClientErrorKind::tls,
+                        "TLS handshake with " + t.host + " failed: " + hec.message());
   }
   co_return conn;
 }
 
 template <typename Stream>
-Task<ClientResponse> exchange(Stream& stream, Connection& conn, bhttp::request<bhttp::string_body>& req,
-                              std::size_t max_bytes, std::chrono::steady_clock::time_point deadline,
-                              bool& keep_alive, bool& sent_nothing) {
+Task<ClientResponse> exchange(Stream& stream, Connection& conn,
+                              bhttp::request<bhttp::string_body>& req, std::size_t max_bytes,
+                              std::chrono::steady_clock::time_point deadline, bool& keep_alive,
+                              bool& sent_nothing) {
   conn.lowest().expires_at(deadline);
   auto [wec, wn] = co_await bhttp::async_write(stream, req, kTuple);
-  if (wec == beast::error::timeout) throw ClientError(ClientErrorKind::timeout, "timed out sending the request");
+  if (wec == beast::error::timeout)
+    throw ClientError(ClientErrorKind::timeout, "timed out sending the request");
   if (wec) {
     sent_nothing = true;
-    throw ClientError(ClientErrorKind::connect, "connection failed while sending: " + wec.message());
+    throw ClientError(ClientErrorKind::connect,
+                      "connection failed while sending: " + wec.message());
   }
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(max_bytes);
   parser.header_limit(64 * 1024);
   auto [rec, rn] = co_await bhttp::async_read(stream, conn.buffer, parser, kTuple);
-  if (rec == beast::error::timeout) throw ClientError(ClientErrorKind::timeout, "timed out waiting for the response");
-  if (rec == bhttp::error::body_limit) throw ClientError(ClientErrorKind::too_large, "response body is too large");
+  if (rec == beast::error::timeout)
+    throw ClientError(ClientErrorKind::timeout, "timed out waiting for the response");
+  if (rec == bhttp::error::body_limit)
+    throw ClientError(ClientErrorKind::too_large, "response body is too large");
   if (rec) {
     // Closed before any response: a pooled connection the server had already dropped.
     // Over TLS a peer that went away shows as stream_truncated (no close_notify).
-    sent_nothing = rn == 0 && (rec == bhttp::error::end_of_stream || rec == asio::error::eof ||
-                               rec == asio::error::connection_reset || rec == ssl::error::stream_truncated);
+    sent_nothing =
+        rn == 0 && (rec == bhttp::error::end_of_stream || rec == asio::error::eof ||
+                    rec == asio::error::connection_reset || rec == ssl::error::stream_truncated);
     throw ClientError(ClientErrorKind::protocol, "reading the response failed: " + rec.message());
   }
   auto& msg = parser.get();
   ClientResponse out;
   out.status = static_cast<int>(msg.result_int());
-  for (const auto& f : msg) out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  for (const auto& f : msg)
+    out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
   out.body = std::move(msg.body());
   keep_alive = msg.keep_alive();
   co_return out;
@@ -210,7 +227,8 @@ Task<ClientResponse> exchange(Stream& stream, Connection& conn, bhttp::request<b
 
 }  // namespace
 
-HttpsClient::HttpsClient(ClientOptions options) : impl_(std::make_shared<Impl>(std::move(options))) {}
+HttpsClient::HttpsClient(ClientOptions options)
+    : impl_(std::make_shared<Impl>(std::move(options))) {}
 HttpsClient::~HttpsClient() = default;
 
 std::uint64_t HttpsClient::connections_opened() const { return impl_->opened.load(); }
@@ -229,7 +247,8 @@ Task<ClientResponse> HttpsClient::request(ClientRequest r) {
   const std::string key = (t.tls ? "https://" : "http://") + t.host + ":" + t.port;
 
   bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(r.method), t.path_and_query, 11};
-  if (req.method() == bhttp::verb::unknown) throw ClientError(ClientErrorKind::invalid_url, "unknown method " + r.method);
+  if (req.method() == bhttp::verb::unknown)
+    throw ClientError(ClientErrorKind::invalid_url, "unknown method " + r.method);
   req.set(bhttp::field::host, t.host_header);
   req.set(bhttp::field::user_agent, "streamgate");
   for (const auto& [k, v] : r.headers) req.set(k, v);
@@ -247,14 +266,17 @@ Task<ClientResponse> HttpsClient::request(ClientRequest r) {
     std::optional<ClientError> failure;
     try {
       if (conn->tls)
-        response = co_await exchange(*conn->tls, *conn, req, impl->options.max_response_bytes, deadline, keep_alive, sent_nothing);
+        response = co_await exchange(*conn->tls, *conn, req, impl->options.max_response_bytes,
+                                     deadline, keep_alive, sent_nothing);
       else
-        response = co_await exchange(*conn->plain, *conn, req, impl->options.max_response_bytes, deadline, keep_alive, sent_nothing);
+        response = co_await exchange(*conn->plain, *conn, req, impl->options.max_response_bytes,
+                                     deadline, keep_alive, sent_nothing);
     } catch (const ClientError& e) {
       failure = e;
     }
     if (failure) {
-      if (reused && sent_nothing && failure->kind != ClientErrorKind::timeout) continue;  // stale: once more, fresh
+      if (reused && sent_nothing && failure->kind != ClientErrorKind::timeout)
+        continue;  // stale: once more, fresh
       throw *failure;
     }
     if (keep_alive) impl->give_back(ctx_key, key, std::move(conn));

@@ -35,7 +35,8 @@ enum class ClientErrorKind { invalid_url, resolve, connect, tls, timeout, protoc
 std::string_view to_string(ClientErrorKind k);
 
 struct ClientError : std::runtime_error {
-  ClientError(ClientErrorKind kind, const std::string& what) : std::runtime_error(what), kind(kind) {}
+  ClientError(ClientErrorKind kind, const std::string& what)
+      : std::runtime_error(what), kind(kind) {}
   ClientErrorKind kind;
 };
 

@@ -32,7 +32,9 @@ LogLine& LogLine::add(std::string_view key, double value) {
   return add_raw(key, std::string_view(b, static_cast<std::size_t>(end - b)));
 }
 
-LogLine& LogLine::add(std::string_view key, bool value) { return add_raw(key, value ? "true" : "false"); }
+LogLine& LogLine::add(std::string_view key, bool value) {
+  return add_raw(key, value ? "true" : "false");
+}
 
 LogLine& LogLine::add_raw(std::string_view key, std::string_view json) {
   buf_ += ',';

@@ -13,10 +13,16 @@ class LogLine final {
  public:
   explicit LogLine(std::string_view msg);
   LogLine& add(std::string_view key, std::string_view value);
-  LogLine& add(std::string_view key, const char* value) { return add(key, std::string_view(value)); }
-  LogLine& add(std::string_view key, const std::string& value) { return add(key, std::string_view(value)); }
+  LogLine& add(std::string_view key, const char* value) {
+    return add(key, std::string_view(value));
+  }
+  LogLine& add(std::string_view key, const std::string& value) {
+    return add(key, std::string_view(value));
+  }
   LogLine& add(std::string_view key, std::int64_t value);
-  LogLine& add(std::string_view key, int value) { return add(key, static_cast<std::int64_t>(value)); }
+  LogLine& add(std::string_view key, int value) {
+    return add(key, static_cast<std::int64_t>(value));
+  }
   LogLine& add(std::string_view key, double value);
   LogLine& add(std::string_view key, bool value);
   LogLine& add_raw(std::string_view key, std::string_view json);

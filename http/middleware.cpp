@@ -49,10 +49,12 @@ Middleware access_log() {
     const auto level = res.status >= 500 ? spdlog::level::warn : spdlog::level::info;
     if (log_enabled(level)) {
       const double ms =
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - ctx.started).count();
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - ctx.started)
+              .count();
       LogLine line("request");
       line.add("method", req.method_name)
-          .add("route", ctx.route_pattern.empty() ? std::string_view("(unmatched)") : ctx.route_pattern)
+          .add("route",
+               ctx.route_pattern.empty() ? std::string_view("(unmatched)") : ctx.route_pattern)
           .add("status", res.status)
           .add("durationMs", ms)
           .add("bytes", static_cast<std::int64_t>(res.body.size()))
@@ -92,10 +94,11 @@ Middleware cors(CorsOptions options) {
       for (const auto& o : options.allowed_origins)
         if (o == "*" || o == origin) allowed = true;
     }
-    const bool preflight =
-        req.method == Method::options && !origin.empty() && !req.header("access-control-request-method").empty();
+    const bool preflight = req.method == Method::options && !origin.empty() &&
+                           !req.header("access-control-request-method").empty();
     if (preflight && ctx.path_known) {
-      if (!allowed) co_return json_error(403, "cors_rejected", "Origin is not allowed", ctx.request_id);
+      if (!allowed)
+        co_return json_error(403, "cors_rejected", "Origin is not allowed", ctx.request_id);
       Response res;
       res.status = 204;
       res.content_type.clear();
@@ -103,7 +106,8 @@ Middleware cors(CorsOptions options) {
       res.set_header("Access-Control-Allow-Methods", ctx.allowed_methods);
       res.set_header("Access-Control-Allow-Headers", options.allowed_headers);
       res.set_header("Access-Control-Max-Age", std::to_string(options.max_age_seconds));
-      res.set_header("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers");
+      res.set_header("Vary",
+                     "Origin, Access-Control-Request-Method, Access-Control-Request-Headers");
       co_return res;
     }
     Response res = co_await next(req, ctx);

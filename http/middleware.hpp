@@ -26,7 +26,8 @@ Middleware error_envelope();
 struct CorsOptions {
   std::vector<std::string> allowed_origins;  // exact origins, or "*" for any
   std::string allowed_headers = "Authorization, Content-Type, X-Request-Id";
-  std::string exposed_headers = "X-Request-Id, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining";
+  std::string exposed_headers =
+      "X-Request-Id, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining";
   int max_age_seconds = 600;
 };
 // Answers preflights (OPTIONS with Access-Control-Request-Method) for known paths and adds

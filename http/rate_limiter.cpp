@@ -40,15 +40,15 @@ RateDecision LocalRateLimiter::take_now(std::string_view key, Clock::time_point 
   } else {
     d.allowed = false;
     d.remaining = 0;
-    d.retry_after_seconds =
-        std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil((1.0 - b.tokens) / per_second_)));
+    d.retry_after_seconds = std::max<std::int64_t>(
+        1, static_cast<std::int64_t>(std::ceil((1.0 - b.tokens) / per_second_)));
   }
   return d;
 }
 
 Middleware rate_limit(std::shared_ptr<Limiter> limiter, RateKeyFn key_fn) {
-  return [limiter = std::move(limiter), key_fn = std::move(key_fn)](
-             Request& req, Context& ctx, Next next) -> Task<Response> {
+  return [limiter = std::move(limiter), key_fn = std::move(key_fn)](Request& req, Context& ctx,
+                                                                    Next next) -> Task<Response> {
     std::string key = key_fn(req, ctx);
     if (key.empty()) co_return co_await next(req, ctx);
     const RateDecision d = co_await limiter->take(std::move(key));

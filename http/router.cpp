@@ -94,7 +94,8 @@ RouteMatch Router::match(Method method, const std::vector<std::string>& segs) co
 bool split_target(std::string_view target, std::vector<std::string>& segments,
                   std::string_view& path, std::string_view& query) {
   // Explicit length: a std::string_view converted implicitly goes through strlen.
-  auto parsed = boost::urls::parse_origin_form(boost::core::string_view(target.data(), target.size()));
+  auto parsed =
+      boost::urls::parse_origin_form(boost::core::string_view(target.data(), target.size()));
   if (!parsed) return false;
   const auto& u = *parsed;
   path = u.encoded_path();

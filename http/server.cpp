@@ -5,9 +5,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/ssl.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
@@ -65,18 +65,21 @@ struct Worker {
 
 // Descriptors kept back from the connection limit for the store, Stream, Redis, logs and the
 // answer that refuses a connection over the limit.
-std::size_t descriptor_reserve(std::size_t soft_limit) { return std::clamp<std::size_t>(soft_limit / 4, 32, 256); }
+std::size_t descriptor_reserve(std::size_t soft_limit) {
+  return std::clamp<std::size_t>(soft_limit / 4, 32, 256);
+}
 
 std::shared_ptr<ssl::context> make_tls_context(const std::string& cert, const std::string& key) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
-  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use |
-                   ssl::context::no_compression);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                   ssl::context::single_dh_use | ssl::context::no_compression);
   SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
   // TLS 1.2: forward-secret AEAD suites only (TLS 1.3 suites are all of that kind).
-  SSL_CTX_set_cipher_list(ctx->native_handle(),
-                          "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
-                          "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
+  SSL_CTX_set_cipher_list(
+      ctx->native_handle(),
+      "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+      "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
   boost::system::error_code ec;
   ctx->use_certificate_chain_file(cert, ec);
   if (ec) throw std::runtime_error("cannot load TLS certificate " + cert + ": " + ec.message());
@@ -143,10 +146,11 @@ struct Server::Impl {
     const std::size_t reserve = descriptor_reserve(soft);
     const std::size_t cap = soft > reserve + 16 ? soft - reserve : 16;
     if (options.max_connections > cap) {
-      log(spdlog::level::warn, LogLine("connection limit capped to the descriptor limit")
-                                   .add("configured", static_cast<std::int64_t>(options.max_connections))
-                                   .add("capped", static_cast<std::int64_t>(cap))
-                                   .add("rlimitNofile", static_cast<std::int64_t>(soft)));
+      log(spdlog::level::warn,
+          LogLine("connection limit capped to the descriptor limit")
+              .add("configured", static_cast<std::int64_t>(options.max_connections))
+              .add("capped", static_cast<std::int64_t>(cap))
+              .add("rlimitNofile", static_cast<std::int64_t>(soft)));
       options.max_connections = cap;
     }
   }
@@ -158,7 +162,9 @@ struct Server::Impl {
     }
   }
 
-  SessionShared shared() const { return SessionShared{options, router, global, dispatch, draining}; }
+  SessionShared shared() const {
+    return SessionShared{options, router, global, dispatch, draining};
+  }
   Task<void> session(Worker& worker, tcp::socket socket);
   Task<void> accept_loop(Worker& worker);
 };
@@ -207,11 +213,13 @@ Task<void> Server::Impl::accept_loop(Worker& worker) {
       ++failures;
       const auto now = std::chrono::steady_clock::now();
       if (now - last_warning >= std::chrono::seconds(5)) {
-        log(spdlog::level::warn, LogLine("accept failed").add("error", ec.message()).add("failures", failures));
+        log(spdlog::level::warn,
+            LogLine("accept failed").add("error", ec.message()).add("failures", failures));
         last_warning = now;
         failures = 0;
       }
-      backoff = std::clamp(backoff * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+      backoff =
+          std::clamp(backoff * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
       asio::steady_timer t(worker.ctx, backoff);
       co_await t.async_wait(kTuple);
       continue;
@@ -235,8 +243,8 @@ Task<void> Server::Impl::accept_loop(Worker& worker) {
             while (s.available(ignored) > 0 && s.read_some(asio::buffer(sink), ignored) > 0) {
             }
             beast::tcp_stream stream(std::move(s));
-            co_await write_error_and_close(stream, 503, "too_many_connections", "Server is at its connection limit",
-                                           false);
+            co_await write_error_and_close(stream, 503, "too_many_connections",
+                                           "Server is at its connection limit", false);
           },
           [this](std::exception_ptr) { connection_closed(); });
       continue;
@@ -308,7 +316,8 @@ void Server::start() {
 void Server::drain(std::chrono::milliseconds grace) {
   Impl& s = *impl_;
   if (s.draining.exchange(true)) return;
-  log(spdlog::level::info, LogLine("draining").add("activeConnections", static_cast<std::int64_t>(s.active.load()))
+  log(spdlog::level::info, LogLine("draining")
+                               .add("activeConnections", static_cast<std::int64_t>(s.active.load()))
                                .add("graceMs", static_cast<std::int64_t>(grace.count())));
   for (auto& wp : s.workers) {
     Worker* w = wp.get();
@@ -332,7 +341,8 @@ void Server::drain(std::chrono::milliseconds grace) {
     }
     {
       std::unique_lock lock(s.drain_mutex);
-      s.drain_cv.wait_for(lock, std::chrono::milliseconds(500), [&s] { return s.active.load() == 0; });
+      s.drain_cv.wait_for(lock, std::chrono::milliseconds(500),
+                          [&s] { return s.active.load() == 0; });
     }
     for (auto& wp : s.workers) wp->ctx.stop();
   });

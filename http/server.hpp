@@ -18,10 +18,10 @@ struct ServerOptions {
   std::uint16_t port = 8000;  // 0: any free port (see Server::port())
   std::size_t threads = 0;    // 0: one per core
   std::size_t header_limit = 16 * 1024;
-  std::size_t unmatched_body_limit = 16 * 1024;  // body allowed on 404/405 before closing
+  std::size_t unmatched_body_limit = 16 * 1024;      // body allowed on 404/405 before closing
   std::chrono::milliseconds header_timeout{10'000};  // whole header must arrive within this
   std::chrono::milliseconds body_timeout{30'000};
-  std::chrono::milliseconds idle_timeout{60'000};    // keep-alive wait for the next request
+  std::chrono::milliseconds idle_timeout{60'000};  // keep-alive wait for the next request
   std::chrono::milliseconds write_timeout{30'000};
   std::size_t max_connections = 10'000;
   std::size_t trusted_proxy_hops = 0;  // >0: client ip from X-Forwarded-For, this many hops in

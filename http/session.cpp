@@ -33,15 +33,17 @@ namespace {
 // http::error::buffer_overflow, answered 431.
 constexpr std::size_t kMaxHeaderLimit = 56 * 1024;
 constexpr std::size_t kBufferSlack = 4 * 1024;
-static_assert(kMaxHeaderLimit + kBufferSlack < 65000, "a field must not reach Beast's 64 KiB field limit");
+static_assert(kMaxHeaderLimit + kBufferSlack < 65000,
+              "a field must not reach Beast's 64 KiB field limit");
 
 using Parser = bhttp::request_parser<bhttp::string_body>;
 
 bool is_quiet_network_error(const boost::system::error_code& ec) {
-  return ec == beast::error::timeout || ec == asio::error::eof || ec == asio::error::connection_reset ||
-         ec == asio::error::operation_aborted || ec == asio::error::broken_pipe ||
-         ec == asio::error::not_connected || ec == bhttp::error::end_of_stream ||
-         ec == asio::error::bad_descriptor || ec == bhttp::error::partial_message;
+  return ec == beast::error::timeout || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
+         ec == asio::error::broken_pipe || ec == asio::error::not_connected ||
+         ec == bhttp::error::end_of_stream || ec == asio::error::bad_descriptor ||
+         ec == bhttp::error::partial_message;
 }
 
 // RFC 9112 framing rules that Beast leaves to us, checked on the parsed header before any body
@@ -96,22 +98,26 @@ struct Refusal {
 };
 
 Refusal refusal_for(const boost::system::error_code& ec, bool in_body) {
-  if (ec == bhttp::error::header_limit) return {431, "header_too_large", "Request header is too large"};
+  if (ec == bhttp::error::header_limit)
+    return {431, "header_too_large", "Request header is too large"};
   if (ec == bhttp::error::buffer_overflow)
-    return in_body ? Refusal{431, "header_too_large", "Chunk extensions or trailer fields are too large"}
+    return in_body ? Refusal{431, "header_too_large",
+                             "Chunk extensions or trailer fields are too large"}
                    : Refusal{431, "header_too_large", "Request header is too large"};
-  if (ec == bhttp::error::body_limit) return {413, "payload_too_large", "Request body is too large"};
+  if (ec == bhttp::error::body_limit)
+    return {413, "payload_too_large", "Request body is too large"};
   if (is_quiet_network_error(ec)) return {};
   return {400, "bad_request", in_body ? "Malformed HTTP request body" : "Malformed HTTP request"};
 }
 
 // Routes the parsed header into `req` and `ctx`; false for a target that cannot be parsed.
-bool route(const SessionShared& s, const Parser& parser, std::vector<std::string>& segments, Request& req,
-           Context& ctx, std::size_t& body_limit) {
+bool route(const SessionShared& s, const Parser& parser, std::vector<std::string>& segments,
+           Request& req, Context& ctx, std::size_t& body_limit) {
   const auto& msg = parser.get();
   req.method = parse_method(msg.method_string());
   // Logs and metrics see a bounded name: a client-made method is "other", never its bytes.
-  req.method_name = req.method == Method::other ? std::string_view("other") : std::string_view(msg.method_string());
+  req.method_name = req.method == Method::other ? std::string_view("other")
+                                                : std::string_view(msg.method_string());
   req.target = msg.target();
   RouteMatch match;
   if (req.method == Method::options && req.target == "*") {
@@ -139,8 +145,9 @@ bool route(const SessionShared& s, const Parser& parser, std::vector<std::string
 // framing rules, routing, the route's body limit, 100-continue and the body. False when the
 // connection is to end (the refusal, if any, has been sent).
 template <typename Stream>
-Task<bool> read_request(Stream& stream, const SessionShared& s, IdleSet& idle, beast::flat_buffer& buffer,
-                        Parser& parser, std::vector<std::string>& segments, Request& req, Context& ctx) {
+Task<bool> read_request(Stream& stream, const SessionShared& s, IdleSet& idle,
+                        beast::flat_buffer& buffer, Parser& parser,
+                        std::vector<std::string>& segments, Request& req, Context& ctx) {
   auto& tcp_layer = beast::get_lowest_layer(stream);
   if (buffer.size() == 0) {
     // Idle between requests: the keep-alive timeout applies, and a drain may close us.
@@ -171,7 +178,8 @@ Task<bool> read_request(Stream& stream, const SessionShared& s, IdleSet& idle, b
       refusal = {413, "payload_too_large", "Request body is too large"};
   }
   if (hec || refusal.code != nullptr) {
-    if (refusal.code != nullptr) co_await write_error_and_close(stream, refusal.status, refusal.code, refusal.message);
+    if (refusal.code != nullptr)
+      co_await write_error_and_close(stream, refusal.status, refusal.code, refusal.message);
     co_return false;
   }
 
@@ -187,7 +195,8 @@ Task<bool> read_request(Stream& stream, const SessionShared& s, IdleSet& idle, b
     auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
     if (bec) {
       refusal = refusal_for(bec, true);
-      if (refusal.code != nullptr) co_await write_error_and_close(stream, refusal.status, refusal.code, refusal.message);
+      if (refusal.code != nullptr)
+        co_await write_error_and_close(stream, refusal.status, refusal.code, refusal.message);
       co_return false;
     }
   }
@@ -200,7 +209,8 @@ Task<bool> read_request(Stream& stream, const SessionShared& s, IdleSet& idle, b
 }
 
 // The response as Beast writes it.
-bhttp::response<bhttp::string_body> to_wire(Response&& res, Method method, unsigned version, bool close) {
+bhttp::response<bhttp::string_body> to_wire(Response&& res, Method method, unsigned version,
+                                            bool close) {
   bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), version};
   for (auto& [k, v] : res.headers) out.set(k, v);
   if (!res.content_type.empty()) out.set(bhttp::field::content_type, res.content_type);
@@ -218,10 +228,13 @@ bhttp::response<bhttp::string_body> to_wire(Response&& res, Method method, unsig
 
 }  // namespace
 
-std::size_t bounded_header_limit(std::size_t configured) { return std::min(configured, kMaxHeaderLimit); }
+std::size_t bounded_header_limit(std::size_t configured) {
+  return std::min(configured, kMaxHeaderLimit);
+}
 
 template <typename Stream>
-Task<void> serve_connection(Stream& stream, const SessionShared& s, IdleSet& idle, const std::string& peer_ip) {
+Task<void> serve_connection(Stream& stream, const SessionShared& s, IdleSet& idle,
+                            const std::string& peer_ip) {
   // Bounded: see kMaxHeaderLimit. Bodies are not held here (the parser moves them out).
   beast::flat_buffer buffer(bounded_header_limit(s.options.header_limit) + kBufferSlack);
   std::vector<std::string> segments;
@@ -245,8 +258,8 @@ Task<void> serve_connection(Stream& stream, const SessionShared& s, IdleSet& idl
 }
 
 template <typename Stream>
-Task<void> write_error_and_close(Stream& stream, int status, std::string_view code, std::string_view message,
-                                 bool linger) {
+Task<void> write_error_and_close(Stream& stream, int status, std::string_view code,
+                                 std::string_view message, bool linger) {
   const std::string request_id = generate_request_id();
   Response r = json_error(status, code, message, request_id);
   bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(status), 11};
@@ -275,9 +288,13 @@ Task<void> write_error_and_close(Stream& stream, int status, std::string_view co
   }
 }
 
-template Task<void> serve_connection(PlainStream&, const SessionShared&, IdleSet&, const std::string&);
-template Task<void> serve_connection(TlsStream&, const SessionShared&, IdleSet&, const std::string&);
-template Task<void> write_error_and_close(PlainStream&, int, std::string_view, std::string_view, bool);
-template Task<void> write_error_and_close(TlsStream&, int, std::string_view, std::string_view, bool);
+template Task<void> serve_connection(PlainStream&, const SessionShared&, IdleSet&,
+                                     const std::string&);
+template Task<void> serve_connection(TlsStream&, const SessionShared&, IdleSet&,
+                                     const std::string&);
+template Task<void> write_error_and_close(PlainStream&, int, std::string_view, std::string_view,
+                                          bool);
+template Task<void> write_error_and_close(TlsStream&, int, std::string_view, std::string_view,
+                                          bool);
 
 }  // namespace streamgate::http

@@ -37,20 +37,25 @@ std::size_t bounded_header_limit(std::size_t configured);
 // the server drains. Every failure of the client's making is answered (4xx) or ends quietly;
 // nothing escapes.
 template <typename Stream>
-Task<void> serve_connection(Stream& stream, const SessionShared& shared, IdleSet& idle, const std::string& peer_ip);
+Task<void> serve_connection(Stream& stream, const SessionShared& shared, IdleSet& idle,
+                            const std::string& peer_ip);
 
 // Answers an error found by the session itself (framing, limits, the connection limit) with
 // the JSON envelope, then ends the connection. With `linger`, what the client still sends is
 // read and dropped for a moment first, so that the close does not reset the answer.
 template <typename Stream>
-Task<void> write_error_and_close(Stream& stream, int status, std::string_view code, std::string_view message,
-                                 bool linger = true);
+Task<void> write_error_and_close(Stream& stream, int status, std::string_view code,
+                                 std::string_view message, bool linger = true);
 
 using PlainStream = boost::beast::tcp_stream;
 using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream&>;
-extern template Task<void> serve_connection(PlainStream&, const SessionShared&, IdleSet&, const std::string&);
-extern template Task<void> serve_connection(TlsStream&, const SessionShared&, IdleSet&, const std::string&);
-extern template Task<void> write_error_and_close(PlainStream&, int, std::string_view, std::string_view, bool);
-extern template Task<void> write_error_and_close(TlsStream&, int, std::string_view, std::string_view, bool);
+extern template Task<void> serve_connection(PlainStream&, const SessionShared&, IdleSet&,
+                                            const std::string&);
+extern template Task<void> serve_connection(TlsStream&, const SessionShared&, IdleSet&,
+                                            const std::string&);
+extern template Task<void> write_error_and_close(PlainStream&, int, std::string_view,
+                                                 std::string_view, bool);
+extern template Task<void> write_error_and_close(TlsStream&, int, std::string_view,
+                                                 std::string_view, bool);
 
 }  // namespace streamgate::http

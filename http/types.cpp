@@ -52,7 +52,8 @@ std::optional<std::string> Request::query_param(std::string_view name) const {
   // Boost.URL 1.81's parse_query reads up to a NUL past the view (strlen), and the request
   // target lives in a buffer that has none: parse a terminated copy.
   const std::string terminated(query);
-  auto parsed = boost::urls::parse_query(boost::core::string_view(terminated.data(), terminated.size()));
+  auto parsed =
+      boost::urls::parse_query(boost::core::string_view(terminated.data(), terminated.size()));
   if (!parsed) return std::nullopt;
   for (const auto& p : *parsed) {
     if (p.key.decode() == name) {

@@ -26,9 +26,9 @@ struct Route;
 struct Request {
   Method method = Method::get;
   std::string_view method_name;
-  std::string_view target;  // raw request target, e.g. "/api/v1/calls/x?type=default"
-  std::string_view path;    // target before '?', still percent-encoded
-  std::string_view query;   // after '?', without it
+  std::string_view target;          // raw request target, e.g. "/api/v1/calls/x?type=default"
+  std::string_view path;            // target before '?', still percent-encoded
+  std::string_view query;           // after '?', without it
   std::vector<HeaderView> headers;  // views into the session's parsed message
   std::string body;
   std::string remote_address;
@@ -68,9 +68,9 @@ struct Context {
   std::string client_ip;
   std::string_view route_pattern;  // the matched pattern, "" when none matched
   std::vector<std::pair<std::string_view, std::string>> params;  // decoded path parameters
-  std::string allowed_methods;     // for 405 and CORS preflight, e.g. "GET, POST"
-  bool path_known = false;         // some route has this path
-  const Route* route = nullptr;    // the matched route, null for 404/405
+  std::string allowed_methods;   // for 405 and CORS preflight, e.g. "GET, POST"
+  bool path_known = false;       // some route has this path
+  const Route* route = nullptr;  // the matched route, null for 404/405
   std::optional<Principal> principal;
   std::optional<RateLimitState> rate_limit;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();

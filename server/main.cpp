@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
+#include <pthread.h>
+#include <sys/stat.h>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
-#include <pthread.h>
-#include <sys/stat.h>
 
 #include "core/crypto.hpp"
 #include "core/jwt.hpp"
@@ -38,7 +38,8 @@ const char* kUsage =
     "\n"
     "serve         run the HTTP service (the default)\n"
     "mint-dev-jwt  print an HS256 app JWT signed with AUTH_JWT_SECRET, for trying the API locally\n"
-    "init-env      write a development .env with random secrets (refuses to overwrite without --force)\n"
+    "init-env      write a development .env with random secrets (refuses to overwrite without "
+    "--force)\n"
     "\n"
     "Settings come from the environment and, when present, from .env (the environment wins):\n";
 
@@ -85,7 +86,8 @@ Args parse_args(int argc, char** argv) {
       } catch (...) {
         a.ttl = -1;
       }
-      if (a.ttl < 1 || a.ttl > 366 * 86400) usage_error("--ttl must be a number of seconds from 1 to 31622400");
+      if (a.ttl < 1 || a.ttl > 366 * 86400)
+        usage_error("--ttl must be a number of seconds from 1 to 31622400");
     } else if (arg == "--path") {
       a.path = value();
     } else if (arg == "--force") {
@@ -108,9 +110,15 @@ int init_env(const Args& a) {
       "# Development settings written by `streamgate init-env`. Random secrets: fine for trying\n"
       "# the token endpoint locally. Creating and managing calls needs your real Stream keys\n"
       "# (dashboard: https://dashboard.getstream.io) in STREAM_API_KEY / STREAM_API_SECRET.\n"
-      "STREAM_API_KEY=dev-" + core::random_hex(6) + "\n"
-      "STREAM_API_SECRET=" + core::random_hex(32) + "\n"
-      "AUTH_JWT_SECRET=" + core::random_hex(32) + "\n"
+      "STREAM_API_KEY=dev-" +
+      core::random_hex(6) +
+      "\n"
+      "STREAM_API_SECRET=" +
+      core::random_hex(32) +
+      "\n"
+      "AUTH_JWT_SECRET=" +
+      core::random_hex(32) +
+      "\n"
       "LISTEN_ADDRESS=127.0.0.1\n"
       "PORT=8000\n"
       "LOG_FORMAT=text\n";
@@ -137,8 +145,9 @@ int mint_dev_jwt(const Args& a, const server::Config& c) {
     std::cerr << "streamgate: mint-dev-jwt needs AUTH_JWT_SECRET (HS256 mode)\n";
     return 2;
   }
-  const std::int64_t now =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
   boost::json::object claims;
   claims[c.auth_user_id_claim] = a.sub;
   claims["iat"] = now;
@@ -189,11 +198,12 @@ int serve(const server::Config& c) {
     return 1;
   }
   app->start();
-  http::log(spdlog::level::info, http::LogLine("listening")
-                                     .add("address", c.listen_address)
-                                     .add("port", static_cast<std::int64_t>(port))
-                                     .add("version", STREAMGATE_VERSION)
-                                     .add("authMode", c.auth_jwt_secret.empty() ? "public-key" : "hs256"));
+  http::log(spdlog::level::info,
+            http::LogLine("listening")
+                .add("address", c.listen_address)
+                .add("port", static_cast<std::int64_t>(port))
+                .add("version", STREAMGATE_VERSION)
+                .add("authMode", c.auth_jwt_secret.empty() ? "public-key" : "hs256"));
   int sig = 0;
   for (;;) {
     sigwait(&signals, &sig);
@@ -203,14 +213,19 @@ int serve(const server::Config& c) {
       app->reload_tls();
       http::log(spdlog::level::info, http::LogLine("tls reloaded"));
     } catch (const std::exception& e) {
-      http::log(spdlog::level::err, http::LogLine("tls reload failed; keeping the old certificate").add("error", e.what()));
+      http::log(
+          spdlog::level::err,
+          http::LogLine("tls reload failed; keeping the old certificate").add("error", e.what()));
     }
   }
-  http::log(spdlog::level::info, http::LogLine("signal received").add("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+  http::log(spdlog::level::info,
+            http::LogLine("signal received").add("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
   app->mark_not_ready();
   if (c.shutdown_delay_seconds > 0) {
     // Let the load balancer see /readyz fail before connections start being refused.
-    struct timespec delay{static_cast<time_t>(c.shutdown_delay_seconds), 0};
+    struct timespec delay {
+      static_cast<time_t>(c.shutdown_delay_seconds), 0
+    };
     // A second SIGTERM/SIGINT cuts the delay short.
     sigset_t stop;
     sigemptyset(&stop);

@@ -43,11 +43,14 @@ App::App(Config config) : impl_(std::make_unique<Impl>()) {
   Impl* impl = impl_.get();
   RouteHooks hooks{
       [impl] { return impl->not_ready.load() || (impl->server && impl->server->draining()); },
-      [impl] { return impl->server ? static_cast<double>(impl->server->active_connections()) : 0.0; }};
+      [impl] {
+        return impl->server ? static_cast<double>(impl->server->active_connections()) : 0.0;
+      }};
   auto routes = make_routes(impl_->config, impl_->deps, std::move(hooks));
   auto global = global_middleware(impl_->config, impl_->deps);
   try {
-    impl_->server = std::make_unique<http::Server>(server_options(impl_->config), std::move(routes), std::move(global));
+    impl_->server = std::make_unique<http::Server>(server_options(impl_->config), std::move(routes),
+                                                   std::move(global));
   } catch (const std::runtime_error& e) {
     throw ConfigError(std::string("TLS_CERT_FILE/TLS_KEY_FILE: ") + e.what());
   }

@@ -25,8 +25,8 @@ struct ReconcileTimings {
 };
 
 // Every interval: claim meetings whose state looks stale and pull them from Stream.
-http::Task<void> reconcile_loop(ReconcileTimings t, std::shared_ptr<StreamClient> stream, std::shared_ptr<Store> store,
-                                std::atomic<bool>* stopping) {
+http::Task<void> reconcile_loop(ReconcileTimings t, std::shared_ptr<StreamClient> stream,
+                                std::shared_ptr<Store> store, std::atomic<bool>* stopping) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   constexpr std::int64_t kSecond = 1'000'000'000;
   while (!stopping->load()) {
@@ -48,7 +48,9 @@ http::Task<void> reconcile_loop(ReconcileTimings t, std::shared_ptr<StreamClient
     } catch (const std::exception& e) {
       error = e.what();
     }
-    if (!error.empty()) http::log(spdlog::level::warn, http::LogLine("reconcile: store unavailable").add("error", error));
+    if (!error.empty())
+      http::log(spdlog::level::warn,
+                http::LogLine("reconcile: store unavailable").add("error", error));
     for (const auto& [type, id] : due) {
       std::string failure;
       try {
@@ -65,7 +67,8 @@ http::Task<void> reconcile_loop(ReconcileTimings t, std::shared_ptr<StreamClient
   }
 }
 
-http::Task<void> jwks_loop(std::shared_ptr<JwksSource> jwks, std::chrono::seconds every, std::atomic<bool>* stopping) {
+http::Task<void> jwks_loop(std::shared_ptr<JwksSource> jwks, std::chrono::seconds every,
+                           std::atomic<bool>* stopping) {
   asio::steady_timer timer(co_await asio::this_coro::executor);
   while (!stopping->load()) {
     timer.expires_after(every);
@@ -99,13 +102,14 @@ void Background::start(const Config& c, const Deps& d) {
     asio::co_spawn(once, jwks->refresh(true), [](std::exception_ptr, bool) {});
     once.run_for(std::chrono::seconds(10));
     if (d.jwks_https) d.jwks_https->close_idle();  // its sockets were on `once`
-    asio::co_spawn(*ctx_, jwks_loop(jwks, std::chrono::seconds(c.auth_jwks_refresh_seconds), &stopping_),
+    asio::co_spawn(*ctx_,
+                   jwks_loop(jwks, std::chrono::seconds(c.auth_jwks_refresh_seconds), &stopping_),
                    log_failure);
   }
   if (c.reconcile_interval_seconds > 0) {
-    const ReconcileTimings t{std::chrono::seconds(c.reconcile_interval_seconds), c.reconcile_active_after_seconds,
-                             c.reconcile_processing_after_seconds, c.reconcile_max_age_seconds,
-                             c.reconcile_retry_seconds};
+    const ReconcileTimings t{std::chrono::seconds(c.reconcile_interval_seconds),
+                             c.reconcile_active_after_seconds, c.reconcile_processing_after_seconds,
+                             c.reconcile_max_age_seconds, c.reconcile_retry_seconds};
     asio::co_spawn(*ctx_, reconcile_loop(t, d.stream, d.store, &stopping_), log_failure);
   }
   thread_ = std::thread([ctx = ctx_.get()] {

@@ -10,26 +10,39 @@ namespace streamgate::server {
 
 const std::vector<SettingInfo> kSettings = {
     {"STREAM_API_KEY", "", "Stream API key (required)", false},
-    {"STREAM_API_SECRET", "", "Stream API secret: signs user tokens, verifies webhooks (required)", true},
-    {"STREAM_API_SECRET_PREVIOUS", "", "previous Stream secret, still accepted on webhooks during rotation", true},
+    {"STREAM_API_SECRET", "", "Stream API secret: signs user tokens, verifies webhooks (required)",
+     true},
+    {"STREAM_API_SECRET_PREVIOUS", "",
+     "previous Stream secret, still accepted on webhooks during rotation", true},
     {"STREAM_BASE_URL", "https://video.stream-io-api.com", "Stream REST base URL", false},
     {"STREAM_CA_FILE", "", "CA bundle for Stream's TLS certificate (default: system store)", false},
-    {"STREAM_TIMEOUT_MS", "3000", "deadline of one Stream REST attempt (DNS, connect, TLS, write, read)", false},
-    {"STREAM_MAX_ATTEMPTS", "3", "attempts per Stream call (retries on 429, 5xx, transport errors)", false},
-    {"STREAM_RETRY_BUDGET_MS", "10000", "time all attempts and waits of one Stream call may take", false},
+    {"STREAM_TIMEOUT_MS", "3000",
+     "deadline of one Stream REST attempt (DNS, connect, TLS, write, read)", false},
+    {"STREAM_MAX_ATTEMPTS", "3", "attempts per Stream call (retries on 429, 5xx, transport errors)",
+     false},
+    {"STREAM_RETRY_BUDGET_MS", "10000", "time all attempts and waits of one Stream call may take",
+     false},
     {"CALL_CREATOR_ROLE", "host", "call role given to the user who creates a call", false},
-    {"CALL_PARTICIPANT_ROLE", "participant", "call role of an added participant when none is given", false},
-    {"RECONCILE_INTERVAL_SECONDS", "60", "how often stale meetings are pulled from Stream (0: never)", false},
-    {"RECONCILE_ACTIVE_AFTER_SECONDS", "7200", "an active meeting unchanged this long is checked against Stream", false},
-    {"RECONCILE_PROCESSING_AFTER_SECONDS", "600", "a processing meeting without recordings this long is checked", false},
-    {"RECONCILE_MAX_AGE_SECONDS", "86400", "processing meetings older than this are no longer checked", false},
+    {"CALL_PARTICIPANT_ROLE", "participant", "call role of an added participant when none is given",
+     false},
+    {"RECONCILE_INTERVAL_SECONDS", "60",
+     "how often stale meetings are pulled from Stream (0: never)", false},
+    {"RECONCILE_ACTIVE_AFTER_SECONDS", "7200",
+     "an active meeting unchanged this long is checked against Stream", false},
+    {"RECONCILE_PROCESSING_AFTER_SECONDS", "600",
+     "a processing meeting without recordings this long is checked", false},
+    {"RECONCILE_MAX_AGE_SECONDS", "86400",
+     "processing meetings older than this are no longer checked", false},
     {"RECONCILE_RETRY_SECONDS", "600", "a checked meeting is not checked again before this", false},
     {"AUTH_JWT_SECRET", "", "HS256 secret of the app's login JWTs", true},
-    {"AUTH_JWT_PUBLIC_KEY_FILE", "", "PEM public key (RSA >= 2048 or EC P-256) of the app's login JWTs", false},
+    {"AUTH_JWT_PUBLIC_KEY_FILE", "",
+     "PEM public key (RSA >= 2048 or EC P-256) of the app's login JWTs", false},
     {"AUTH_JWKS_URL", "", "HTTPS URL of the app's JWKS (RS256/ES256 keys by kid)", false},
-    {"AUTH_JWKS_CA_FILE", "", "CA bundle for the JWKS host's certificate (default: system store)", false},
+    {"AUTH_JWKS_CA_FILE", "", "CA bundle for the JWKS host's certificate (default: system store)",
+     false},
     {"AUTH_JWKS_REFRESH_SECONDS", "600", "how often the JWKS is fetched again", false},
-    {"AUTH_JWKS_COOLDOWN_SECONDS", "30", "an unknown kid refreshes the JWKS at most this often", false},
+    {"AUTH_JWKS_COOLDOWN_SECONDS", "30", "an unknown kid refreshes the JWKS at most this often",
+     false},
     {"AUTH_JWT_ISSUER", "", "required iss of app JWTs (empty: not checked)", false},
     {"AUTH_JWT_AUDIENCE", "", "required aud of app JWTs (empty: not checked)", false},
     {"AUTH_USER_ID_CLAIM", "sub", "claim holding the user id", false},
@@ -46,26 +59,39 @@ const std::vector<SettingInfo> kSettings = {
     {"HTTP_BODY_TIMEOUT_MS", "30000", "time allowed to receive a request body", false},
     {"HTTP_IDLE_TIMEOUT_MS", "60000", "keep-alive idle timeout", false},
     {"HTTP_MAX_CONNECTIONS", "10000", "open connections at most", false},
-    {"TRUSTED_PROXY_HOPS", "0", "proxies in front that append to X-Forwarded-For (0: use the peer address)", false},
-    {"SHUTDOWN_DELAY_SECONDS", "0", "after SIGTERM, answer /readyz 503 but keep serving this long before draining", false},
-    {"SHUTDOWN_GRACE_SECONDS", "20", "time in-flight requests get to finish once draining starts", false},
-    {"CORS_ALLOWED_ORIGINS", "", "comma-separated browser origins allowed to call the API (* for any)", false},
-    {"TLS_CERT_FILE", "", "PEM certificate chain to terminate TLS here (TLS 1.2+; reloaded on SIGHUP)", false},
+    {"TRUSTED_PROXY_HOPS", "0",
+     "proxies in front that append to X-Forwarded-For (0: use the peer address)", false},
+    {"SHUTDOWN_DELAY_SECONDS", "0",
+     "after SIGTERM, answer /readyz 503 but keep serving this long before draining", false},
+    {"SHUTDOWN_GRACE_SECONDS", "20", "time in-flight requests get to finish once draining starts",
+     false},
+    {"CORS_ALLOWED_ORIGINS", "",
+     "comma-separated browser origins allowed to call the API (* for any)", false},
+    {"TLS_CERT_FILE", "",
+     "PEM certificate chain to terminate TLS here (TLS 1.2+; reloaded on SIGHUP)", false},
     {"TLS_KEY_FILE", "", "PEM private key for TLS_CERT_FILE", false},
     {"DATABASE_URL", "sqlite:./data/streamgate.db", "sqlite:PATH or postgres://...", true},
-    {"DATABASE_POOL_SIZE", "4", "store connections (PostgreSQL) or reader connections (SQLite)", false},
-    {"DATABASE_BUSY_TIMEOUT_MS", "2000", "how long a store call waits for a lock before answering 503", false},
-    {"WEBHOOK_BODY_LIMIT_BYTES", "1048576", "largest webhook body, compressed and after gunzip (413 beyond)", false},
-    {"REDIS_URL", "", "redis://[:password@]host[:port][/db] to share rate limits between replicas", true},
+    {"DATABASE_POOL_SIZE", "4", "store connections (PostgreSQL) or reader connections (SQLite)",
+     false},
+    {"DATABASE_BUSY_TIMEOUT_MS", "2000",
+     "how long a store call waits for a lock before answering 503", false},
+    {"WEBHOOK_BODY_LIMIT_BYTES", "1048576",
+     "largest webhook body, compressed and after gunzip (413 beyond)", false},
+    {"REDIS_URL", "", "redis://[:password@]host[:port][/db] to share rate limits between replicas",
+     true},
     {"REDIS_TIMEOUT_MS", "250", "deadline of one rate-limit call to Redis", false},
-    {"RATE_LIMIT_REDIS_FAILURE", "open", "when Redis is unreachable: open (let requests through) or closed (503)", false},
+    {"RATE_LIMIT_REDIS_FAILURE", "open",
+     "when Redis is unreachable: open (let requests through) or closed (503)", false},
     {"TOKEN_TTL_SECONDS", "3600", "default Stream token validity", false},
     {"TOKEN_TTL_MIN_SECONDS", "60", "shortest validity a client may ask for", false},
     {"TOKEN_TTL_MAX_SECONDS", "86400", "longest validity a client may ask for", false},
     {"TOKEN_IAT_SKEW_SECONDS", "5", "how far iat is backdated", false},
-    {"CALL_TOKEN_POLICY", "off", "call tokens (callCids/role): off, or members (caller must be creator/member)", false},
-    {"RATE_LIMIT_USER_PER_MINUTE", "60", "requests per user per minute on authenticated routes (0: off)", false},
-    {"RATE_LIMIT_IP_PER_MINUTE", "600", "requests per client IP per minute on authenticated routes (0: off)", false},
+    {"CALL_TOKEN_POLICY", "off",
+     "call tokens (callCids/role): off, or members (caller must be creator/member)", false},
+    {"RATE_LIMIT_USER_PER_MINUTE", "60",
+     "requests per user per minute on authenticated routes (0: off)", false},
+    {"RATE_LIMIT_IP_PER_MINUTE", "600",
+     "requests per client IP per minute on authenticated routes (0: off)", false},
     {"LOG_LEVEL", "info", "trace, debug, info, warn, error, critical or off", false},
     {"LOG_FORMAT", "json", "json or text", false},
 };
@@ -100,8 +126,8 @@ class Reader {
     std::int64_t out = 0;
     const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
     if (v.empty() || ec != std::errc() || p != v.data() + v.size() || out < lo || out > hi)
-      throw ConfigError(name + " must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi) +
-                        (info(name).secret ? "" : " (got \"" + v + "\")"));
+      throw ConfigError(name + " must be an integer from " + std::to_string(lo) + " to " +
+                        std::to_string(hi) + (info(name).secret ? "" : " (got \"" + v + "\")"));
     return out;
   }
 
@@ -151,7 +177,8 @@ std::map<std::string, std::string> parse_dotenv(const std::string& text) {
     if (eq == std::string::npos) continue;
     std::string key = trim(line.substr(0, eq));
     std::string value = trim(line.substr(eq + 1));
-    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+        value.back() == value.front()) {
       value = value.substr(1, value.size() - 2);
     } else {
       const auto hash = value.find(" #");
@@ -200,20 +227,27 @@ void read_settings(Config& c, const std::map<std::string, std::string>& env, boo
   c.call_creator_role = r.str("CALL_CREATOR_ROLE");
   c.call_participant_role = r.str("CALL_PARTICIPANT_ROLE");
   for (const auto* role : {&c.call_creator_role, &c.call_participant_role})
-    if (role->empty() || role->size() > 64 || role->find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != std::string::npos)
-      throw ConfigError(std::string(role == &c.call_creator_role ? "CALL_CREATOR_ROLE" : "CALL_PARTICIPANT_ROLE") +
+    if (role->empty() || role->size() > 64 ||
+        role->find_first_not_of(
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+            std::string::npos)
+      throw ConfigError(std::string(role == &c.call_creator_role ? "CALL_CREATOR_ROLE"
+                                                                 : "CALL_PARTICIPANT_ROLE") +
                         " must be a role name of [A-Za-z0-9_-]");
   c.reconcile_interval_seconds = r.integer("RECONCILE_INTERVAL_SECONDS", 0, 86400);
   c.reconcile_active_after_seconds = r.integer("RECONCILE_ACTIVE_AFTER_SECONDS", 0, 30 * 86400);
-  c.reconcile_processing_after_seconds = r.integer("RECONCILE_PROCESSING_AFTER_SECONDS", 0, 30 * 86400);
+  c.reconcile_processing_after_seconds =
+      r.integer("RECONCILE_PROCESSING_AFTER_SECONDS", 0, 30 * 86400);
   c.reconcile_max_age_seconds = r.integer("RECONCILE_MAX_AGE_SECONDS", 0, 365 * 86400);
   c.reconcile_retry_seconds = r.integer("RECONCILE_RETRY_SECONDS", 0, 30 * 86400);
 
   c.auth_jwt_secret = r.str("AUTH_JWT_SECRET");
   c.auth_jwt_public_key_file = trim(r.str("AUTH_JWT_PUBLIC_KEY_FILE"));
   c.auth_jwks_url = trim(r.str("AUTH_JWKS_URL"));
-  if (required && c.auth_jwt_secret.empty() && c.auth_jwt_public_key_file.empty() && c.auth_jwks_url.empty())
-    throw ConfigError("one of AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY_FILE or AUTH_JWKS_URL is required");
+  if (required && c.auth_jwt_secret.empty() && c.auth_jwt_public_key_file.empty() &&
+      c.auth_jwks_url.empty())
+    throw ConfigError(
+        "one of AUTH_JWT_SECRET, AUTH_JWT_PUBLIC_KEY_FILE or AUTH_JWKS_URL is required");
   if (!c.auth_jwks_url.empty() && c.auth_jwks_url.rfind("https://", 0) != 0)
     throw ConfigError("AUTH_JWKS_URL must be an https:// URL");
   c.auth_jwks_ca_file = trim(r.str("AUTH_JWKS_CA_FILE"));
@@ -245,7 +279,9 @@ void read_settings(Config& c, const std::map<std::string, std::string>& env, boo
   c.cors_allowed_origins = split_list(r.str("CORS_ALLOWED_ORIGINS"));
   for (const auto& o : c.cors_allowed_origins)
     if (o != "*" && o.rfind("http://", 0) != 0 && o.rfind("https://", 0) != 0)
-      throw ConfigError("CORS_ALLOWED_ORIGINS entries must be http(s)://host[:port] origins or * (got \"" + o + "\")");
+      throw ConfigError(
+          "CORS_ALLOWED_ORIGINS entries must be http(s)://host[:port] origins or * (got \"" + o +
+          "\")");
   c.tls_cert_file = trim(r.str("TLS_CERT_FILE"));
   c.tls_key_file = trim(r.str("TLS_KEY_FILE"));
   if (c.tls_cert_file.empty() != c.tls_key_file.empty())
@@ -271,13 +307,15 @@ void read_settings(Config& c, const std::map<std::string, std::string>& env, boo
   c.token_ttl_max_seconds = r.integer("TOKEN_TTL_MAX_SECONDS", 1, 30 * 86400);
   if (c.token_ttl_max_seconds < c.token_ttl_min_seconds)
     throw ConfigError("TOKEN_TTL_MAX_SECONDS must not be below TOKEN_TTL_MIN_SECONDS");
-  c.token_ttl_seconds = r.integer("TOKEN_TTL_SECONDS", c.token_ttl_min_seconds, c.token_ttl_max_seconds);
+  c.token_ttl_seconds =
+      r.integer("TOKEN_TTL_SECONDS", c.token_ttl_min_seconds, c.token_ttl_max_seconds);
   c.token_iat_skew_seconds = r.integer("TOKEN_IAT_SKEW_SECONDS", 0, 300);
   c.call_token_policy = r.one_of("CALL_TOKEN_POLICY", {"off", "members"});
 
   c.rate_limit_user_per_minute = r.integer("RATE_LIMIT_USER_PER_MINUTE", 0, 100'000'000);
   c.rate_limit_ip_per_minute = r.integer("RATE_LIMIT_IP_PER_MINUTE", 0, 100'000'000);
-  c.log_level = r.one_of("LOG_LEVEL", {"trace", "debug", "info", "warn", "error", "critical", "off"});
+  c.log_level =
+      r.one_of("LOG_LEVEL", {"trace", "debug", "info", "warn", "error", "critical", "off"});
   c.log_format = r.one_of("LOG_FORMAT", {"json", "text"});
 }
 
@@ -296,7 +334,8 @@ std::string settings_help() {
   for (const auto& s : kSettings) {
     out += "  ";
     out += s.name;
-    out += std::string(s.name ? std::max<int>(1, 28 - static_cast<int>(std::string(s.name).size())) : 1, ' ');
+    out += std::string(
+        s.name ? std::max<int>(1, 28 - static_cast<int>(std::string(s.name).size())) : 1, ' ');
     out += s.description;
     if (*s.default_value != '\0') {
       out += " [default: ";

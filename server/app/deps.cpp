@@ -9,7 +9,8 @@ namespace streamgate::server {
 
 namespace {
 
-std::shared_ptr<http::HttpsClient> https_client(const std::string& ca_file, std::size_t max_response_bytes,
+std::shared_ptr<http::HttpsClient> https_client(const std::string& ca_file,
+                                                std::size_t max_response_bytes,
                                                 const char* setting) {
   http::ClientOptions options;
   options.ca_file = ca_file;
@@ -22,7 +23,8 @@ std::shared_ptr<http::HttpsClient> https_client(const std::string& ca_file, std:
 }
 
 // In process by default; in Redis, shared by every replica, with REDIS_URL. Null when off.
-std::shared_ptr<http::Limiter> make_limiter(Deps& d, const Config& c, const char* name, std::int64_t per_minute) {
+std::shared_ptr<http::Limiter> make_limiter(Deps& d, const Config& c, const char* name,
+                                            std::int64_t per_minute) {
   if (per_minute <= 0) return nullptr;
   if (c.redis_url.empty()) return std::make_shared<http::LocalRateLimiter>(per_minute);
   RedisOptions ro;
@@ -41,19 +43,22 @@ std::shared_ptr<http::Limiter> make_limiter(Deps& d, const Config& c, const char
 
 }  // namespace
 
-std::shared_ptr<AppJwtVerifier> make_verifier(const Config& c, std::shared_ptr<http::HttpsClient> client) {
+std::shared_ptr<AppJwtVerifier> make_verifier(const Config& c,
+                                              std::shared_ptr<http::HttpsClient> client) {
   core::JwtKeys keys;
   if (!c.auth_jwt_secret.empty())
     keys.hs256 = std::make_shared<const core::HmacSha256Key>(c.auth_jwt_secret);
   if (!c.auth_jwt_public_key_file.empty()) {
     std::ifstream in(c.auth_jwt_public_key_file);
-    if (!in) throw ConfigError("AUTH_JWT_PUBLIC_KEY_FILE cannot be read: " + c.auth_jwt_public_key_file);
+    if (!in)
+      throw ConfigError("AUTH_JWT_PUBLIC_KEY_FILE cannot be read: " + c.auth_jwt_public_key_file);
     std::stringstream pem;
     pem << in.rdbuf();
     try {
       keys.public_keys.push_back(core::PublicKey::from_pem(pem.str()));
     } catch (const std::exception& e) {
-      throw ConfigError("AUTH_JWT_PUBLIC_KEY_FILE is not a usable public key: " + std::string(e.what()));
+      throw ConfigError("AUTH_JWT_PUBLIC_KEY_FILE is not a usable public key: " +
+                        std::string(e.what()));
     }
   }
   core::JwtRules rules;
@@ -64,7 +69,8 @@ std::shared_ptr<AppJwtVerifier> make_verifier(const Config& c, std::shared_ptr<h
   std::shared_ptr<JwksSource> jwks;
   if (!c.auth_jwks_url.empty()) {
     if (!client) throw ConfigError("AUTH_JWKS_URL needs an HTTPS client");
-    jwks = std::make_shared<JwksSource>(c.auth_jwks_url, std::move(client), std::chrono::seconds(c.auth_jwks_cooldown_seconds));
+    jwks = std::make_shared<JwksSource>(c.auth_jwks_url, std::move(client),
+                                        std::chrono::seconds(c.auth_jwks_cooldown_seconds));
   }
   return std::make_shared<AppJwtVerifier>(std::move(keys), std::move(rules), c.auth_user_id_claim,
                                           c.auth_roles_claim, std::move(jwks));
@@ -73,7 +79,8 @@ std::shared_ptr<AppJwtVerifier> make_verifier(const Config& c, std::shared_ptr<h
 Deps make_deps(const Config& c) {
   Deps d;
   d.metrics = std::make_shared<Metrics>(STREAMGATE_VERSION);
-  if (!c.auth_jwks_url.empty()) d.jwks_https = https_client(c.auth_jwks_ca_file, 1024 * 1024, "AUTH_JWKS_CA_FILE");
+  if (!c.auth_jwks_url.empty())
+    d.jwks_https = https_client(c.auth_jwks_ca_file, 1024 * 1024, "AUTH_JWKS_CA_FILE");
   d.verifier = make_verifier(c, d.jwks_https);
   d.stream_secret = std::make_shared<const core::HmacSha256Key>(c.stream_api_secret);
 

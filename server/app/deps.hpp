@@ -38,6 +38,7 @@ Deps make_deps(const Config& config);
 
 // The app-JWT verifier of AUTH_JWT_SECRET / AUTH_JWT_PUBLIC_KEY_FILE / AUTH_JWKS_URL (`client`
 // fetches the JWKS). Throws ConfigError.
-std::shared_ptr<AppJwtVerifier> make_verifier(const Config& config, std::shared_ptr<http::HttpsClient> client);
+std::shared_ptr<AppJwtVerifier> make_verifier(const Config& config,
+                                              std::shared_ptr<http::HttpsClient> client);
 
 }  // namespace streamgate::server

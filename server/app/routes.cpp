@@ -26,7 +26,8 @@ std::shared_ptr<const TokenSettings> token_settings(const Config& c, const Deps&
   s->admin_role = c.admin_role;
   s->is_member = [store = d.store](std::string cid, std::string user) -> http::Task<bool> {
     const auto colon = cid.find(':');
-    auto find = store->get_meeting(cid.substr(0, colon), cid.substr(colon + 1));  // [gcc12-co_await]
+    auto find =
+        store->get_meeting(cid.substr(0, colon), cid.substr(colon + 1));  // [gcc12-co_await]
     const auto meeting = co_await std::move(find);
     co_return meeting && meeting->is_member(user);
   };
@@ -70,12 +71,14 @@ std::vector<http::Middleware> app_jwt_guards(const Deps& d) {
   std::vector<http::Middleware> guards;
   if (d.ip_limiter)
     guards.push_back(http::rate_limit(
-        d.ip_limiter, [](const http::Request&, const http::Context& ctx) { return "ip:" + ctx.client_ip; }));
+        d.ip_limiter,
+        [](const http::Request&, const http::Context& ctx) { return "ip:" + ctx.client_ip; }));
   guards.push_back(require_app_jwt(d.verifier));
   if (d.user_limiter)
-    guards.push_back(http::rate_limit(d.user_limiter, [](const http::Request&, const http::Context& ctx) {
-      return ctx.principal ? "user:" + ctx.principal->subject : std::string();
-    }));
+    guards.push_back(
+        http::rate_limit(d.user_limiter, [](const http::Request&, const http::Context& ctx) {
+          return ctx.principal ? "user:" + ctx.principal->subject : std::string();
+        }));
   return guards;
 }
 
@@ -92,12 +95,16 @@ http::Router make_routes(const Config& c, const Deps& d, RouteHooks hooks) {
   http::Router r;
   r.add(Method::post, "/api/v1/stream/token", make_token_handler(token_settings(c, d)), app);
   r.add(Method::post, "/api/v1/calls", make_create_call_handler(calls), app);
-  r.add(Method::get, "/api/v1/calls/{callId}", make_get_meeting_handler(d.store, c.admin_role), app);
-  r.add(Method::post, "/api/v1/calls/{callId}/participants", make_add_participant_handler(calls), app);
+  r.add(Method::get, "/api/v1/calls/{callId}", make_get_meeting_handler(d.store, c.admin_role),
+        app);
+  r.add(Method::post, "/api/v1/calls/{callId}/participants", make_add_participant_handler(calls),
+        app);
   r.add(Method::post, "/api/v1/calls/{callId}/end", make_end_call_handler(calls), app);
   r.add(Method::post, "/api/v1/calls/{callId}/sync", make_sync_call_handler(calls), app);
-  r.add(Method::post, "/api/v1/admin/webhooks/replay", make_replay_handler(d.store, c.admin_role), app);
-  r.add(Method::post, "/api/webhook/stream", make_webhook_handler(webhook_settings(d)), stream_signed);
+  r.add(Method::post, "/api/v1/admin/webhooks/replay", make_replay_handler(d.store, c.admin_role),
+        app);
+  r.add(Method::post, "/api/webhook/stream", make_webhook_handler(webhook_settings(d)),
+        stream_signed);
   r.add(Method::get, "/healthz", make_healthz_handler(), open);
   r.add(Method::get, "/readyz", make_readyz_handler(d.store, hooks.not_ready), open);
   r.add(Method::get, "/metrics", make_metrics_handler(d.metrics, hooks.open_connections), open);
@@ -107,8 +114,8 @@ http::Router make_routes(const Config& c, const Deps& d, RouteHooks hooks) {
 std::vector<http::Middleware> global_middleware(const Config& c, const Deps& d) {
   http::CorsOptions cors;
   cors.allowed_origins = c.cors_allowed_origins;
-  return {http::request_id(), metrics_middleware(d.metrics), http::access_log(), http::cors(std::move(cors)),
-          http::error_envelope(), domain_errors()};
+  return {http::request_id(),          metrics_middleware(d.metrics), http::access_log(),
+          http::cors(std::move(cors)), http::error_envelope(),        domain_errors()};
 }
 
 }  // namespace streamgate::server

@@ -11,8 +11,8 @@
 namespace streamgate::server {
 
 struct RouteHooks {
-  std::function<bool()> not_ready;            // /readyz answers 503 while true
-  std::function<double()> open_connections;   // read at /metrics scrape time
+  std::function<bool()> not_ready;           // /readyz answers 503 while true
+  std::function<double()> open_connections;  // read at /metrics scrape time
 };
 
 http::Router make_routes(const Config& config, const Deps& deps, RouteHooks hooks);

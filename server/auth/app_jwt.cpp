@@ -77,7 +77,8 @@ http::Task<http::Principal> AppJwtVerifier::verify(std::string_view token, std::
   auto err = check(token, now, &p, &why);
   // A key we have not fetched yet (rotation), or no keys yet: refresh once, within the cooldown.
   if (jwks_ && (err == core::JwtError::unknown_kid || err == core::JwtError::alg_not_allowed)) {
-    const std::string copy(token);  // the view's buffer outlives us, but keep the frame self-contained
+    const std::string copy(
+        token);  // the view's buffer outlives us, but keep the frame self-contained
     auto refresh = jwks_->refresh();  // [gcc12-co_await]
     if (co_await std::move(refresh)) err = check(copy, now, &p, &why);
   }

@@ -23,7 +23,8 @@ class AppJwtVerifier final {
 
  private:
   // The JWT error, or none with *out filled.
-  core::JwtError check(std::string_view token, std::int64_t now, http::Principal* out, std::string* why) const;
+  core::JwtError check(std::string_view token, std::int64_t now, http::Principal* out,
+                       std::string* why) const;
   core::JwtKeys keys_;
   std::shared_ptr<JwksSource> jwks_;
   core::JwtRules rules_;

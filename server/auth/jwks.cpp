@@ -16,7 +16,8 @@ std::vector<core::PublicKey> parse_jwks(std::string_view body) {
   json::value v = json::parse(body, ec);
   if (ec || !v.is_object()) throw std::invalid_argument("JWKS is not a JSON object");
   const auto* keys = v.get_object().if_contains("keys");
-  if (keys == nullptr || !keys->is_array()) throw std::invalid_argument("JWKS has no \"keys\" array");
+  if (keys == nullptr || !keys->is_array())
+    throw std::invalid_argument("JWKS has no \"keys\" array");
   std::vector<core::PublicKey> out;
   for (const auto& k : keys->get_array()) {
     if (!k.is_object()) continue;
@@ -30,7 +31,8 @@ std::vector<core::PublicKey> parse_jwks(std::string_view body) {
   return out;
 }
 
-JwksSource::JwksSource(std::string url, std::shared_ptr<http::HttpsClient> client, std::chrono::seconds cooldown)
+JwksSource::JwksSource(std::string url, std::shared_ptr<http::HttpsClient> client,
+                       std::chrono::seconds cooldown)
     : url_(std::move(url)),
       client_(std::move(client)),
       cooldown_(cooldown),
@@ -51,7 +53,9 @@ http::Task<bool> JwksSource::refresh(bool force) {
     if (in_flight_) {
       wait = true;
     } else {
-      if (!force && last_attempt_.time_since_epoch().count() != 0 && now - last_attempt_ < cooldown_) co_return false;
+      if (!force && last_attempt_.time_since_epoch().count() != 0 &&
+          now - last_attempt_ < cooldown_)
+        co_return false;
       in_flight_ = true;
       last_attempt_ = now;
     }
@@ -87,7 +91,8 @@ http::Task<bool> JwksSource::refresh(bool force) {
     req.timeout = std::chrono::seconds(5);
     auto op = client_->request(std::move(req));  // [gcc12-co_await]
     const auto res = co_await std::move(op);
-    if (res.status != 200) throw std::runtime_error("JWKS answered HTTP " + std::to_string(res.status));
+    if (res.status != 200)
+      throw std::runtime_error("JWKS answered HTTP " + std::to_string(res.status));
     fresh = std::make_shared<const std::vector<core::PublicKey>>(parse_jwks(res.body));
   } catch (const std::exception& e) {
     error = e.what();
@@ -96,7 +101,8 @@ http::Task<bool> JwksSource::refresh(bool force) {
     http::log(spdlog::level::warn, http::LogLine("jwks refresh failed").add("error", error));
     co_return false;
   }
-  http::log(spdlog::level::info, http::LogLine("jwks refreshed").add("keys", static_cast<std::int64_t>(fresh->size())));
+  http::log(spdlog::level::info,
+            http::LogLine("jwks refreshed").add("keys", static_cast<std::int64_t>(fresh->size())));
   {
     std::lock_guard lock(mutex_);
     keys_ = std::move(fresh);

@@ -1,6 +1,6 @@
 #pragma once
-// App JWT keys from a JWKS URL (docs/spec.md §1.2): fetched over HTTPS, cached, refreshed on a timer
-// and when a token names a key we do not have — at most once per cooldown, so a stream of
+// App JWT keys from a JWKS URL (docs/spec.md §1.2): fetched over HTTPS, cached, refreshed on a
+// timer and when a token names a key we do not have — at most once per cooldown, so a stream of
 // forged kids cannot make us hammer the JWKS host.
 #include <atomic>
 #include <chrono>
@@ -20,7 +20,8 @@ std::vector<core::PublicKey> parse_jwks(std::string_view body);
 
 class JwksSource final {
  public:
-  JwksSource(std::string url, std::shared_ptr<http::HttpsClient> client, std::chrono::seconds cooldown);
+  JwksSource(std::string url, std::shared_ptr<http::HttpsClient> client,
+             std::chrono::seconds cooldown);
   // Fetches now unless a fetch happened within the cooldown (or `force`). True when the key
   // set was replaced. A caller arriving while a fetch is under way waits for that fetch and
   // shares its result. Never throws: failures are logged and the old keys stay.

@@ -24,7 +24,8 @@ http::LogLine audit(const char* what, const http::Context& ctx, const CallRef& r
 
 http::Handler make_create_call_handler(std::shared_ptr<const CallSettings> s) {
   return [s](http::Request& req, http::Context& ctx) -> http::Task<http::Response> {
-    CreateCallRequest request = parse_create_call(req.body, ctx.principal->subject, s->creator_role);
+    CreateCallRequest request =
+        parse_create_call(req.body, ctx.principal->subject, s->creator_role);
     const CallRef ref{request.type, request.id};
     auto create = create_call(*s, *ctx.principal, std::move(request));  // [gcc12-co_await]
     const CreatedCall call = co_await std::move(create);

@@ -50,15 +50,18 @@ std::vector<std::string> user_ids(const std::vector<core::Member>& members) {
 void merge_custom(core::Meeting& m, const json::object& custom) {
   for (const auto& [k, v] : custom) m.custom[k] = v;
   const auto* mid = m.custom.if_contains("meetingId");
-  if (mid && mid->is_string() && !mid->get_string().empty()) m.meeting_id = std::string(mid->get_string());
+  if (mid && mid->is_string() && !mid->get_string().empty())
+    m.meeting_id = std::string(mid->get_string());
 }
 
 // The meeting the caller may manage (creator or admin); 404 when it is not theirs to see.
-http::Task<core::Meeting> manageable(const CallSettings& s, const CallRef& ref, const http::Principal& caller) {
+http::Task<core::Meeting> manageable(const CallSettings& s, const CallRef& ref,
+                                     const http::Principal& caller) {
   auto find = s.store->get_meeting(ref.type, ref.id);  // [gcc12-co_await]
   auto m = co_await std::move(find);
   const bool admin = caller.has_role(s.admin_role);
-  if (!m || !(admin || m->is_member(caller.subject))) throw HttpError(404, "not_found", "No meeting for this call");
+  if (!m || !(admin || m->is_member(caller.subject)))
+    throw HttpError(404, "not_found", "No meeting for this call");
   if (!admin && m->created_by != caller.subject)
     throw HttpError(403, "forbidden", "Only the call's creator or an admin may do this");
   co_return std::move(*m);
@@ -69,10 +72,12 @@ http::Task<core::Meeting> manageable(const CallSettings& s, const CallRef& ref, 
 // `custom`; roles already held never change here (that is the participants route), and an admin
 // who is not the creator is not made a member by managing the call.
 http::Task<CreatedCall> change_existing_call(const CallSettings& s, const core::Meeting& existing,
-                                             const http::Principal& caller, CreateCallRequest request) {
+                                             const http::Principal& caller,
+                                             CreateCallRequest request) {
   const bool admin = caller.has_role(s.admin_role);
   if (!admin && existing.created_by != caller.subject) {
-    if (!existing.is_member(caller.subject)) throw HttpError(409, "call_exists", "A call with this id already exists");
+    if (!existing.is_member(caller.subject))
+      throw HttpError(409, "call_exists", "A call with this id already exists");
     co_return CreatedCall{existing, false};
   }
   auto members = std::move(request.members);
@@ -84,7 +89,8 @@ http::Task<CreatedCall> change_existing_call(const CallSettings& s, const core::
   if (!members.empty()) {
     auto upsert = s.stream->upsert_users(user_ids(members));  // [gcc12-co_await]
     co_await std::move(upsert);
-    auto add = s.stream->update_call_members(existing.call_type, existing.call_id, stream_members(members));  // [gcc12-co_await]
+    auto add = s.stream->update_call_members(existing.call_type, existing.call_id,
+                                             stream_members(members));  // [gcc12-co_await]
     co_await std::move(add);
   }
   const auto t = core::system_now();
@@ -105,20 +111,25 @@ http::Task<CreatedCall> change_existing_call(const CallSettings& s, const core::
 
 CallRef parse_call_ref(std::string_view type, std::string_view id) {
   CallRef r{std::string(type.empty() ? "default" : type), std::string(id)};
-  if (!core::is_valid_call_id(r.id)) throw invalid("callId must be 1-64 characters of [A-Za-z0-9_-]");
-  if (!core::is_valid_call_id(r.type)) throw invalid("type must be 1-64 characters of [A-Za-z0-9_-]");
+  if (!core::is_valid_call_id(r.id))
+    throw invalid("callId must be 1-64 characters of [A-Za-z0-9_-]");
+  if (!core::is_valid_call_id(r.type))
+    throw invalid("type must be 1-64 characters of [A-Za-z0-9_-]");
   return r;
 }
 
-CreateCallRequest parse_create_call(std::string_view text, const std::string& caller, const std::string& creator_role) {
+CreateCallRequest parse_create_call(std::string_view text, const std::string& caller,
+                                    const std::string& creator_role) {
   const json::object body = body_object(text);
   CreateCallRequest r;
   r.type = opt_string(body, "callType", "callType");
   if (r.type.empty()) r.type = "default";
   r.id = opt_string(body, "callId", "callId");
   if (r.id.empty()) r.id = core::random_uuid_v4();
-  if (!core::is_valid_call_id(r.type)) throw invalid("callType must be 1-64 characters of [A-Za-z0-9_-]");
-  if (!core::is_valid_call_id(r.id)) throw invalid("callId must be 1-64 characters of [A-Za-z0-9_-]");
+  if (!core::is_valid_call_id(r.type))
+    throw invalid("callType must be 1-64 characters of [A-Za-z0-9_-]");
+  if (!core::is_valid_call_id(r.id))
+    throw invalid("callId must be 1-64 characters of [A-Za-z0-9_-]");
   r.members.push_back(core::Member{caller, creator_role});
   if (const auto* list = body.if_contains("members"); list && !list->is_null()) {
     if (!list->is_array() || list->get_array().size() > 99)
@@ -129,9 +140,11 @@ CreateCallRequest parse_create_call(std::string_view text, const std::string& ca
                      opt_string(v.get_object(), "role", "members[].role")};
       if (!core::is_valid_user_id(m.user_id))
         throw invalid("members[].userId must be 1-64 characters of [A-Za-z0-9_-@.]");
-      if (!m.role.empty() && !core::is_valid_call_id(m.role)) throw invalid("members[].role is not a valid role name");
+      if (!m.role.empty() && !core::is_valid_call_id(m.role))
+        throw invalid("members[].role is not a valid role name");
       if (m.user_id == caller) continue;  // the creator keeps the creator role
-      if (std::none_of(r.members.begin(), r.members.end(), [&](const core::Member& x) { return x.user_id == m.user_id; }))
+      if (std::none_of(r.members.begin(), r.members.end(),
+                       [&](const core::Member& x) { return x.user_id == m.user_id; }))
         r.members.push_back(std::move(m));
     }
   }
@@ -145,13 +158,15 @@ CreateCallRequest parse_create_call(std::string_view text, const std::string& ca
 core::Member parse_participant(std::string_view text, const std::string& default_role) {
   const json::object body = body_object(text);
   core::Member member{opt_string(body, "userId", "userId"), opt_string(body, "role", "role")};
-  if (!core::is_valid_user_id(member.user_id)) throw invalid("userId must be 1-64 characters of [A-Za-z0-9_-@.]");
+  if (!core::is_valid_user_id(member.user_id))
+    throw invalid("userId must be 1-64 characters of [A-Za-z0-9_-@.]");
   if (member.role.empty()) member.role = default_role;
   if (!core::is_valid_call_id(member.role)) throw invalid("role is not a valid role name");
   return member;
 }
 
-http::Task<CreatedCall> create_call(const CallSettings& s, const http::Principal& caller, CreateCallRequest r) {
+http::Task<CreatedCall> create_call(const CallSettings& s, const http::Principal& caller,
+                                    CreateCallRequest r) {
   auto find = s.store->get_meeting(r.type, r.id);  // [gcc12-co_await]
   const auto existing = co_await std::move(find);
   if (existing) {
@@ -163,7 +178,9 @@ http::Task<CreatedCall> create_call(const CallSettings& s, const http::Principal
 
   auto upsert = s.stream->upsert_users(user_ids(r.members));  // [gcc12-co_await]
   co_await std::move(upsert);
-  json::object data{{"created_by_id", caller.subject}, {"members", stream_members(r.members)}, {"custom", custom}};
+  json::object data{{"created_by_id", caller.subject},
+                    {"members", stream_members(r.members)},
+                    {"custom", custom}};
   auto create = s.stream->get_or_create_call(r.type, r.id, std::move(data));  // [gcc12-co_await]
   const json::object answer = co_await std::move(create);
   const auto* created_v = answer.if_contains("created");
@@ -185,8 +202,8 @@ http::Task<CreatedCall> create_call(const CallSettings& s, const http::Principal
   const auto t = core::system_now();
   auto save = s.store->update_meeting(
       r.type, r.id,
-      [type = r.type, id = r.id, stream_creator, custom, members = r.members, stream_members_now, events,
-       t](std::optional<core::Meeting> m) {
+      [type = r.type, id = r.id, stream_creator, custom, members = r.members, stream_members_now,
+       events, t](std::optional<core::Meeting> m) {
         // Another request may have stored it meanwhile: then roles already held stay.
         const bool fresh = !m;
         if (fresh) m = core::new_meeting(type, id, stream_creator, custom, t);
@@ -200,29 +217,32 @@ http::Task<CreatedCall> create_call(const CallSettings& s, const http::Principal
   co_return CreatedCall{std::move(*meeting), created};
 }
 
-http::Task<core::Meeting> add_participant(const CallSettings& s, const http::Principal& caller, CallRef ref,
-                                          core::Member member) {
+http::Task<core::Meeting> add_participant(const CallSettings& s, const http::Principal& caller,
+                                          CallRef ref, core::Member member) {
   auto check = manageable(s, ref, caller);  // [gcc12-co_await]
   co_await std::move(check);
   auto upsert = s.stream->upsert_users({member.user_id});  // [gcc12-co_await]
   co_await std::move(upsert);
   auto update = s.stream->update_call_members(  // [gcc12-co_await]
-      ref.type, ref.id, json::array{json::object{{"user_id", member.user_id}, {"role", member.role}}});
+      ref.type, ref.id,
+      json::array{json::object{{"user_id", member.user_id}, {"role", member.role}}});
   co_await std::move(update);
   const auto t = core::system_now();
-  auto save = s.store->update_meeting(ref.type, ref.id, [member, t](std::optional<core::Meeting> m) {  // [gcc12-co_await]
-    if (m) {
-      core::merge_members(*m, {member});
-      m->updated_at = t;
-    }
-    return m;
-  });
+  auto save = s.store->update_meeting(
+      ref.type, ref.id, [member, t](std::optional<core::Meeting> m) {  // [gcc12-co_await]
+        if (m) {
+          core::merge_members(*m, {member});
+          m->updated_at = t;
+        }
+        return m;
+      });
   auto meeting = co_await std::move(save);
   if (!meeting) throw HttpError(404, "not_found", "No meeting for this call");
   co_return std::move(*meeting);
 }
 
-http::Task<core::Meeting> end_call(const CallSettings& s, const http::Principal& caller, CallRef ref) {
+http::Task<core::Meeting> end_call(const CallSettings& s, const http::Principal& caller,
+                                   CallRef ref) {
   auto check = manageable(s, ref, caller);  // [gcc12-co_await]
   const core::Meeting current = co_await std::move(check);
   // Ending twice is not an error: an ended call is not asked again.
@@ -231,20 +251,22 @@ http::Task<core::Meeting> end_call(const CallSettings& s, const http::Principal&
     co_await std::move(end);
   }
   const auto t = core::system_now();
-  auto save = s.store->update_meeting(ref.type, ref.id, [t, by = caller.subject](std::optional<core::Meeting> m) {
-    if (m && !m->ended_at) {
-      m->ended_at = t;
-      m->ended_by = by;
-      m->updated_at = t;
-    }
-    return m;
-  });
+  auto save = s.store->update_meeting(ref.type, ref.id,
+                                      [t, by = caller.subject](std::optional<core::Meeting> m) {
+                                        if (m && !m->ended_at) {
+                                          m->ended_at = t;
+                                          m->ended_by = by;
+                                          m->updated_at = t;
+                                        }
+                                        return m;
+                                      });
   auto meeting = co_await std::move(save);
   if (!meeting) throw HttpError(404, "not_found", "No meeting for this call");
   co_return std::move(*meeting);
 }
 
-http::Task<core::Meeting> sync_call(const CallSettings& s, const http::Principal& caller, CallRef ref) {
+http::Task<core::Meeting> sync_call(const CallSettings& s, const http::Principal& caller,
+                                    CallRef ref) {
   if (!caller.has_role(s.admin_role)) {
     // Admins may also import a call created elsewhere; others only sync their own.
     auto check = manageable(s, ref, caller);  // [gcc12-co_await]

@@ -43,7 +43,8 @@ struct CreateCallRequest {
   std::vector<core::Member> members;
   std::optional<boost::json::object> custom;  // only when the body has it
 };
-CreateCallRequest parse_create_call(std::string_view body, const std::string& caller, const std::string& creator_role);
+CreateCallRequest parse_create_call(std::string_view body, const std::string& caller,
+                                    const std::string& creator_role);
 
 // POST /api/v1/calls/{callId}/participants: the member to add, with the default role filled.
 core::Member parse_participant(std::string_view body, const std::string& default_role);
@@ -55,12 +56,15 @@ struct CreatedCall {
 
 // Get-or-create. For a call we already keep, only its creator or an admin may change it: a
 // member gets the meeting as it is, anyone else 409. Roles never rise through this route.
-http::Task<CreatedCall> create_call(const CallSettings& s, const http::Principal& caller, CreateCallRequest request);
+http::Task<CreatedCall> create_call(const CallSettings& s, const http::Principal& caller,
+                                    CreateCallRequest request);
 // Creator or admin only (404 for those who may not see it, 403 for members).
-http::Task<core::Meeting> add_participant(const CallSettings& s, const http::Principal& caller, CallRef ref,
-                                          core::Member member);
-http::Task<core::Meeting> end_call(const CallSettings& s, const http::Principal& caller, CallRef ref);
+http::Task<core::Meeting> add_participant(const CallSettings& s, const http::Principal& caller,
+                                          CallRef ref, core::Member member);
+http::Task<core::Meeting> end_call(const CallSettings& s, const http::Principal& caller,
+                                   CallRef ref);
 // Pulls the call's state from Stream now (admins may also import a call created elsewhere).
-http::Task<core::Meeting> sync_call(const CallSettings& s, const http::Principal& caller, CallRef ref);
+http::Task<core::Meeting> sync_call(const CallSettings& s, const http::Principal& caller,
+                                    CallRef ref);
 
 }  // namespace streamgate::server

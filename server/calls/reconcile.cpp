@@ -10,8 +10,8 @@ namespace streamgate::server {
 namespace json = boost::json;
 
 http::Task<std::optional<core::Meeting>> reconcile_call(std::shared_ptr<StreamClient> stream,
-                                                        std::shared_ptr<Store> store, std::string type,
-                                                        std::string id) {
+                                                        std::shared_ptr<Store> store,
+                                                        std::string type, std::string id) {
   auto get = stream->get_call(type, id);  // [gcc12-co_await]
   const json::object state = co_await std::move(get);
   auto recs_op = stream->list_recordings(type, id);  // [gcc12-co_await]
@@ -22,7 +22,8 @@ http::Task<std::optional<core::Meeting>> reconcile_call(std::shared_ptr<StreamCl
   try {
     events = core::events_from_call_state(state, recordings, transcriptions);
   } catch (const std::invalid_argument& e) {
-    throw StreamError(StreamError::Kind::unavailable, 200, 0, std::string("unexpected answer from Stream: ") + e.what());
+    throw StreamError(StreamError::Kind::unavailable, 200, 0,
+                      std::string("unexpected answer from Stream: ") + e.what());
   }
   auto members = core::members_from_call_state(state);
   const auto t = core::system_now();

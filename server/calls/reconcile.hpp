@@ -16,7 +16,7 @@ namespace streamgate::server {
 // meeting. Throws StreamError (an answer without a usable call is `unavailable`) and
 // StoreUnavailable.
 http::Task<std::optional<core::Meeting>> reconcile_call(std::shared_ptr<StreamClient> stream,
-                                                        std::shared_ptr<Store> store, std::string call_type,
-                                                        std::string call_id);
+                                                        std::shared_ptr<Store> store,
+                                                        std::string call_type, std::string call_id);
 
 }  // namespace streamgate::server

@@ -3,8 +3,8 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read_until.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -70,7 +70,8 @@ struct Conn {
 std::int64_t resp_integer(const std::string& text) {
   std::int64_t v = 0;
   const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || p != text.data() + text.size()) throw std::runtime_error("redis: bad integer " + text.substr(0, 32));
+  if (ec != std::errc() || p != text.data() + text.size())
+    throw std::runtime_error("redis: bad integer " + text.substr(0, 32));
   return v;
 }
 
@@ -86,7 +87,6 @@ struct RedisLimiter::Impl {
   std::string db;
   std::mutex mutex;
   std::map<const void*, std::vector<std::unique_ptr<Conn>>> idle;
-
 };
 
 namespace {
@@ -119,7 +119,8 @@ http::Task<std::vector<std::int64_t>> read_integers(Conn& c) {
   for (std::int64_t i = 0; i < n; ++i) {
     auto item_op = read_line(c);  // [gcc12-co_await]
     const std::string item = co_await std::move(item_op);
-    if (item.empty() || item[0] != ':') throw std::runtime_error("redis: unexpected array item " + item);
+    if (item.empty() || item[0] != ':')
+      throw std::runtime_error("redis: unexpected array item " + item);
     out.push_back(resp_integer(item.substr(1)));
   }
   co_return out;
@@ -142,7 +143,8 @@ RedisLimiter::RedisLimiter(RedisOptions options, std::string name, std::int64_t 
   impl_->per_minute = per_minute;
   const std::string& url = impl_->options.url;
   auto u = boost::urls::parse_uri(boost::core::string_view(url.data(), url.size()));
-  if (!u || (u->scheme() != "redis")) throw std::invalid_argument("REDIS_URL must be redis://host[:port][/db]");
+  if (!u || (u->scheme() != "redis"))
+    throw std::invalid_argument("REDIS_URL must be redis://host[:port][/db]");
   impl_->host = std::string(u->host_address());
   if (impl_->host.empty()) throw std::invalid_argument("REDIS_URL has no host");
   if (u->has_port()) impl_->port = std::string(u->port());
@@ -179,10 +181,11 @@ http::Task<http::RateDecision> RedisLimiter::take(std::string key) {
   // Closing the socket fails whatever operation is pending. Disarmed before the connection goes
   // back to the pool, so a late expiry never closes a pooled connection (http/deadline.hpp).
   Conn* raw = conn.get();
-  http::ScopedDeadline deadline(ex, std::chrono::steady_clock::now() + impl->options.timeout, [raw] {
-    boost::system::error_code ignored;
-    raw->socket.close(ignored);
-  });
+  http::ScopedDeadline deadline(ex, std::chrono::steady_clock::now() + impl->options.timeout,
+                                [raw] {
+                                  boost::system::error_code ignored;
+                                  raw->socket.close(ignored);
+                                });
   std::string error;
   std::vector<std::int64_t> reply;
   try {
@@ -205,7 +208,8 @@ http::Task<http::RateDecision> RedisLimiter::take(std::string key) {
     const double rate_per_ms = static_cast<double>(impl->per_minute) / 60000.0;
     char rate[64];
     std::snprintf(rate, sizeof rate, "%.12g", rate_per_ms);
-    auto eval = command(*conn, {"EVAL", kScript, "1", impl->prefix + key, rate, std::to_string(impl->per_minute)});  // [gcc12-co_await]
+    auto eval = command(*conn, {"EVAL", kScript, "1", impl->prefix + key, rate,
+                                std::to_string(impl->per_minute)});  // [gcc12-co_await]
     reply = co_await std::move(eval);
     if (reply.size() != 3) throw std::runtime_error("redis: unexpected script reply");
   } catch (const std::exception& e) {
@@ -220,14 +224,16 @@ http::Task<http::RateDecision> RedisLimiter::take(std::string key) {
     // Redis's numbers are range-checked like any other input before they are used.
     d.allowed = reply[0] == 1;
     d.remaining = std::clamp<std::int64_t>(reply[1], 0, impl->per_minute);
-    d.retry_after_seconds = std::max<std::int64_t>(1, (std::clamp<std::int64_t>(reply[2], 0, 3'600'000) + 999) / 1000);
+    d.retry_after_seconds =
+        std::max<std::int64_t>(1, (std::clamp<std::int64_t>(reply[2], 0, 3'600'000) + 999) / 1000);
     co_return d;
   }
   http::log(spdlog::level::warn, http::LogLine("rate limiter unavailable")
                                      .add("error", error)
                                      .add("policy", impl->options.fail_open ? "open" : "closed"));
   if (!impl->options.fail_open)
-    throw http::HttpError(503, "rate_limiter_unavailable", "Rate limiting is unavailable; retry later")
+    throw http::HttpError(503, "rate_limiter_unavailable",
+                          "Rate limiting is unavailable; retry later")
         .with_header("Retry-After", "1");
   d.allowed = true;
   d.remaining = 0;

@@ -44,7 +44,8 @@ std::optional<std::int64_t> server_wait_ms(const http::ClientResponse& r) {
     return std::min(*ra, kMaxServerWaitSeconds) * 1000;
   if (auto reset = parse_int(r.header("x-ratelimit-reset")); reset) {
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
     return std::clamp<std::int64_t>(core::sat_sub(*reset, now), 0, kMaxServerWaitSeconds) * 1000;
   }
   return std::nullopt;
@@ -58,13 +59,18 @@ StreamError error_from_response(const http::ClientResponse& r) {
   json::value v = json::parse(r.body, ec);
   if (!ec && v.is_object()) {
     const auto& o = v.get_object();
-    if (const auto* c = o.if_contains("code"); c && c->is_int64()) code = static_cast<int>(c->get_int64());
-    if (const auto* m = o.if_contains("message"); m && m->is_string()) message = std::string(m->get_string());
-    if (const auto* u = o.if_contains("unrecoverable"); u && u->is_bool()) unrecoverable = u->get_bool();
+    if (const auto* c = o.if_contains("code"); c && c->is_int64())
+      code = static_cast<int>(c->get_int64());
+    if (const auto* m = o.if_contains("message"); m && m->is_string())
+      message = std::string(m->get_string());
+    if (const auto* u = o.if_contains("unrecoverable"); u && u->is_bool())
+      unrecoverable = u->get_bool();
   }
-  const auto kind = r.status >= 500 || r.status == 429 ? StreamError::Kind::unavailable : StreamError::Kind::rejected;
+  const auto kind = r.status >= 500 || r.status == 429 ? StreamError::Kind::unavailable
+                                                       : StreamError::Kind::rejected;
   std::int64_t retry_after = 0;
-  if (r.status == 429) retry_after = std::max<std::int64_t>(1, (server_wait_ms(r).value_or(1000) + 999) / 1000);
+  if (r.status == 429)
+    retry_after = std::max<std::int64_t>(1, (server_wait_ms(r).value_or(1000) + 999) / 1000);
   return StreamError(kind, r.status, code, message, unrecoverable, retry_after);
 }
 
@@ -72,7 +78,8 @@ std::string path_segment(const std::string& s) {
   // Our ids are [A-Za-z0-9_-]: nothing to escape, but never let a '/' or '?' through.
   std::string out;
   for (char c : s)
-    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '@') out += c;
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '@')
+      out += c;
   return out;
 }
 
@@ -112,10 +119,15 @@ http::HttpError to_http_error(const StreamError& e) {
     code = "upstream_rejected";
     message = "Stream rejected the request: " + std::string(e.what());
     switch (e.status) {
-      case 400: case 404: case 409: case 422: status = e.status; break;
-      case 401: case 403:
+      case 400:
+      case 404:
+      case 409:
+      case 422: status = e.status; break;
+      case 401:
+      case 403:
         status = 502;
-        message = "Stream refused this server's credentials (check STREAM_API_KEY/STREAM_API_SECRET)";
+        message =
+            "Stream refused this server's credentials (check STREAM_API_KEY/STREAM_API_SECRET)";
         break;
       default: status = 400;  // another 4xx: Stream refused what was asked
     }
@@ -123,23 +135,27 @@ http::HttpError to_http_error(const StreamError& e) {
   http::HttpError out(status, code, message);
   if (e.code != 0) out.details["upstreamCode"] = e.code;
   if (e.status != 0) out.details["upstreamStatus"] = e.status;
-  if (e.retry_after_seconds > 0) out.with_header("Retry-After", std::to_string(e.retry_after_seconds));
+  if (e.retry_after_seconds > 0)
+    out.with_header("Retry-After", std::to_string(e.retry_after_seconds));
   return out;
 }
 
 StreamClient::StreamClient(StreamClientOptions options, std::shared_ptr<http::HttpsClient> client)
     : options_(std::move(options)), client_(std::move(client)) {
-  while (!options_.base_url.empty() && options_.base_url.back() == '/') options_.base_url.pop_back();
+  while (!options_.base_url.empty() && options_.base_url.back() == '/')
+    options_.base_url.pop_back();
   server_token_ = core::make_stream_server_token(*options_.secret);
 }
 
-http::Task<json::object> StreamClient::call(std::string method, std::string path, json::value body) {
+http::Task<json::object> StreamClient::call(std::string method, std::string path,
+                                            json::value body) {
   const auto deadline = Clock::now() + options_.budget;
   const std::string operation = operation_of(method, path);
   const auto observe = [&](int status, bool retry) {
     if (options_.observe) options_.observe(operation, status, retry);
   };
-  const std::string url = options_.base_url + path + (path.find('?') == std::string::npos ? "?" : "&") +
+  const std::string url = options_.base_url + path +
+                          (path.find('?') == std::string::npos ? "?" : "&") +
                           "api_key=" + options_.api_key;
   thread_local std::mt19937_64 rng{std::random_device{}()};
   for (int attempt = 1;; ++attempt) {
@@ -152,7 +168,8 @@ http::Task<json::object> StreamClient::call(std::string method, std::string path
                    {"Content-Type", "application/json"},
                    {"x-client-request-id", core::random_uuid_v4()}};
     if (!body.is_null()) req.body = json::serialize(body);
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     req.timeout = std::min(options_.attempt_timeout, std::max(left, std::chrono::milliseconds(1)));
 
     std::optional<StreamError> failure;
@@ -165,16 +182,18 @@ http::Task<json::object> StreamClient::call(std::string method, std::string path
         boost::system::error_code ec;
         json::value v = json::parse(r.body, ec);
         if (ec || !v.is_object())
-          throw StreamError(StreamError::Kind::unavailable, r.status, 0, "Stream answered with a body that is not JSON");
+          throw StreamError(StreamError::Kind::unavailable, r.status, 0,
+                            "Stream answered with a body that is not JSON");
         co_return std::move(v.get_object());
       }
       failure = error_from_response(r);
       if (r.status == 429) wait_hint = server_wait_ms(r);
     } catch (const http::ClientError& e) {
       const bool timeout = e.kind == http::ClientErrorKind::timeout;
-      failure.emplace(timeout ? StreamError::Kind::timeout : StreamError::Kind::unavailable, 0, 0, e.what(),
-                      // A certificate or URL problem will not fix itself on a retry.
-                      e.kind == http::ClientErrorKind::tls || e.kind == http::ClientErrorKind::invalid_url);
+      failure.emplace(
+          timeout ? StreamError::Kind::timeout : StreamError::Kind::unavailable, 0, 0, e.what(),
+          // A certificate or URL problem will not fix itself on a retry.
+          e.kind == http::ClientErrorKind::tls || e.kind == http::ClientErrorKind::invalid_url);
     }
     const bool retryable = !failure->unrecoverable && failure->kind != StreamError::Kind::rejected;
     // The detail (which may name an internal address) goes to the log, never to the client.
@@ -191,9 +210,12 @@ http::Task<json::object> StreamClient::call(std::string method, std::string path
       throw *failure;
     }
     // Full jitter: a random wait up to base * 2^(attempt-1), capped; a server's hint wins.
-    const auto ceiling = std::min<std::int64_t>(options_.backoff_cap.count(), options_.backoff_base.count() << (attempt - 1));
-    std::int64_t wait_ms = wait_hint ? *wait_hint : std::uniform_int_distribution<std::int64_t>(0, ceiling)(rng);
-    const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    const auto ceiling = std::min<std::int64_t>(options_.backoff_cap.count(),
+                                                options_.backoff_base.count() << (attempt - 1));
+    std::int64_t wait_ms =
+        wait_hint ? *wait_hint : std::uniform_int_distribution<std::int64_t>(0, ceiling)(rng);
+    const auto remaining =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     if (wait_ms >= remaining) {  // the budget cannot cover the wait
       give_up();
       throw *failure;
@@ -204,7 +226,8 @@ http::Task<json::object> StreamClient::call(std::string method, std::string path
                                        .add("attempt", attempt)
                                        .add("status", failure->status)
                                        .add("waitMs", wait_ms));
-    asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::milliseconds(wait_ms));
+    asio::steady_timer timer(co_await asio::this_coro::executor,
+                             std::chrono::milliseconds(wait_ms));
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
   }
 }
@@ -213,24 +236,31 @@ http::Task<json::object> StreamClient::call(std::string method, std::string path
 http::Task<void> StreamClient::upsert_users(std::vector<std::string> ids) {
   json::object users;
   for (const auto& id : ids) users[id] = json::object{{"id", id}};
-  auto op = call(std::string("POST"), std::string("/api/v2/users"), json::object{{"users", std::move(users)}});  // [gcc12-co_await]
+  auto op = call(std::string("POST"), std::string("/api/v2/users"),
+                 json::object{{"users", std::move(users)}});  // [gcc12-co_await]
   co_await std::move(op);
 }
 
-http::Task<json::object> StreamClient::get_or_create_call(std::string type, std::string id, json::object data) {
+http::Task<json::object> StreamClient::get_or_create_call(std::string type, std::string id,
+                                                          json::object data) {
   std::string path = "/api/v2/video/call/" + path_segment(type) + "/" + path_segment(id);
-  auto op = call(std::string("POST"), std::move(path), json::object{{"data", std::move(data)}});  // [gcc12-co_await]
+  auto op = call(std::string("POST"), std::move(path),
+                 json::object{{"data", std::move(data)}});  // [gcc12-co_await]
   co_return co_await std::move(op);
 }
 
-http::Task<json::object> StreamClient::update_call_members(std::string type, std::string id, json::array update) {
-  std::string path = "/api/v2/video/call/" + path_segment(type) + "/" + path_segment(id) + "/members";
-  auto op = call(std::string("POST"), std::move(path), json::object{{"update_members", std::move(update)}});  // [gcc12-co_await]
+http::Task<json::object> StreamClient::update_call_members(std::string type, std::string id,
+                                                           json::array update) {
+  std::string path =
+      "/api/v2/video/call/" + path_segment(type) + "/" + path_segment(id) + "/members";
+  auto op = call(std::string("POST"), std::move(path),
+                 json::object{{"update_members", std::move(update)}});  // [gcc12-co_await]
   co_return co_await std::move(op);
 }
 
 http::Task<void> StreamClient::mark_ended(std::string type, std::string id) {
-  std::string path = "/api/v2/video/call/" + path_segment(type) + "/" + path_segment(id) + "/mark_ended";
+  std::string path =
+      "/api/v2/video/call/" + path_segment(type) + "/" + path_segment(id) + "/mark_ended";
   auto op = call(std::string("POST"), std::move(path), json::value(nullptr));  // [gcc12-co_await]
   co_await std::move(op);
 }
@@ -249,14 +279,16 @@ json::array list_member(const json::object& r, std::string_view key) {
 }  // namespace
 
 http::Task<json::array> StreamClient::list_recordings(std::string type, std::string id) {
-  std::string path = "/api/v2/video/call/" + path_segment(type) + "/" + path_segment(id) + "/recordings";
+  std::string path =
+      "/api/v2/video/call/" + path_segment(type) + "/" + path_segment(id) + "/recordings";
   auto op = call(std::string("GET"), std::move(path), json::value(nullptr));  // [gcc12-co_await]
   const json::object r = co_await std::move(op);
   co_return list_member(r, "recordings");
 }
 
 http::Task<json::array> StreamClient::list_transcriptions(std::string type, std::string id) {
-  std::string path = "/api/v2/video/call/" + path_segment(type) + "/" + path_segment(id) + "/transcriptions";
+  std::string path =
+      "/api/v2/video/call/" + path_segment(type) + "/" + path_segment(id) + "/transcriptions";
   auto op = call(std::string("GET"), std::move(path), json::value(nullptr));  // [gcc12-co_await]
   const json::object r = co_await std::move(op);
   co_return list_member(r, "transcriptions");

@@ -1,16 +1,16 @@
 #pragma once
-// Stream's server-side REST API (docs/stream-contract.md §2-§4): server auth (bare JWT {"server":true}
-// in Authorization, stream-auth-type: jwt, api_key query parameter, X-Stream-Client), JSON,
-// Stream error bodies, and retries with exponential backoff and full jitter on 429 (honouring
-// Retry-After / X-RateLimit-Reset), 5xx and transport errors — never on unrecoverable errors —
-// within a bounded number of attempts and a total time budget.
+// Stream's server-side REST API (docs/stream-contract.md §2-§4): server auth (bare JWT
+// {"server":true} in Authorization, stream-auth-type: jwt, api_key query parameter,
+// X-Stream-Client), JSON, Stream error bodies, and retries with exponential backoff and full jitter
+// on 429 (honouring Retry-After / X-RateLimit-Reset), 5xx and transport errors — never on
+// unrecoverable errors — within a bounded number of attempts and a total time budget.
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
 #include <atomic>
-#include <functional>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -63,11 +63,14 @@ class StreamClient final {
   StreamClient(StreamClientOptions options, std::shared_ptr<http::HttpsClient> client);
 
   // One API call; `path` starts with /api/v2/. Returns the parsed JSON body of a 2xx answer.
-  http::Task<boost::json::object> call(std::string method, std::string path, boost::json::value body = nullptr);
+  http::Task<boost::json::object> call(std::string method, std::string path,
+                                       boost::json::value body = nullptr);
 
   http::Task<void> upsert_users(std::vector<std::string> user_ids);
-  http::Task<boost::json::object> get_or_create_call(std::string type, std::string id, boost::json::object data);
-  http::Task<boost::json::object> update_call_members(std::string type, std::string id, boost::json::array update_members);
+  http::Task<boost::json::object> get_or_create_call(std::string type, std::string id,
+                                                     boost::json::object data);
+  http::Task<boost::json::object> update_call_members(std::string type, std::string id,
+                                                      boost::json::array update_members);
   http::Task<void> mark_ended(std::string type, std::string id);
   http::Task<boost::json::object> get_call(std::string type, std::string id);
   http::Task<boost::json::array> list_recordings(std::string type, std::string id);

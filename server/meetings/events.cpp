@@ -22,7 +22,9 @@ PreparedApply prepare_event(const json::object& event) {
       return ApplyResult{core::apply_event(std::move(m), ev, core::system_now()), ""};
     };
   } catch (const std::exception& e) {
-    p.apply = [msg = std::string(e.what())](std::optional<core::Meeting>) { return ApplyResult{std::nullopt, msg}; };
+    p.apply = [msg = std::string(e.what())](std::optional<core::Meeting>) {
+      return ApplyResult{std::nullopt, msg};
+    };
   }
   return p;
 }
@@ -32,7 +34,9 @@ PreparedApply prepare_event(std::string_view body) {
   json::value v = json::parse(body, ec);
   if (ec || !v.is_object()) {
     PreparedApply p;
-    p.apply = [](std::optional<core::Meeting>) { return ApplyResult{std::nullopt, "stored body is not a JSON object"}; };
+    p.apply = [](std::optional<core::Meeting>) {
+      return ApplyResult{std::nullopt, "stored body is not a JSON object"};
+    };
     return p;
   }
   return prepare_event(v.get_object());

@@ -5,7 +5,8 @@
 namespace streamgate::server {
 
 bool looks_gzipped(std::string_view b) {
-  return b.size() >= 2 && static_cast<unsigned char>(b[0]) == 0x1f && static_cast<unsigned char>(b[1]) == 0x8b;
+  return b.size() >= 2 && static_cast<unsigned char>(b[0]) == 0x1f &&
+         static_cast<unsigned char>(b[1]) == 0x8b;
 }
 
 // Inflates every gzip member in turn, as gunzip does (RFC 1952 §2.2: a file is a series of
@@ -33,7 +34,8 @@ GunzipError gunzip(std::string_view in, std::size_t limit, std::string& out) {
     if (rc == Z_STREAM_END) {
       if (zs.avail_in == 0) return GunzipError::none;
       const std::string_view rest(reinterpret_cast<const char*>(zs.next_in), zs.avail_in);
-      if (!looks_gzipped(rest)) return GunzipError::corrupt;  // trailing bytes that are not a member
+      if (!looks_gzipped(rest))
+        return GunzipError::corrupt;  // trailing bytes that are not a member
       if (inflateReset(&zs) != Z_OK) return GunzipError::corrupt;
       continue;
     }

@@ -37,7 +37,8 @@ ReplayRequest parse_replay_request(std::string_view text) {
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) return r;
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
-  if (ec || !v.is_object()) throw HttpError(400, "invalid_request", "Request body must be a JSON object");
+  if (ec || !v.is_object())
+    throw HttpError(400, "invalid_request", "Request body must be a JSON object");
   const auto& body = v.get_object();
   if (const auto* l = body.if_contains("limit"); l && !l->is_null()) {
     if (!l->is_int64() || l->get_int64() < 1 || l->get_int64() > 1000)
@@ -58,10 +59,12 @@ ReplayRequest parse_replay_request(std::string_view text) {
 
 http::Handler make_replay_handler(std::shared_ptr<Store> store, std::string admin_role) {
   return [store, admin_role](http::Request& req, http::Context& ctx) -> http::Task<http::Response> {
-    if (!ctx.principal->has_role(admin_role)) throw HttpError(403, "forbidden", "This endpoint is for admins");
+    if (!ctx.principal->has_role(admin_role))
+      throw HttpError(403, "forbidden", "This endpoint is for admins");
     ReplayRequest request = parse_replay_request(req.body);
-    auto replay = store->replay_failed(std::move(request.webhook_ids), request.limit,  // [gcc12-co_await]
-                                       [](const InboxRecord& r) { return prepare_event(r.body); });
+    auto replay =
+        store->replay_failed(std::move(request.webhook_ids), request.limit,  // [gcc12-co_await]
+                             [](const InboxRecord& r) { return prepare_event(r.body); });
     const std::vector<ReplayItem> items = co_await std::move(replay);
     json::array results;
     std::int64_t applied = 0;

@@ -15,7 +15,8 @@ using http::HttpError;
 StreamWebhook parse_stream_webhook(std::string_view body, std::string_view webhook_id_header) {
   boost::system::error_code ec;
   json::value v = json::parse(body, ec);
-  if (ec || !v.is_object()) throw HttpError(400, "invalid_request", "Webhook body is not a JSON object");
+  if (ec || !v.is_object())
+    throw HttpError(400, "invalid_request", "Webhook body is not a JSON object");
   StreamWebhook hook;
   hook.event = std::move(v.get_object());
   const auto* type = hook.event.if_contains("type");
@@ -24,15 +25,19 @@ StreamWebhook parse_stream_webhook(std::string_view body, std::string_view webho
   hook.type = std::string(type->get_string());
   hook.webhook_id = webhook_id_header.empty() ? "sha256:" + core::to_hex(core::sha256(body))
                                               : std::string(webhook_id_header);
-  if (!is_sane_webhook_id(hook.webhook_id)) throw HttpError(400, "invalid_request", "X-Webhook-Id is malformed");
+  if (!is_sane_webhook_id(hook.webhook_id))
+    throw HttpError(400, "invalid_request", "X-Webhook-Id is malformed");
   return hook;
 }
 
-http::Task<InboxOutcome> receive_webhook(Store& store, const StreamWebhook& hook, std::string_view body) {
+http::Task<InboxOutcome> receive_webhook(Store& store, const StreamWebhook& hook,
+                                         std::string_view body) {
   PreparedApply prepared = prepare_event(hook.event);
-  InboxEvent inbox{hook.webhook_id, hook.type,   prepared.call_type, prepared.call_id, std::string(body),
-                   core::to_unix_nanos(core::system_now()), prepared.session_id};
-  auto record = store.record_webhook(std::move(inbox), std::move(prepared.apply));  // [gcc12-co_await]
+  InboxEvent inbox{hook.webhook_id,    hook.type,         prepared.call_type,
+                   prepared.call_id,   std::string(body), core::to_unix_nanos(core::system_now()),
+                   prepared.session_id};
+  auto record =
+      store.record_webhook(std::move(inbox), std::move(prepared.apply));  // [gcc12-co_await]
   co_return co_await std::move(record);
 }
 
@@ -48,7 +53,9 @@ http::Handler make_webhook_handler(std::shared_ptr<const WebhookSettings> s) {
     if (!core::is_meeting_event(hook->type)) {
       s->record(hook->type, "ignored");
       co_return http::json_success(
-          200, json::object{{"webhookId", hook->webhook_id}, {"type", hook->type}, {"status", "ignored"}},
+          200,
+          json::object{
+              {"webhookId", hook->webhook_id}, {"type", hook->type}, {"status", "ignored"}},
           "Event acknowledged");
     }
     std::optional<InboxOutcome> outcome;
@@ -71,12 +78,16 @@ http::Handler make_webhook_handler(std::shared_ptr<const WebhookSettings> s) {
     }
     s->record(hook->type, to_string(*outcome));
     if (*outcome == InboxOutcome::failed)
-      http::log(spdlog::level::warn,
-                http::LogLine("webhook kept for replay").add("webhookId", hook->webhook_id).add("type", hook->type));
+      http::log(spdlog::level::warn, http::LogLine("webhook kept for replay")
+                                         .add("webhookId", hook->webhook_id)
+                                         .add("type", hook->type));
     co_return http::json_success(
-        200, json::object{{"webhookId", hook->webhook_id}, {"type", hook->type}, {"status", to_string(*outcome)}},
-        *outcome == InboxOutcome::failed ? "Event stored; it could not be applied and is kept for replay"
-                                         : "Event processed");
+        200,
+        json::object{
+            {"webhookId", hook->webhook_id}, {"type", hook->type}, {"status", to_string(*outcome)}},
+        *outcome == InboxOutcome::failed
+            ? "Event stored; it could not be applied and is kept for replay"
+            : "Event processed");
   };
 }
 

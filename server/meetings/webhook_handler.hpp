@@ -31,7 +31,8 @@ struct StreamWebhook {
 StreamWebhook parse_stream_webhook(std::string_view body, std::string_view webhook_id_header);
 
 // Keeps a meeting event in the inbox with its effect (the service). Throws StoreUnavailable.
-http::Task<InboxOutcome> receive_webhook(Store& store, const StreamWebhook& hook, std::string_view body);
+http::Task<InboxOutcome> receive_webhook(Store& store, const StreamWebhook& hook,
+                                         std::string_view body);
 
 http::Handler make_webhook_handler(std::shared_ptr<const WebhookSettings> settings);
 

@@ -15,6 +15,7 @@ http::Handler make_healthz_handler();
 // does not answer, else 200 with the store's backend.
 http::Handler make_readyz_handler(std::shared_ptr<Store> store, std::function<bool()> draining);
 // GET /metrics: the text exposition format; `open_connections()` is read at scrape time.
-http::Handler make_metrics_handler(std::shared_ptr<Metrics> metrics, std::function<double()> open_connections);
+http::Handler make_metrics_handler(std::shared_ptr<Metrics> metrics,
+                                   std::function<double()> open_connections);
 
 }  // namespace streamgate::server

@@ -8,7 +8,8 @@ namespace {
 
 class InstrumentedStore final : public Store {
  public:
-  InstrumentedStore(std::shared_ptr<Store> inner, std::shared_ptr<Metrics> m) : inner_(std::move(inner)), m_(std::move(m)) {}
+  InstrumentedStore(std::shared_ptr<Store> inner, std::shared_ptr<Metrics> m)
+      : inner_(std::move(inner)), m_(std::move(m)) {}
 
   http::Task<InboxOutcome> record_webhook(InboxEvent e, ApplyFn apply) override {
     auto op = inner_->record_webhook(std::move(e), std::move(apply));
@@ -24,7 +25,8 @@ class InstrumentedStore final : public Store {
     auto op = inner_->get_meeting(std::move(t), std::move(i));
     co_return co_await timed("get_meeting", std::move(op));
   }
-  http::Task<std::vector<InboxRecord>> failed_inbox(std::vector<std::string> ids, std::size_t limit) override {
+  http::Task<std::vector<InboxRecord>> failed_inbox(std::vector<std::string> ids,
+                                                    std::size_t limit) override {
     auto op = inner_->failed_inbox(std::move(ids), limit);
     co_return co_await timed("failed_inbox", std::move(op));
   }
@@ -36,7 +38,8 @@ class InstrumentedStore final : public Store {
     auto op = inner_->get_inbox(std::move(id));
     co_return co_await timed("get_inbox", std::move(op));
   }
-  http::Task<std::vector<std::pair<std::string, std::string>>> claim_stale_meetings(StaleQuery q) override {
+  http::Task<std::vector<std::pair<std::string, std::string>>> claim_stale_meetings(
+      StaleQuery q) override {
     auto op = inner_->claim_stale_meetings(q);
     co_return co_await timed("claim_stale_meetings", std::move(op));
   }
@@ -56,7 +59,11 @@ class InstrumentedStore final : public Store {
       const char* name;
       std::chrono::steady_clock::time_point start;
       bool* ok;
-      ~Record() { m->store_call(name, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), *ok); }
+      ~Record() {
+        m->store_call(
+            name, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+            *ok);
+      }
     } record{m_.get(), name, start, &ok};
     T result = co_await std::move(op);
     ok = true;

@@ -7,7 +7,8 @@
 
 namespace streamgate::server {
 
-BatchedFdSink::BatchedFdSink(int fd, std::chrono::milliseconds interval, std::size_t high_water, std::size_t cap)
+BatchedFdSink::BatchedFdSink(int fd, std::chrono::milliseconds interval, std::size_t high_water,
+                             std::size_t cap)
     : fd_(fd),
       interval_(interval),
       high_water_(high_water),
@@ -73,7 +74,8 @@ void BatchedFdSink::log(const spdlog::details::log_msg& msg) {
 void BatchedFdSink::flush() { drain_buffers(); }
 
 void BatchedFdSink::set_pattern(const std::string& pattern) {
-  set_formatter(std::make_unique<spdlog::pattern_formatter>(pattern, spdlog::pattern_time_type::utc));
+  set_formatter(
+      std::make_unique<spdlog::pattern_formatter>(pattern, spdlog::pattern_time_type::utc));
 }
 
 void BatchedFdSink::set_formatter(std::unique_ptr<spdlog::formatter> formatter) {

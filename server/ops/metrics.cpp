@@ -51,14 +51,16 @@ struct Metrics::Impl {
                                           .Name("streamgate_webhooks_total")
                                           .Help("Stream webhooks by event type and outcome")
                                           .Register(*registry);
-  pm::Family<pm::Counter>& stream_calls = pm::BuildCounter()
-                                              .Name("streamgate_stream_requests_total")
-                                              .Help("Requests to Stream's REST API by operation and status (0: no answer)")
-                                              .Register(*registry);
-  pm::Family<pm::Counter>& stream_retries = pm::BuildCounter()
-                                                .Name("streamgate_stream_retries_total")
-                                                .Help("Retried requests to Stream's REST API by operation")
-                                                .Register(*registry);
+  pm::Family<pm::Counter>& stream_calls =
+      pm::BuildCounter()
+          .Name("streamgate_stream_requests_total")
+          .Help("Requests to Stream's REST API by operation and status (0: no answer)")
+          .Register(*registry);
+  pm::Family<pm::Counter>& stream_retries =
+      pm::BuildCounter()
+          .Name("streamgate_stream_retries_total")
+          .Help("Retried requests to Stream's REST API by operation")
+          .Register(*registry);
   pm::Family<pm::Histogram>& store_latency = pm::BuildHistogram()
                                                  .Name("streamgate_store_duration_seconds")
                                                  .Help("Store call latency by operation and result")
@@ -80,7 +82,8 @@ Metrics::Metrics(std::string version) : impl_(std::make_unique<Impl>()) {
 
 Metrics::~Metrics() = default;
 
-void Metrics::observe_request(std::string_view route, std::string_view method, int status, double seconds) {
+void Metrics::observe_request(std::string_view route, std::string_view method, int status,
+                              double seconds) {
   // Looking a labelled metric up takes the family's lock; remember it per thread instead.
   struct Entry {
     pm::Counter* count;
@@ -101,15 +104,18 @@ void Metrics::observe_request(std::string_view route, std::string_view method, i
   if (it == cache.end()) {
     const std::string r(route.empty() ? "(unmatched)" : route);
     const std::string ms(m);
-    Entry e{&impl_->requests.Add({{"route", r}, {"method", ms}, {"status", std::to_string(status)}}),
-            &impl_->latency.Add({{"route", r}, {"method", ms}}, latency_buckets())};
+    Entry e{
+        &impl_->requests.Add({{"route", r}, {"method", ms}, {"status", std::to_string(status)}}),
+        &impl_->latency.Add({{"route", r}, {"method", ms}}, latency_buckets())};
     it = cache.emplace(std::move(key), e).first;
   }
   it->second.count->Increment();
   it->second.latency->Observe(seconds);
 }
 
-void Metrics::token_issued(bool call_token) { impl_->tokens.Add({{"kind", call_token ? "call" : "user"}}).Increment(); }
+void Metrics::token_issued(bool call_token) {
+  impl_->tokens.Add({{"kind", call_token ? "call" : "user"}}).Increment();
+}
 
 void Metrics::webhook(std::string_view type, std::string_view outcome) {
   const std::string t = core::is_meeting_event(type) ? std::string(type) : "other";
@@ -117,12 +123,16 @@ void Metrics::webhook(std::string_view type, std::string_view outcome) {
 }
 
 void Metrics::stream_call(std::string_view operation, int status, bool retry) {
-  impl_->stream_calls.Add({{"operation", std::string(operation)}, {"status", std::to_string(status)}}).Increment();
+  impl_->stream_calls
+      .Add({{"operation", std::string(operation)}, {"status", std::to_string(status)}})
+      .Increment();
   if (retry) impl_->stream_retries.Add({{"operation", std::string(operation)}}).Increment();
 }
 
 void Metrics::store_call(std::string_view operation, double seconds, bool ok) {
-  impl_->store_latency.Add({{"operation", std::string(operation)}, {"result", ok ? "ok" : "error"}}, latency_buckets())
+  impl_->store_latency
+      .Add({{"operation", std::string(operation)}, {"result", ok ? "ok" : "error"}},
+           latency_buckets())
       .Observe(seconds);
 }
 
@@ -132,9 +142,11 @@ std::string Metrics::render(double open_connections) {
 }
 
 http::Middleware metrics_middleware(std::shared_ptr<Metrics> metrics) {
-  return [metrics](http::Request& req, http::Context& ctx, http::Next next) -> http::Task<http::Response> {
+  return [metrics](http::Request& req, http::Context& ctx,
+                   http::Next next) -> http::Task<http::Response> {
     http::Response res = co_await next(req, ctx);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started).count();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.started).count();
     metrics->observe_request(ctx.route_pattern, req.method_name, res.status, secs);
     co_return res;
   };

@@ -37,5 +37,4 @@ class Metrics final {
 // Global middleware: request count and latency by route pattern, method and status.
 http::Middleware metrics_middleware(std::shared_ptr<Metrics> metrics);
 
-
 }  // namespace streamgate::server

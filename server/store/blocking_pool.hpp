@@ -31,7 +31,8 @@ class BlockingPool final {
   // result, or the exception fn threw.
   template <typename R>
   http::Task<R> run(std::function<R(std::size_t)> fn) {
-    return boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(std::exception_ptr, R)>(
+    return boost::asio::async_initiate<decltype(boost::asio::use_awaitable),
+                                       void(std::exception_ptr, R)>(
         [this, fn = std::move(fn)](auto handler) mutable {
           using Handler = decltype(handler);
           auto h = std::make_shared<Handler>(std::move(handler));
@@ -44,7 +45,8 @@ class BlockingPool final {
               ep = std::current_exception();
             }
             auto ex = boost::asio::get_associated_executor(*h);
-            boost::asio::post(ex, [h, ep, result = std::move(result)]() mutable { (*h)(ep, std::move(result)); });
+            boost::asio::post(
+                ex, [h, ep, result = std::move(result)]() mutable { (*h)(ep, std::move(result)); });
           });
         },
         boost::asio::use_awaitable);

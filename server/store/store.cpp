@@ -16,7 +16,9 @@ std::string_view to_string(InboxOutcome o) {
   return "failed";
 }
 
-std::string meeting_to_document(const core::Meeting& m) { return boost::json::serialize(core::to_storage_json(m)); }
+std::string meeting_to_document(const core::Meeting& m) {
+  return boost::json::serialize(core::to_storage_json(m));
+}
 
 core::Meeting meeting_from_document(const std::string& doc) {
   boost::system::error_code ec;
@@ -26,8 +28,8 @@ core::Meeting meeting_from_document(const std::string& doc) {
   return core::from_storage_json(v.get_object());
 }
 
-http::Task<std::vector<ReplayItem>> Store::replay_failed(std::vector<std::string> ids, std::size_t limit,
-                                                         ApplyFactory factory) {
+http::Task<std::vector<ReplayItem>> Store::replay_failed(std::vector<std::string> ids,
+                                                         std::size_t limit, ApplyFactory factory) {
   auto find = failed_inbox(std::move(ids), limit);  // [gcc12-co_await]
   const auto failed = co_await std::move(find);
   std::vector<ReplayItem> out;

@@ -33,7 +33,7 @@ struct InboxEvent {
   std::string type;
   std::string call_type;  // may be empty when the payload has no usable call id
   std::string call_id;
-  std::string body;       // the verified JSON, exactly as signed (after gunzip)
+  std::string body;  // the verified JSON, exactly as signed (after gunzip)
   std::int64_t received_at_ns = 0;
   std::string session_id;  // the session the event names, if any (see Tx::archived_session)
 };
@@ -83,23 +83,29 @@ class Store {
   // `session_id` names a session the change is about (reconciliation): if it was summarised
   // out of the meeting, it is brought back first, so that totals stay exact.
   using MutateFn = std::function<std::optional<core::Meeting>(std::optional<core::Meeting>)>;
-  virtual http::Task<std::optional<core::Meeting>> update_meeting(std::string call_type, std::string call_id,
-                                                                  MutateFn mutate, std::string session_id) = 0;
-  http::Task<std::optional<core::Meeting>> update_meeting(std::string call_type, std::string call_id,
-                                                          MutateFn mutate) {
-    return update_meeting(std::move(call_type), std::move(call_id), std::move(mutate), std::string());
+  virtual http::Task<std::optional<core::Meeting>> update_meeting(std::string call_type,
+                                                                  std::string call_id,
+                                                                  MutateFn mutate,
+                                                                  std::string session_id) = 0;
+  http::Task<std::optional<core::Meeting>> update_meeting(std::string call_type,
+                                                          std::string call_id, MutateFn mutate) {
+    return update_meeting(std::move(call_type), std::move(call_id), std::move(mutate),
+                          std::string());
   }
 
-  virtual http::Task<std::optional<core::Meeting>> get_meeting(std::string call_type, std::string call_id) = 0;
+  virtual http::Task<std::optional<core::Meeting>> get_meeting(std::string call_type,
+                                                               std::string call_id) = 0;
 
   // Re-applies up to `limit` failed inbox events (or just `ids` when given), each in its own
   // transaction, oldest first. Built on failed_inbox and replay_one.
   http::Task<std::vector<ReplayItem>> replay_failed(std::vector<std::string> ids, std::size_t limit,
                                                     ApplyFactory factory);
   // Failed inbox events: those of `ids` (when given) or the `limit` oldest.
-  virtual http::Task<std::vector<InboxRecord>> failed_inbox(std::vector<std::string> ids, std::size_t limit) = 0;
+  virtual http::Task<std::vector<InboxRecord>> failed_inbox(std::vector<std::string> ids,
+                                                            std::size_t limit) = 0;
   // Re-applies one event in a transaction; nullopt when it is no longer failed.
-  virtual http::Task<std::optional<ReplayItem>> replay_one(std::string webhook_id, ApplyFactory factory) = 0;
+  virtual http::Task<std::optional<ReplayItem>> replay_one(std::string webhook_id,
+                                                           ApplyFactory factory) = 0;
 
   virtual http::Task<std::optional<InboxRecord>> get_inbox(std::string webhook_id) = 0;
 
@@ -115,7 +121,8 @@ class Store {
     std::int64_t retry_before = 0;
     std::size_t limit = 20;
   };
-  virtual http::Task<std::vector<std::pair<std::string, std::string>>> claim_stale_meetings(StaleQuery q) = 0;
+  virtual http::Task<std::vector<std::pair<std::string, std::string>>> claim_stale_meetings(
+      StaleQuery q) = 0;
 
   // True when the store answers a trivial query.
   virtual http::Task<bool> ping() = 0;

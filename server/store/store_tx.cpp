@@ -14,7 +14,8 @@ std::optional<core::Meeting> load(Tx& tx, const std::string& type, const std::st
   if (!doc) return std::nullopt;
   core::Meeting m = meeting_from_document(*doc);
   if (!session_id.empty() && m.archived.count > 0 &&
-      std::none_of(m.sessions.begin(), m.sessions.end(), [&](const core::CallSession& s) { return s.id == session_id; })) {
+      std::none_of(m.sessions.begin(), m.sessions.end(),
+                   [&](const core::CallSession& s) { return s.id == session_id; })) {
     if (auto s = tx.archived_session(type, id, session_id)) core::restore_session(m, std::move(*s));
   }
   return m;
@@ -42,7 +43,8 @@ InboxOutcome record_webhook_tx(Tx& tx, const InboxEvent& event, const ApplyFn& a
   if (!tx.insert_inbox(event, "applied", "")) return InboxOutcome::duplicate;
   if (event.call_type.empty() || event.call_id.empty()) {
     const auto r = run_apply(apply, std::nullopt);
-    tx.update_inbox(event.webhook_id, "failed", r.error.empty() ? "event has no valid call id" : r.error, false);
+    tx.update_inbox(event.webhook_id, "failed",
+                    r.error.empty() ? "event has no valid call id" : r.error, false);
     return InboxOutcome::failed;
   }
   tx.lock_call(event.call_type, event.call_id);
@@ -55,8 +57,10 @@ InboxOutcome record_webhook_tx(Tx& tx, const InboxEvent& event, const ApplyFn& a
   return InboxOutcome::applied;
 }
 
-std::optional<core::Meeting> update_meeting_tx(Tx& tx, const std::string& call_type, const std::string& call_id,
-                                               const Store::MutateFn& mutate, const std::string& session_id) {
+std::optional<core::Meeting> update_meeting_tx(Tx& tx, const std::string& call_type,
+                                               const std::string& call_id,
+                                               const Store::MutateFn& mutate,
+                                               const std::string& session_id) {
   tx.lock_call(call_type, call_id);
   auto current = load(tx, call_type, call_id, session_id);
   auto next = mutate(current);
@@ -65,7 +69,8 @@ std::optional<core::Meeting> update_meeting_tx(Tx& tx, const std::string& call_t
   return next;
 }
 
-std::optional<ReplayItem> replay_one_tx(Tx& tx, const std::string& webhook_id, const ApplyFactory& factory) {
+std::optional<ReplayItem> replay_one_tx(Tx& tx, const std::string& webhook_id,
+                                        const ApplyFactory& factory) {
   const auto rec = tx.inbox(webhook_id, true);
   if (!rec || rec->status != "failed") return std::nullopt;
   ReplayItem item{webhook_id, InboxOutcome::failed, ""};
@@ -73,7 +78,9 @@ std::optional<ReplayItem> replay_one_tx(Tx& tx, const std::string& webhook_id, c
   try {
     prepared = factory(*rec);
   } catch (const std::exception& e) {
-    prepared.apply = [msg = std::string(e.what())](std::optional<core::Meeting>) { return ApplyResult{std::nullopt, msg}; };
+    prepared.apply = [msg = std::string(e.what())](std::optional<core::Meeting>) {
+      return ApplyResult{std::nullopt, msg};
+    };
   }
   const bool keyed = !prepared.call_type.empty() && !prepared.call_id.empty();
   std::optional<core::Meeting> current;

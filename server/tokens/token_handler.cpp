@@ -18,7 +18,8 @@ using http::HttpError;
 namespace {
 
 // One audit line per token: who, for how long, for which calls; never the token itself.
-void audit_token(std::int64_t validity_seconds, const TokenRequestBody& body, const http::Context& ctx) {
+void audit_token(std::int64_t validity_seconds, const TokenRequestBody& body,
+                 const http::Context& ctx) {
   http::LogLine audit("token issued");
   audit.add("audit", true)
       .add("user", ctx.principal->subject)
@@ -40,8 +41,10 @@ http::Task<core::StreamToken> issue_token(const TokenSettings& s, const http::Pr
   const bool is_admin = caller.has_role(s.admin_role);
   if (!body.call_cids.empty()) {
     if (s.call_token_policy == "off")
-      throw HttpError(403, "forbidden", "Call tokens are disabled on this server (CALL_TOKEN_POLICY=off)");
-    if (!body.role.empty() && !is_admin) throw HttpError(403, "forbidden", "Only admins may ask for a call role");
+      throw HttpError(403, "forbidden",
+                      "Call tokens are disabled on this server (CALL_TOKEN_POLICY=off)");
+    if (!body.role.empty() && !is_admin)
+      throw HttpError(403, "forbidden", "Only admins may ask for a call role");
     if (!is_admin) {
       for (const auto& cid : body.call_cids) {
         bool member = false;
@@ -57,7 +60,8 @@ http::Task<core::StreamToken> issue_token(const TokenSettings& s, const http::Pr
   core::StreamTokenRequest tr;
   tr.user_id = caller.subject;
   tr.now_seconds = now_seconds;
-  tr.validity_seconds = std::clamp(body.validity_seconds.value_or(s.default_ttl), s.min_ttl, s.max_ttl);
+  tr.validity_seconds =
+      std::clamp(body.validity_seconds.value_or(s.default_ttl), s.min_ttl, s.max_ttl);
   tr.iat_skew_seconds = s.iat_skew;
   tr.call_cids = body.call_cids;
   tr.role = body.role;
@@ -70,12 +74,13 @@ http::Handler make_token_handler(std::shared_ptr<const TokenSettings> s) {
     const std::int64_t now = unix_now();
     auto issue = issue_token(*s, *ctx.principal, body, now);  // [gcc12-co_await]
     const core::StreamToken token = co_await std::move(issue);
-    http::Response res = http::json_success(200,
-                                            json::object{{"token", token.token},
-                                                         {"userId", ctx.principal->subject},
-                                                         {"expiresAt", core::format_rfc3339(token.exp)},
-                                                         {"apiKey", s->api_key}},
-                                            "Token generated successfully");
+    http::Response res =
+        http::json_success(200,
+                           json::object{{"token", token.token},
+                                        {"userId", ctx.principal->subject},
+                                        {"expiresAt", core::format_rfc3339(token.exp)},
+                                        {"apiKey", s->api_key}},
+                           "Token generated successfully");
     res.set_header("Cache-Control", "no-store");
     res.set_header("Pragma", "no-cache");
     audit_token(token.exp - now, body, ctx);

@@ -31,7 +31,8 @@ struct TokenSettings {
 
 // The token service: checks the call-token policy for the caller (403 when it refuses) and
 // signs the Stream token. Store failures propagate (mapped to 503 once, in app/).
-http::Task<core::StreamToken> issue_token(const TokenSettings& settings, const http::Principal& caller,
+http::Task<core::StreamToken> issue_token(const TokenSettings& settings,
+                                          const http::Principal& caller,
                                           const TokenRequestBody& body, std::int64_t now_seconds);
 
 // The adapter: parse_token_request → issue_token → the JSON answer and the audit line.

@@ -13,7 +13,9 @@ namespace json = boost::json;
 
 namespace {
 
-http::HttpError invalid(std::string message) { return http::HttpError(400, "invalid_request", std::move(message)); }
+http::HttpError invalid(std::string message) {
+  return http::HttpError(400, "invalid_request", std::move(message));
+}
 
 constexpr std::size_t kMaxCallCids = 32;
 
@@ -46,7 +48,8 @@ TokenRequestBody parse_token_request(std::string_view body) {
       throw invalid("callCids may hold at most " + std::to_string(kMaxCallCids) + " entries");
     for (const auto& c : cids->get_array()) {
       if (!c.is_string() || !core::parse_call_cid(c.get_string()))
-        throw invalid("callCids entries must be \"type:id\" with 1-64 characters of [A-Za-z0-9_-] each");
+        throw invalid(
+            "callCids entries must be \"type:id\" with 1-64 characters of [A-Za-z0-9_-] each");
       std::string cid(c.get_string());
       if (std::find(out.call_cids.begin(), out.call_cids.end(), cid) == out.call_cids.end())
         out.call_cids.push_back(std::move(cid));
@@ -57,7 +60,8 @@ TokenRequestBody parse_token_request(std::string_view body) {
       throw invalid("role must be a role name of 1-64 characters of [A-Za-z0-9_-]");
     out.role = std::string(role->get_string());
   }
-  if (!out.role.empty() && out.call_cids.empty()) throw invalid("role is only allowed together with callCids");
+  if (!out.role.empty() && out.call_cids.empty())
+    throw invalid("role is only allowed together with callCids");
   return out;
 }
 

@@ -29,9 +29,10 @@ namespace {
 std::string at(std::int64_t minute) { return core::format_rfc3339(1775640000 + minute * 60); }
 
 std::string hook(const std::string& body, const std::string& id) {
-  return "POST /api/webhook/stream HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nX-Signature: " +
-         sign(kStreamSecret, body) + "\r\nX-Webhook-Id: " + id + "\r\nContent-Length: " + std::to_string(body.size()) +
-         "\r\n\r\n" + body;
+  return "POST /api/webhook/stream HTTP/1.1\r\nHost: bench\r\nContent-Type: "
+         "application/json\r\nX-Signature: " +
+         sign(kStreamSecret, body) + "\r\nX-Webhook-Id: " + id +
+         "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
 }  // namespace
@@ -59,8 +60,9 @@ int main(int argc, char** argv) {
   for (int i = 0; i < events; ++i) {
     const int session = i / 2;
     const std::string sid = "s" + std::to_string(session);
-    const std::string body = i % 2 == 0 ? session_started("daily", sid, at(2 * session))
-                                        : session_ended("daily", sid, at(2 * session), at(2 * session + 1));
+    const std::string body =
+        i % 2 == 0 ? session_started("daily", sid, at(2 * session))
+                   : session_ended("daily", sid, at(2 * session), at(2 * session + 1));
     history_us.push_back(deliver(body, "h" + std::to_string(i)));
     if (i % 10 == 9) {
       const std::string other = "other-" + std::to_string(i);
@@ -68,9 +70,11 @@ int main(int argc, char** argv) {
     }
   }
   const auto read_start = Clock::now();
-  const auto meeting = http_request(app.port, "GET", "/api/v1/calls/daily",
-                                    {{"Authorization", "Bearer " + app_jwt("ops", {{"roles", "admin"}})}});
-  const double read_us = std::chrono::duration<double, std::micro>(Clock::now() - read_start).count();
+  const auto meeting =
+      http_request(app.port, "GET", "/api/v1/calls/daily",
+                   {{"Authorization", "Bearer " + app_jwt("ops", {{"roles", "admin"}})}});
+  const double read_us =
+      std::chrono::duration<double, std::micro>(Clock::now() - read_start).count();
   if (meeting.status != 200) return 1;
   const auto data = meeting.json().at("data");
 
@@ -80,16 +84,20 @@ int main(int argc, char** argv) {
                  : std::vector<double>(v.end() - static_cast<std::ptrdiff_t>(n), v.end());
   };
   std::printf("backend %s, %d events to one call (%lld sessions), %zu to other calls\n",
-              argc > 2 && std::string(argv[2]).rfind("postgres", 0) == 0 ? "postgres" : "sqlite", events, static_cast<long long>(data.at("sessionCount").as_int64()),
-              other_us.size());
-  std::printf("| events | p50 start | p99 start | p50 end | p99 end | end/start p50 |\n|---|---|---|---|---|---|\n");
-  for (const auto& [name, v] : {std::pair{"same call", &history_us}, std::pair{"other calls", &other_us}}) {
+              argc > 2 && std::string(argv[2]).rfind("postgres", 0) == 0 ? "postgres" : "sqlite",
+              events, static_cast<long long>(data.at("sessionCount").as_int64()), other_us.size());
+  std::printf(
+      "| events | p50 start | p99 start | p50 end | p99 end | end/start p50 "
+      "|\n|---|---|---|---|---|---|\n");
+  for (const auto& [name, v] :
+       {std::pair{"same call", &history_us}, std::pair{"other calls", &other_us}}) {
     const auto a = slice(*v, true), b = slice(*v, false);
-    std::printf("| %s | %.0f µs | %.0f µs | %.0f µs | %.0f µs | %.2f |\n", name, pct(a, 0.5), pct(a, 0.99), pct(b, 0.5),
-                pct(b, 0.99), pct(b, 0.5) / pct(a, 0.5));
+    std::printf("| %s | %.0f µs | %.0f µs | %.0f µs | %.0f µs | %.2f |\n", name, pct(a, 0.5),
+                pct(a, 0.99), pct(b, 0.5), pct(b, 0.99), pct(b, 0.5) / pct(a, 0.5));
   }
-  std::printf("meeting read: %.0f µs, %zu bytes, durationSeconds %lld, %zu sessions in detail\n", read_us,
-              meeting.body.size(), static_cast<long long>(data.at("durationSeconds").as_int64()),
+  std::printf("meeting read: %.0f µs, %zu bytes, durationSeconds %lld, %zu sessions in detail\n",
+              read_us, meeting.body.size(),
+              static_cast<long long>(data.at("durationSeconds").as_int64()),
               data.at("sessions").as_array().size());
   return 0;
 }

@@ -1,6 +1,6 @@
 #define BOOST_TEST_MODULE streamgate token endpoint and HTTP limits
-#include <boost/test/unit_test.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/test/unit_test.hpp>
 
 struct QuietLogs {
   QuietLogs() { spdlog::set_level(spdlog::level::warn); }

@@ -19,9 +19,10 @@ BOOST_AUTO_TEST_SUITE(calls)
 BOOST_AUTO_TEST_CASE(create_call_upserts_users_creates_the_call_and_stores_the_meeting) {
   FakeStream fake(kStreamKey, kStreamSecret);
   RunningApp app(against(fake));
-  const auto r = api(app.port, "POST", "/api/v1/calls", app_jwt("alice"),
-                     R"({"callId":"meeting-123","members":[{"userId":"bob"},{"userId":"carol","role":"admin"}],)"
-                     R"("custom":{"agentId":"agent-456","agentName":"Sales Assistant"}})");
+  const auto r = api(
+      app.port, "POST", "/api/v1/calls", app_jwt("alice"),
+      R"({"callId":"meeting-123","members":[{"userId":"bob"},{"userId":"carol","role":"admin"}],)"
+      R"("custom":{"agentId":"agent-456","agentName":"Sales Assistant"}})");
   BOOST_TEST_REQUIRE(r.status == 201, r.body);
   const auto data = r.json().at("data").as_object();
   BOOST_TEST(data.at("callCid").as_string() == "default:meeting-123");
@@ -35,7 +36,8 @@ BOOST_AUTO_TEST_CASE(create_call_upserts_users_creates_the_call_and_stores_the_m
   const auto users = fake.requests_to("POST", "/api/v2/users");
   BOOST_TEST_REQUIRE(users.size() == 1u);
   const auto ubody = json::parse(users[0].body).as_object();
-  for (const char* u : {"alice", "bob", "carol"}) BOOST_TEST(ubody.at("users").as_object().contains(u));
+  for (const char* u : {"alice", "bob", "carol"})
+    BOOST_TEST(ubody.at("users").as_object().contains(u));
   const auto create = fake.requests_to("POST", "/api/v2/video/call/default/meeting-123");
   BOOST_TEST_REQUIRE(create.size() == 1u);
   BOOST_TEST((users[0].at < create[0].at));
@@ -46,8 +48,9 @@ BOOST_AUTO_TEST_CASE(create_call_upserts_users_creates_the_call_and_stores_the_m
   BOOST_TEST(members[0].at("user_id").as_string() == "alice");
   BOOST_TEST(members[0].at("role").as_string() == "host");
   BOOST_TEST(members[2].at("role").as_string() == "admin");
-  BOOST_TEST(fake.violations().empty(), fake.violations().size() << " violations, first: "
-                                                                  << (fake.violations().empty() ? "" : fake.violations()[0]));
+  BOOST_TEST(fake.violations().empty(),
+             fake.violations().size() << " violations, first: "
+                                      << (fake.violations().empty() ? "" : fake.violations()[0]));
 
   // Stored before answering: the creator and a member read it; a stranger does not.
   BOOST_TEST(api(app.port, "GET", "/api/v1/calls/meeting-123", app_jwt("alice")).status == 200);
@@ -55,11 +58,13 @@ BOOST_AUTO_TEST_CASE(create_call_upserts_users_creates_the_call_and_stores_the_m
   BOOST_TEST(api(app.port, "GET", "/api/v1/calls/meeting-123", app_jwt("mallory")).status == 404);
 
   // Idempotent: the same call again is 200 with the existing meeting.
-  const auto again = api(app.port, "POST", "/api/v1/calls", app_jwt("alice"), R"({"callId":"meeting-123"})");
+  const auto again =
+      api(app.port, "POST", "/api/v1/calls", app_jwt("alice"), R"({"callId":"meeting-123"})");
   BOOST_TEST(again.status == 200);
   BOOST_TEST(again.json().at("message").as_string() == "Call already exists");
-  expect_error(api(app.port, "POST", "/api/v1/calls", app_jwt("mallory"), R"({"callId":"meeting-123"})"), 409,
-               "call_exists");
+  expect_error(
+      api(app.port, "POST", "/api/v1/calls", app_jwt("mallory"), R"({"callId":"meeting-123"})"),
+      409, "call_exists");
 }
 
 BOOST_AUTO_TEST_CASE(a_call_without_an_id_gets_a_uuid_and_bad_bodies_get_400) {
@@ -70,9 +75,13 @@ BOOST_AUTO_TEST_CASE(a_call_without_an_id_gets_a_uuid_and_bad_bodies_get_400) {
   const std::string id(r.json().at("data").at("callId").as_string());
   BOOST_TEST(id.size() == 36u);
   BOOST_TEST(id[14] == '4');
-  for (const char* body : {"[1]", R"({"callId":"bad id"})", R"({"callId":5})", R"({"members":"bob"})",
-                           R"({"members":[{"userId":"a b"}]})", R"({"custom":[1]})", R"({"callType":"x/y"})"}) {
-    BOOST_TEST_CONTEXT(body) { expect_error(api(app.port, "POST", "/api/v1/calls", app_jwt("alice"), body), 400, "invalid_request"); }
+  for (const char* body :
+       {"[1]", R"({"callId":"bad id"})", R"({"callId":5})", R"({"members":"bob"})",
+        R"({"members":[{"userId":"a b"}]})", R"({"custom":[1]})", R"({"callType":"x/y"})"}) {
+    BOOST_TEST_CONTEXT(body) {
+      expect_error(api(app.port, "POST", "/api/v1/calls", app_jwt("alice"), body), 400,
+                   "invalid_request");
+    }
   }
   BOOST_TEST(http_request(app.port, "POST", "/api/v1/calls", {}, "{}").status == 401);
 }
@@ -81,8 +90,10 @@ BOOST_AUTO_TEST_CASE(participants_and_end_are_for_the_creator_or_admins) {
   FakeStream fake(kStreamKey, kStreamSecret);
   RunningApp app(against(fake));
   BOOST_TEST_REQUIRE(api(app.port, "POST", "/api/v1/calls", app_jwt("alice"),
-                         R"({"callId":"c2","members":[{"userId":"bob"}]})").status == 201);
-  const auto add = api(app.port, "POST", "/api/v1/calls/c2/participants", app_jwt("alice"), R"({"userId":"dave"})");
+                         R"({"callId":"c2","members":[{"userId":"bob"}]})")
+                         .status == 201);
+  const auto add = api(app.port, "POST", "/api/v1/calls/c2/participants", app_jwt("alice"),
+                       R"({"userId":"dave"})");
   BOOST_TEST_REQUIRE(add.status == 200, add.body);
   const auto upd = fake.requests_to("POST", "/api/v2/video/call/default/c2/members");
   BOOST_TEST_REQUIRE(upd.size() == 1u);
@@ -97,10 +108,18 @@ BOOST_AUTO_TEST_CASE(participants_and_end_are_for_the_creator_or_admins) {
   BOOST_TEST(listed);
   BOOST_TEST(api(app.port, "GET", "/api/v1/calls/c2", app_jwt("dave")).status == 200);
 
-  expect_error(api(app.port, "POST", "/api/v1/calls/c2/participants", app_jwt("bob"), R"({"userId":"eve"})"), 403, "forbidden");
-  expect_error(api(app.port, "POST", "/api/v1/calls/c2/participants", app_jwt("mallory"), R"({"userId":"eve"})"), 404, "not_found");
-  expect_error(api(app.port, "POST", "/api/v1/calls/c2/participants", app_jwt("alice"), R"({"userId":""})"), 400, "invalid_request");
-  BOOST_TEST(api(app.port, "POST", "/api/v1/calls/c2/participants", admin(), R"({"userId":"erin","role":"host"})").status == 200);
+  expect_error(
+      api(app.port, "POST", "/api/v1/calls/c2/participants", app_jwt("bob"), R"({"userId":"eve"})"),
+      403, "forbidden");
+  expect_error(api(app.port, "POST", "/api/v1/calls/c2/participants", app_jwt("mallory"),
+                   R"({"userId":"eve"})"),
+               404, "not_found");
+  expect_error(
+      api(app.port, "POST", "/api/v1/calls/c2/participants", app_jwt("alice"), R"({"userId":""})"),
+      400, "invalid_request");
+  BOOST_TEST(api(app.port, "POST", "/api/v1/calls/c2/participants", admin(),
+                 R"({"userId":"erin","role":"host"})")
+                 .status == 200);
 
   expect_error(api(app.port, "POST", "/api/v1/calls/c2/end", app_jwt("bob")), 403, "forbidden");
   const auto end = api(app.port, "POST", "/api/v1/calls/c2/end", app_jwt("alice"));
@@ -127,7 +146,8 @@ BOOST_AUTO_TEST_CASE(stream_errors_are_mapped) {
       {"input error", FakeStream::error(400, 4, "custom is too large"), 400, "upstream_rejected"},
       {"not found", FakeStream::error(404, 16, "does not exist"), 404, "upstream_rejected"},
       {"bad credentials", FakeStream::error(401, 2, "api key invalid"), 502, "upstream_rejected"},
-      {"unrecoverable 5xx", FakeStream::error(500, -1, "broken", true), 502, "upstream_unavailable"},
+      {"unrecoverable 5xx", FakeStream::error(500, -1, "broken", true), 502,
+       "upstream_unavailable"},
       {"not JSON", FakeResponse{502, {}, "<html>bad gateway</html>"}, 502, "upstream_unavailable"},
   };
   int n = 0;
@@ -138,7 +158,8 @@ BOOST_AUTO_TEST_CASE(stream_errors_are_mapped) {
         if (r.path.rfind("/api/v2/video/call/", 0) == 0) return c.response;
         return std::nullopt;
       });
-      const auto r = api(app.port, "POST", "/api/v1/calls", app_jwt("alice"), R"({"callId":"err-)" + std::to_string(n++) + "\"}");
+      const auto r = api(app.port, "POST", "/api/v1/calls", app_jwt("alice"),
+                         R"({"callId":"err-)" + std::to_string(n++) + "\"}");
       expect_error(r, c.status, c.code);
       const auto rj = r.json();
       const auto& err = rj.at("error").as_object();
@@ -156,10 +177,12 @@ BOOST_AUTO_TEST_CASE(transient_failures_are_retried) {
   RunningApp app(against(fake));
   std::atomic<int> failures{1};
   fake.set_override([&](const FakeRequest& r) -> std::optional<FakeResponse> {
-    if (r.path.rfind("/api/v2/video/call/", 0) == 0 && failures-- > 0) return FakeStream::error(503, -1, "busy");
+    if (r.path.rfind("/api/v2/video/call/", 0) == 0 && failures-- > 0)
+      return FakeStream::error(503, -1, "busy");
     return std::nullopt;
   });
-  BOOST_TEST(api(app.port, "POST", "/api/v1/calls", app_jwt("alice"), R"({"callId":"r1"})").status == 201);
+  BOOST_TEST(
+      api(app.port, "POST", "/api/v1/calls", app_jwt("alice"), R"({"callId":"r1"})").status == 201);
   BOOST_TEST(fake.requests_to("POST", "/call/default/r1").size() == 2u);
 
   // 429 with Retry-After: 1 is waited out before the next attempt.
@@ -172,7 +195,8 @@ BOOST_AUTO_TEST_CASE(transient_failures_are_retried) {
     }
     return std::nullopt;
   });
-  BOOST_TEST(api(app.port, "POST", "/api/v1/calls", app_jwt("alice"), R"({"callId":"r2"})").status == 201);
+  BOOST_TEST(
+      api(app.port, "POST", "/api/v1/calls", app_jwt("alice"), R"({"callId":"r2"})").status == 201);
   const auto attempts = fake.requests_to("POST", "/call/default/r2");
   BOOST_TEST_REQUIRE(attempts.size() == 2u);
   BOOST_TEST((attempts[1].at - attempts[0].at >= 950ms));
@@ -186,7 +210,8 @@ BOOST_AUTO_TEST_CASE(transient_failures_are_retried) {
     }
     return std::nullopt;
   });
-  const auto limited = api(app.port, "POST", "/api/v1/calls", app_jwt("alice"), R"({"callId":"r3"})");
+  const auto limited =
+      api(app.port, "POST", "/api/v1/calls", app_jwt("alice"), R"({"callId":"r3"})");
   expect_error(limited, 503, "upstream_unavailable");
   BOOST_TEST(!limited.header("retry-after").empty());
   BOOST_TEST(fake.requests_to("POST", "/call/default/r3").size() == 3u);
@@ -194,7 +219,9 @@ BOOST_AUTO_TEST_CASE(transient_failures_are_retried) {
 
 BOOST_AUTO_TEST_CASE(a_hanging_stream_gets_504_within_the_deadline) {
   FakeStream fake(kStreamKey, kStreamSecret);
-  RunningApp app(against(fake, {{"STREAM_TIMEOUT_MS", "400"}, {"STREAM_MAX_ATTEMPTS", "2"}, {"STREAM_RETRY_BUDGET_MS", "1500"}}));
+  RunningApp app(against(fake, {{"STREAM_TIMEOUT_MS", "400"},
+                                {"STREAM_MAX_ATTEMPTS", "2"},
+                                {"STREAM_RETRY_BUDGET_MS", "1500"}}));
   fake.set_override([](const FakeRequest& r) -> std::optional<FakeResponse> {
     if (r.path.rfind("/api/v2/video/call/", 0) == 0) return FakeResponse{200, {}, "", 0ms, true};
     return std::nullopt;
@@ -209,7 +236,8 @@ BOOST_AUTO_TEST_CASE(tls_with_a_wrong_host_name_or_an_unknown_ca_is_refused) {
   {
     FakeStream wrong_host(kStreamKey, kStreamSecret, /*wrong_host_certificate=*/true);
     RunningApp app(against(wrong_host));
-    expect_error(api(app.port, "POST", "/api/v1/calls", app_jwt("alice"), R"({"callId":"t1"})"), 503, "upstream_unavailable");
+    expect_error(api(app.port, "POST", "/api/v1/calls", app_jwt("alice"), R"({"callId":"t1"})"),
+                 503, "upstream_unavailable");
     BOOST_TEST(wrong_host.requests().empty());  // nothing was sent over the refused connection
   }
   {
@@ -217,7 +245,8 @@ BOOST_AUTO_TEST_CASE(tls_with_a_wrong_host_name_or_an_unknown_ca_is_refused) {
     auto env = against(fake);
     env.erase("STREAM_CA_FILE");  // the system store does not know the test CA
     RunningApp app(env);
-    expect_error(api(app.port, "POST", "/api/v1/calls", app_jwt("alice"), R"({"callId":"t2"})"), 503, "upstream_unavailable");
+    expect_error(api(app.port, "POST", "/api/v1/calls", app_jwt("alice"), R"({"callId":"t2"})"),
+                 503, "upstream_unavailable");
     BOOST_TEST(fake.requests().empty());
   }
 }
@@ -226,7 +255,9 @@ BOOST_AUTO_TEST_CASE(connections_to_stream_are_reused) {
   FakeStream fake(kStreamKey, kStreamSecret);
   RunningApp app(against(fake, {{"HTTP_THREADS", "1"}}));
   for (int i = 0; i < 6; ++i)
-    BOOST_TEST(api(app.port, "POST", "/api/v1/calls", app_jwt("alice"), R"({"callId":"p)" + std::to_string(i) + "\"}").status == 201);
+    BOOST_TEST(api(app.port, "POST", "/api/v1/calls", app_jwt("alice"),
+                   R"({"callId":"p)" + std::to_string(i) + "\"}")
+                   .status == 201);
   BOOST_TEST(fake.requests().size() == 12u);
   BOOST_TEST(fake.accepts() == 1u);
 }
@@ -234,21 +265,34 @@ BOOST_AUTO_TEST_CASE(connections_to_stream_are_reused) {
 BOOST_AUTO_TEST_CASE(sync_heals_a_meeting_whose_webhooks_were_lost) {
   FakeStream fake(kStreamKey, kStreamSecret);
   RunningApp app(against(fake));
-  BOOST_TEST_REQUIRE(api(app.port, "POST", "/api/v1/calls", app_jwt("alice"), R"({"callId":"heal"})").status == 201);
+  BOOST_TEST_REQUIRE(
+      api(app.port, "POST", "/api/v1/calls", app_jwt("alice"), R"({"callId":"heal"})").status ==
+      201);
   // Only session_started arrives; session_ended and recording_ready are lost.
   const std::string started = session_started("heal", "sess-1", "2026-04-08T14:00:00Z");
-  BOOST_TEST(http_request(app.port, "POST", "/api/webhook/stream", {{"X-Signature", sign(kStreamSecret, started)}}, started).status == 200);
-  BOOST_TEST(api(app.port, "GET", "/api/v1/calls/heal", app_jwt("alice")).json().at("data").at("status").as_string() == "active");
+  BOOST_TEST(http_request(app.port, "POST", "/api/webhook/stream",
+                          {{"X-Signature", sign(kStreamSecret, started)}}, started)
+                 .status == 200);
+  BOOST_TEST(api(app.port, "GET", "/api/v1/calls/heal", app_jwt("alice"))
+                 .json()
+                 .at("data")
+                 .at("status")
+                 .as_string() == "active");
   fake.with_call("default:heal", [](FakeStream::Call& c) {
     c.session_id = "sess-1";
     c.session_started_at = 1775656800000000000;  // 14:00:00Z in nanoseconds
     c.session_ended_at = 1775658600000000000;    // 14:30:00Z
-    c.recordings.push_back({{"filename", "heal.mp4"}, {"url", "https://cdn.example/heal.mp4"},
-                            {"start_time", "2026-04-08T14:00:05Z"}, {"end_time", "2026-04-08T14:29:55Z"}});
-    c.transcriptions.push_back({{"filename", "heal.txt"}, {"url", "https://cdn.example/heal.txt"},
-                                {"start_time", 1775656805000000000}, {"end_time", 1775658595000000000}});
+    c.recordings.push_back({{"filename", "heal.mp4"},
+                            {"url", "https://cdn.example/heal.mp4"},
+                            {"start_time", "2026-04-08T14:00:05Z"},
+                            {"end_time", "2026-04-08T14:29:55Z"}});
+    c.transcriptions.push_back({{"filename", "heal.txt"},
+                                {"url", "https://cdn.example/heal.txt"},
+                                {"start_time", 1775656805000000000},
+                                {"end_time", 1775658595000000000}});
   });
-  expect_error(api(app.port, "POST", "/api/v1/calls/heal/sync", app_jwt("mallory")), 404, "not_found");
+  expect_error(api(app.port, "POST", "/api/v1/calls/heal/sync", app_jwt("mallory")), 404,
+               "not_found");
   const auto r = api(app.port, "POST", "/api/v1/calls/heal/sync", app_jwt("alice"));
   BOOST_TEST_REQUIRE(r.status == 200, r.body);
   const auto m = r.json().at("data").as_object();
@@ -257,7 +301,10 @@ BOOST_AUTO_TEST_CASE(sync_heals_a_meeting_whose_webhooks_were_lost) {
   BOOST_TEST(m.at("recordings").as_array().size() == 1u);
   BOOST_TEST(m.at("transcriptions").as_array().size() == 1u);
   // Applying it again changes nothing.
-  const auto again = api(app.port, "POST", "/api/v1/calls/heal/sync", app_jwt("alice")).json().at("data").as_object();
+  const auto again = api(app.port, "POST", "/api/v1/calls/heal/sync", app_jwt("alice"))
+                         .json()
+                         .at("data")
+                         .as_object();
   BOOST_TEST(again.at("sessions") == m.at("sessions"));
   BOOST_TEST(again.at("recordings") == m.at("recordings"));
   // An admin can import a call that was created elsewhere.
@@ -270,11 +317,15 @@ BOOST_AUTO_TEST_CASE(sync_heals_a_meeting_whose_webhooks_were_lost) {
 
 BOOST_AUTO_TEST_CASE(the_background_reconciler_heals_stale_meetings) {
   FakeStream fake(kStreamKey, kStreamSecret);
-  RunningApp app(against(fake, {{"RECONCILE_INTERVAL_SECONDS", "1"}, {"RECONCILE_ACTIVE_AFTER_SECONDS", "0"},
+  RunningApp app(against(fake, {{"RECONCILE_INTERVAL_SECONDS", "1"},
+                                {"RECONCILE_ACTIVE_AFTER_SECONDS", "0"},
                                 {"RECONCILE_RETRY_SECONDS", "0"}}));
-  BOOST_TEST_REQUIRE(api(app.port, "POST", "/api/v1/calls", app_jwt("alice"), R"({"callId":"bg"})").status == 201);
+  BOOST_TEST_REQUIRE(
+      api(app.port, "POST", "/api/v1/calls", app_jwt("alice"), R"({"callId":"bg"})").status == 201);
   const std::string started = session_started("bg", "sess-9", "2026-04-08T14:00:00Z");
-  BOOST_TEST(http_request(app.port, "POST", "/api/webhook/stream", {{"X-Signature", sign(kStreamSecret, started)}}, started).status == 200);
+  BOOST_TEST(http_request(app.port, "POST", "/api/webhook/stream",
+                          {{"X-Signature", sign(kStreamSecret, started)}}, started)
+                 .status == 200);
   fake.with_call("default:bg", [](FakeStream::Call& c) {
     c.session_id = "sess-9";
     c.session_started_at = 1775656800000000000;
@@ -284,7 +335,11 @@ BOOST_AUTO_TEST_CASE(the_background_reconciler_heals_stale_meetings) {
   std::string status;
   for (int i = 0; i < 100 && status != "processing"; ++i) {
     std::this_thread::sleep_for(100ms);
-    status = std::string(api(app.port, "GET", "/api/v1/calls/bg", app_jwt("alice")).json().at("data").at("status").as_string());
+    status = std::string(api(app.port, "GET", "/api/v1/calls/bg", app_jwt("alice"))
+                             .json()
+                             .at("data")
+                             .at("status")
+                             .as_string());
   }
   BOOST_TEST(status == "processing");
 }

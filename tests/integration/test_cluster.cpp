@@ -1,11 +1,11 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <algorithm>
 #include <thread>
 
 #include "tests/support/app_fixture.hpp"
@@ -39,7 +39,8 @@ struct Cluster {
   std::map<std::string, std::string> env;
   Cluster() {
     // The postgres user must reach the data directory below.
-    std::filesystem::permissions(parent, std::filesystem::perms::owner_all | std::filesystem::perms::group_exec |
+    std::filesystem::permissions(parent, std::filesystem::perms::owner_all |
+                                             std::filesystem::perms::group_exec |
                                              std::filesystem::perms::others_exec);
     env = {{"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"},
            {"CLUSTER_DIR", dir},
@@ -51,12 +52,14 @@ struct Cluster {
            {"STREAM_API_KEY", kStreamKey},
            {"STREAM_API_SECRET", kStreamSecret},
            {"AUTH_JWT_SECRET", kAppSecret}};
-    const auto [code, out] = run_command({"/bin/bash", STREAMGATE_SOURCE_DIR "/deploy/local-cluster.sh", "up"}, env,
-                                         STREAMGATE_SOURCE_DIR);
+    const auto [code, out] =
+        run_command({"/bin/bash", STREAMGATE_SOURCE_DIR "/deploy/local-cluster.sh", "up"}, env,
+                    STREAMGATE_SOURCE_DIR);
     if (code != 0) throw std::runtime_error("local-cluster up failed: " + out);
   }
   ~Cluster() {
-    run_command({"/bin/bash", STREAMGATE_SOURCE_DIR "/deploy/local-cluster.sh", "down"}, env, STREAMGATE_SOURCE_DIR);
+    run_command({"/bin/bash", STREAMGATE_SOURCE_DIR "/deploy/local-cluster.sh", "down"}, env,
+                STREAMGATE_SOURCE_DIR);
     std::error_code ec;
     std::filesystem::remove_all(parent, ec);
   }
@@ -74,15 +77,18 @@ bool tools_available() {
   for (const char* p : {"/usr/sbin/nginx", "/usr/bin/redis-server"})
     if (!std::filesystem::exists(p) || !PostgresServer::available()) {
       const char* ci = std::getenv("CI");
-      if (ci && std::string(ci) == "true") BOOST_ERROR("nginx, redis-server or PostgreSQL missing under CI=true");
-      else BOOST_TEST_MESSAGE("*** SKIPPED: local cluster tests (run deploy/install-deps.sh) ***");
+      if (ci && std::string(ci) == "true")
+        BOOST_ERROR("nginx, redis-server or PostgreSQL missing under CI=true");
+      else
+        BOOST_TEST_MESSAGE("*** SKIPPED: local cluster tests (run deploy/install-deps.sh) ***");
       return false;
     }
   return true;
 }
 
 HttpResponse hook(std::uint16_t port, const std::string& body, const std::string& id) {
-  return http_request(port, "POST", "/api/webhook/stream", {{"X-Signature", sign(kStreamSecret, body)}, {"X-Webhook-Id", id}}, body);
+  return http_request(port, "POST", "/api/webhook/stream",
+                      {{"X-Signature", sign(kStreamSecret, body)}, {"X-Webhook-Id", id}}, body);
 }
 
 }  // namespace
@@ -93,7 +99,8 @@ BOOST_AUTO_TEST_CASE(webhooks_meetings_failover_and_drain_through_nginx) {
   if (!tools_available()) return;
   Cluster cluster;
   // A webhook through nginx, then its retry: round robin lands it on the other replica.
-  const std::string body = session_ended("cl-1", "s1", "2026-04-08T14:00:00Z", "2026-04-08T14:10:00Z");
+  const std::string body =
+      session_ended("cl-1", "s1", "2026-04-08T14:00:00Z", "2026-04-08T14:10:00Z");
   const auto first = hook(cluster.port, body, "cluster-1");
   BOOST_TEST_REQUIRE(first.status == 200, first.body);
   BOOST_TEST(first.json().at("data").at("status").as_string() == "applied");
@@ -110,7 +117,8 @@ BOOST_AUTO_TEST_CASE(webhooks_meetings_failover_and_drain_through_nginx) {
   // The meeting read through nginx is the same whichever replica answers.
   const std::string admin = app_jwt("ops", {{"roles", "admin"}});
   auto read = [&] {
-    auto r = http_request(cluster.port, "GET", "/api/v1/calls/cl-1", {{"Authorization", "Bearer " + admin}});
+    auto r = http_request(cluster.port, "GET", "/api/v1/calls/cl-1",
+                          {{"Authorization", "Bearer " + admin}});
     BOOST_TEST_REQUIRE(r.status == 200);
     auto d = r.json().at("data").as_object();
     d.erase("updatedAt");
@@ -128,8 +136,9 @@ BOOST_AUTO_TEST_CASE(webhooks_meetings_failover_and_drain_through_nginx) {
   std::thread load([&] {
     for (int i = 0; i < 300; ++i) {
       try {
-        const auto r = http_request(cluster.port, "POST", "/api/v1/stream/token",
-                                    {{"Authorization", "Bearer " + app_jwt("load-" + std::to_string(i))}});
+        const auto r =
+            http_request(cluster.port, "POST", "/api/v1/stream/token",
+                         {{"Authorization", "Bearer " + app_jwt("load-" + std::to_string(i))}});
         (r.status == 200 ? ok : failed)++;
       } catch (const std::exception&) {
         failed++;

@@ -36,8 +36,9 @@ BOOST_AUTO_TEST_SUITE(hardening_calls)
 BOOST_AUTO_TEST_CASE(re_creating_a_call_never_raises_roles_per_role) {
   FakeStream fake(kStreamKey, kStreamSecret);
   RunningApp app(against(fake));
-  const auto created = api(app.port, "POST", "/api/v1/calls", app_jwt("alice"),
-                           R"({"callId":"priv","members":[{"userId":"mem","role":"viewer"}],"custom":{"a":1}})");
+  const auto created =
+      api(app.port, "POST", "/api/v1/calls", app_jwt("alice"),
+          R"({"callId":"priv","members":[{"userId":"mem","role":"viewer"}],"custom":{"a":1}})");
   BOOST_TEST_REQUIRE(created.status == 201, created.body);
   const auto before = meeting_of(app.port, "priv");
   const auto stream_requests = [&] { return fake.requests().size(); };
@@ -45,8 +46,9 @@ BOOST_AUTO_TEST_CASE(re_creating_a_call_never_raises_roles_per_role) {
   // A plain member: the meeting as it is, nothing sent to Stream, nothing stored.
   {
     const auto sent = stream_requests();
-    const auto r = api(app.port, "POST", "/api/v1/calls", app_jwt("mem"),
-                       R"({"callId":"priv","members":[{"userId":"eve","role":"host"}],"custom":{"a":2,"b":3}})");
+    const auto r = api(
+        app.port, "POST", "/api/v1/calls", app_jwt("mem"),
+        R"({"callId":"priv","members":[{"userId":"eve","role":"host"}],"custom":{"a":2,"b":3}})");
     BOOST_TEST(r.status == 200, r.body);
     BOOST_TEST(role_of(r.json().at("data"), "mem") == "viewer");
     BOOST_TEST(stream_requests() == sent);
@@ -68,9 +70,11 @@ BOOST_AUTO_TEST_CASE(re_creating_a_call_never_raises_roles_per_role) {
   }
   // The creator: new members are added (through Stream's update_members); roles already held stay.
   {
-    const auto r = api(app.port, "POST", "/api/v1/calls", app_jwt("alice"),
-                       R"({"callId":"priv","members":[{"userId":"mem","role":"host"},{"userId":"dan","role":"guest"}],)"
-                       R"("custom":{"b":4}})");
+    const auto r =
+        api(app.port, "POST", "/api/v1/calls", app_jwt("alice"),
+            R"({"callId":"priv","members":[{"userId":"mem","role":"host"},{"userId":"dan",)"
+            R"("role":"guest"}],)"
+            R"("custom":{"b":4}})");
     BOOST_TEST(r.status == 200, r.body);
     const auto after = meeting_of(app.port, "priv");
     BOOST_TEST(role_of(after, "mem") == "viewer");
@@ -86,8 +90,9 @@ BOOST_AUTO_TEST_CASE(re_creating_a_call_never_raises_roles_per_role) {
   }
   // An admin who is not the creator: may add members, is not made one, and the creator stays.
   {
-    const auto r = api(app.port, "POST", "/api/v1/calls", admin(),
-                       R"({"callId":"priv","members":[{"userId":"erin"},{"userId":"dan","role":"host"}]})");
+    const auto r =
+        api(app.port, "POST", "/api/v1/calls", admin(),
+            R"({"callId":"priv","members":[{"userId":"erin"},{"userId":"dan","role":"host"}]})");
     BOOST_TEST(r.status == 200, r.body);
     const auto after = meeting_of(app.port, "priv");
     BOOST_TEST(role_of(after, "ops") == "(absent)");
@@ -106,10 +111,14 @@ BOOST_AUTO_TEST_CASE(extreme_rate_limit_hints_from_stream_are_clamped) {
   FakeStream fake(kStreamKey, kStreamSecret);
   RunningApp app(against(fake, {{"STREAM_MAX_ATTEMPTS", "3"}, {"STREAM_RETRY_BUDGET_MS", "3000"}}));
   const std::vector<std::pair<std::string, std::string>> hints = {
-      {"Retry-After", "100000000000000000"},      {"Retry-After", "9223372036854775807"},
-      {"Retry-After", "-9223372036854775808"},    {"Retry-After", "99999999999999999999999"},
-      {"X-RateLimit-Reset", "9223372036854775807"}, {"X-RateLimit-Reset", "-9223372036854775808"},
-      {"X-RateLimit-Reset", "-1"},                {"Retry-After", "soon"},
+      {"Retry-After", "100000000000000000"},
+      {"Retry-After", "9223372036854775807"},
+      {"Retry-After", "-9223372036854775808"},
+      {"Retry-After", "99999999999999999999999"},
+      {"X-RateLimit-Reset", "9223372036854775807"},
+      {"X-RateLimit-Reset", "-9223372036854775808"},
+      {"X-RateLimit-Reset", "-1"},
+      {"Retry-After", "soon"},
   };
   int n = 0;
   for (const auto& [name, value] : hints) {
@@ -121,13 +130,15 @@ BOOST_AUTO_TEST_CASE(extreme_rate_limit_hints_from_stream_are_clamped) {
         return res;
       });
       const auto start = std::chrono::steady_clock::now();
-      const auto r = api(app.port, "POST", "/api/v1/calls", app_jwt("alice"), R"({"callId":"hint-)" + std::to_string(n++) + "\"}");
+      const auto r = api(app.port, "POST", "/api/v1/calls", app_jwt("alice"),
+                         R"({"callId":"hint-)" + std::to_string(n++) + "\"}");
       BOOST_TEST(r.status == 503, r.body);
       BOOST_TEST(r.json().at("error").at("code").as_string() == "upstream_unavailable");
       const auto retry_after = std::stoll(r.header("retry-after"));
       BOOST_TEST(retry_after >= 1);
       BOOST_TEST(retry_after <= 86400);
-      BOOST_TEST((std::chrono::steady_clock::now() - start < 10s));  // bounded by the budget, not the hint
+      BOOST_TEST(
+          (std::chrono::steady_clock::now() - start < 10s));  // bounded by the budget, not the hint
     }
   }
 }
@@ -143,7 +154,8 @@ BOOST_AUTO_TEST_CASE(stream_redirects_and_odd_statuses_are_502_not_the_clients_f
         if (status == 204) return FakeResponse{204, {}, ""};
         return FakeResponse{status, {{"Location", "https://elsewhere.example/"}}, ""};
       });
-      const auto r = api(app.port, "POST", "/api/v1/calls", app_jwt("alice"), R"({"callId":"odd-)" + std::to_string(n++) + "\"}");
+      const auto r = api(app.port, "POST", "/api/v1/calls", app_jwt("alice"),
+                         R"({"callId":"odd-)" + std::to_string(n++) + "\"}");
       if (status == 204) {
         // An empty 2xx is an answer without a call (nor "created"): the call we asked for is kept.
         BOOST_TEST(r.status == 200, r.body);
@@ -157,7 +169,8 @@ BOOST_AUTO_TEST_CASE(stream_redirects_and_odd_statuses_are_502_not_the_clients_f
 
 BOOST_AUTO_TEST_CASE(transport_errors_reveal_no_internal_address) {
   RunningApp app({{"STREAM_BASE_URL", "https://127.0.0.1:1"}, {"STREAM_MAX_ATTEMPTS", "2"}});
-  const auto r = api(app.port, "POST", "/api/v1/calls", app_jwt("alice"), R"({"callId":"nowhere"})");
+  const auto r =
+      api(app.port, "POST", "/api/v1/calls", app_jwt("alice"), R"({"callId":"nowhere"})");
   BOOST_TEST(r.status == 503, r.body);
   BOOST_TEST(r.json().at("error").at("code").as_string() == "upstream_unavailable");
   BOOST_TEST(r.body.find("127.0.0.1") == std::string::npos, r.body);
@@ -188,8 +201,10 @@ BOOST_AUTO_TEST_CASE(stream_answers_with_out_of_range_times_do_not_crash) {
         c.created_by = "alice";
         mutate(c);
       });
-      const auto r = api(app.port, "POST", "/api/v1/calls", app_jwt("alice"), R"({"callId":")" + id + "\"}");
-      BOOST_TEST(r.status == 200, r.body);  // Stream's times are unusable; the call we asked for is kept
+      const auto r =
+          api(app.port, "POST", "/api/v1/calls", app_jwt("alice"), R"({"callId":")" + id + "\"}");
+      BOOST_TEST(r.status == 200,
+                 r.body);  // Stream's times are unusable; the call we asked for is kept
       BOOST_TEST(api(app.port, "GET", "/api/v1/calls/" + id, app_jwt("alice")).status == 200);
       // Pulling the same state on purpose is Stream's fault, not the client's.
       const auto sync = api(app.port, "POST", "/api/v1/calls/" + id + "/sync", app_jwt("alice"));

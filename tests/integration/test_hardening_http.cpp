@@ -38,7 +38,8 @@ void send_tolerant(RawConnection& c, const std::string& bytes) {
 const std::string kFollowUp = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
 // What a front-end that trusts Content-Length (or ignores TE) would forward as a body: if the
 // server reads it as a request, it answers it (a smuggled request).
-const std::string kSmuggled = "0\r\n\r\nGET /api/v1/admin/webhooks/replay HTTP/1.1\r\nHost: x\r\n\r\n";
+const std::string kSmuggled =
+    "0\r\n\r\nGET /api/v1/admin/webhooks/replay HTTP/1.1\r\nHost: x\r\n\r\n";
 
 }  // namespace
 
@@ -57,39 +58,52 @@ BOOST_AUTO_TEST_CASE(framing_table_rfc9112) {
   };
   const std::vector<Case> table = {
       {"TE xchunked", post("Host: x\r\nTransfer-Encoding: xchunked\r\n", kSmuggled), 400, false},
-      {"TE chunked, identity", post("Host: x\r\nTransfer-Encoding: chunked, identity\r\n", kSmuggled), 400, false},
+      {"TE chunked, identity",
+       post("Host: x\r\nTransfer-Encoding: chunked, identity\r\n", kSmuggled), 400, false},
       {"TE gzip", post("Host: x\r\nTransfer-Encoding: gzip\r\n", kSmuggled), 400, false},
       {"TE identity", post("Host: x\r\nTransfer-Encoding: identity\r\n", kSmuggled), 400, false},
-      {"TE gzip, chunked", post("Host: x\r\nTransfer-Encoding: gzip, chunked\r\n", kSmuggled), 400, false},
-      {"TE chunked twice", post("Host: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", kSmuggled),
+      {"TE gzip, chunked", post("Host: x\r\nTransfer-Encoding: gzip, chunked\r\n", kSmuggled), 400,
+       false},
+      {"TE chunked twice",
+       post("Host: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", kSmuggled),
        400, false},
       {"TE empty list", post("Host: x\r\nTransfer-Encoding: ,\r\n", kSmuggled), 400, false},
       {"TE with Content-Length",
-       post("Host: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n", "0\r\n\r\n"), 400, false},
+       post("Host: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n", "0\r\n\r\n"), 400,
+       false},
       {"TE in HTTP/1.0",
-       "POST /api/v1/stream/token HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, false},
+       "POST /api/v1/stream/token HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n0\r\n\r\n",
+       400, false},
       {"HTTP/1.1 without Host", "GET /healthz HTTP/1.1\r\n\r\n", 400, false},
       {"two Host headers", "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, false},
-      {"two Host headers in HTTP/1.0", "GET /healthz HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", 400, false},
-      {"two different Content-Lengths", post("Host: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n", "{}"), 400,
+      {"two Host headers in HTTP/1.0", "GET /healthz HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", 400,
        false},
+      {"two different Content-Lengths",
+       post("Host: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n", "{}"), 400, false},
       {"trailer field of 70 KB",
-       post("Host: x\r\nTransfer-Encoding: chunked\r\n", "2\r\n{}\r\n0\r\nX-T: " + std::string(70000, 'a') + "\r\n\r\n"),
+       post("Host: x\r\nTransfer-Encoding: chunked\r\n",
+            "2\r\n{}\r\n0\r\nX-T: " + std::string(70000, 'a') + "\r\n\r\n"),
        431, false},
       {"trailer field of 64 KB",
-       post("Host: x\r\nTransfer-Encoding: chunked\r\n", "2\r\n{}\r\n0\r\nX-T: " + std::string(65536, 'a') + "\r\n\r\n"),
+       post("Host: x\r\nTransfer-Encoding: chunked\r\n",
+            "2\r\n{}\r\n0\r\nX-T: " + std::string(65536, 'a') + "\r\n\r\n"),
        431, false},
       {"chunk extension of 1 MB",
-       post("Host: x\r\nTransfer-Encoding: chunked\r\n", "2;ext=" + std::string(1 << 20, 'e') + "\r\n{}\r\n0\r\n\r\n"),
+       post("Host: x\r\nTransfer-Encoding: chunked\r\n",
+            "2;ext=" + std::string(1 << 20, 'e') + "\r\n{}\r\n0\r\n\r\n"),
        431, false},
       // Valid framings: answered (401: no app JWT), and the connection serves the next request.
-      {"TE chunked", post("Host: x\r\nTransfer-Encoding: chunked\r\n", "2\r\n{}\r\n0\r\n\r\n"), 401, true},
-      {"TE Chunked, any case and spaces", post("Host: x\r\nTransfer-Encoding:  Chunked \r\n", "2\r\n{}\r\n0\r\n\r\n"),
-       401, true},
+      {"TE chunked", post("Host: x\r\nTransfer-Encoding: chunked\r\n", "2\r\n{}\r\n0\r\n\r\n"), 401,
+       true},
+      {"TE Chunked, any case and spaces",
+       post("Host: x\r\nTransfer-Encoding:  Chunked \r\n", "2\r\n{}\r\n0\r\n\r\n"), 401, true},
       {"chunk extension and a small trailer",
-       post("Host: x\r\nTransfer-Encoding: chunked\r\n", "2;a=b\r\n{}\r\n0\r\nX-T: v\r\n\r\n"), 401, true},
+       post("Host: x\r\nTransfer-Encoding: chunked\r\n", "2;a=b\r\n{}\r\n0\r\nX-T: v\r\n\r\n"), 401,
+       true},
       {"Content-Length", post("Host: x\r\nContent-Length: 2\r\n", "{}"), 401, true},
-      {"HTTP/1.0 without Host", "GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 200, true},
+      {"HTTP/1.0 without Host", "GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 200,
+       true},
   };
   for (const auto& c : table) {
     BOOST_TEST_CONTEXT(c.name) {
@@ -132,19 +146,22 @@ BOOST_AUTO_TEST_CASE(rate_limit_headers_report_the_binding_limit) {
     RunningApp app({{"RATE_LIMIT_USER_PER_MINUTE", "3"}, {"RATE_LIMIT_IP_PER_MINUTE", "600"}});
     const std::string jwt = app_jwt("rl-user");
     for (int i = 0; i < 3; ++i) {
-      const auto r = http_request(app.port, "POST", "/api/v1/stream/token", {{"Authorization", "Bearer " + jwt}});
+      const auto r = http_request(app.port, "POST", "/api/v1/stream/token",
+                                  {{"Authorization", "Bearer " + jwt}});
       BOOST_TEST_REQUIRE(r.status == 200);
       BOOST_TEST(r.header("x-ratelimit-limit") == "3");
       BOOST_TEST(r.header("x-ratelimit-remaining") == std::to_string(2 - i));
     }
-    const auto refused = http_request(app.port, "POST", "/api/v1/stream/token", {{"Authorization", "Bearer " + jwt}});
+    const auto refused = http_request(app.port, "POST", "/api/v1/stream/token",
+                                      {{"Authorization", "Bearer " + jwt}});
     BOOST_TEST(refused.status == 429);
     BOOST_TEST(refused.header("x-ratelimit-limit") == "3");
     BOOST_TEST(refused.header("x-ratelimit-remaining") == "0");
     BOOST_TEST(std::stoi(refused.header("retry-after")) >= 1);
     // A handler's own error carries the headers as well.
-    const auto bad = http_request(app.port, "POST", "/api/v1/stream/token",
-                                  {{"Authorization", "Bearer " + app_jwt("other-user")}}, "not json");
+    const auto bad =
+        http_request(app.port, "POST", "/api/v1/stream/token",
+                     {{"Authorization", "Bearer " + app_jwt("other-user")}}, "not json");
     BOOST_TEST(bad.status == 400);
     BOOST_TEST(bad.header("x-ratelimit-limit") == "3");
     BOOST_TEST(bad.header("x-ratelimit-remaining") == "2");
@@ -154,11 +171,13 @@ BOOST_AUTO_TEST_CASE(rate_limit_headers_report_the_binding_limit) {
     RunningApp app({{"RATE_LIMIT_USER_PER_MINUTE", "60"}, {"RATE_LIMIT_IP_PER_MINUTE", "2"}});
     const std::string jwt = app_jwt("rl-ip");
     for (int i = 0; i < 2; ++i) {
-      const auto r = http_request(app.port, "POST", "/api/v1/stream/token", {{"Authorization", "Bearer " + jwt}});
+      const auto r = http_request(app.port, "POST", "/api/v1/stream/token",
+                                  {{"Authorization", "Bearer " + jwt}});
       BOOST_TEST(r.header("x-ratelimit-limit") == "2");
       BOOST_TEST(r.header("x-ratelimit-remaining") == std::to_string(1 - i));
     }
-    const auto refused = http_request(app.port, "POST", "/api/v1/stream/token", {{"Authorization", "Bearer " + jwt}});
+    const auto refused = http_request(app.port, "POST", "/api/v1/stream/token",
+                                      {{"Authorization", "Bearer " + jwt}});
     BOOST_TEST(refused.status == 429);
     BOOST_TEST(refused.header("x-ratelimit-limit") == "2");
     BOOST_TEST(refused.header("x-ratelimit-remaining") == "0");
@@ -168,7 +187,8 @@ BOOST_AUTO_TEST_CASE(rate_limit_headers_report_the_binding_limit) {
 BOOST_AUTO_TEST_CASE(numbers_in_tokens_and_bodies_are_range_checked) {
   RunningApp app({{"TOKEN_MIN_TTL_SECONDS", "60"}, {"TOKEN_MAX_TTL_SECONDS", "86400"}});
   const auto token = [&](const std::string& jwt, const std::string& body) {
-    return http_request(app.port, "POST", "/api/v1/stream/token", {{"Authorization", "Bearer " + jwt}}, body);
+    return http_request(app.port, "POST", "/api/v1/stream/token",
+                        {{"Authorization", "Bearer " + jwt}}, body);
   };
   const std::string jwt = app_jwt("numbers");
   // Doubles are range-checked before they are cast.

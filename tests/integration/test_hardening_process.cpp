@@ -56,7 +56,8 @@ BOOST_AUTO_TEST_CASE(connections_are_capped_to_the_descriptor_limit) {
   auto env = hardened_env(dir);
   env["HTTP_THREADS"] = "1";
   // HTTP_MAX_CONNECTIONS keeps its default (10000), far above what 256 descriptors allow.
-  Process p({"/bin/sh", "-c", std::string("ulimit -n 256 && exec ") + STREAMGATE_BINARY}, env, dir, dir + "/fd.log");
+  Process p({"/bin/sh", "-c", std::string("ulimit -n 256 && exec ") + STREAMGATE_BINARY}, env, dir,
+            dir + "/fd.log");
   const auto port = p.wait_for_port();
   std::vector<std::unique_ptr<RawConnection>> idle;
   for (int i = 0; i < 300; ++i) idle.push_back(std::make_unique<RawConnection>(port));
@@ -90,7 +91,8 @@ BOOST_AUTO_TEST_CASE(hostile_requests_without_credentials_do_not_grow_memory_or_
   const auto port = p.wait_for_port();
   const auto unknown_method = [&](int i) {
     RawConnection c(port);
-    c.send("M" + std::to_string(i) + std::string(8000, 'X') + " /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    c.send("M" + std::to_string(i) + std::string(8000, 'X') +
+           " /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
     return c.read_response().status;
   };
   for (int i = 0; i < 300; ++i) BOOST_TEST_REQUIRE(unknown_method(i) == 405);  // warm-up
@@ -100,12 +102,17 @@ BOOST_AUTO_TEST_CASE(hostile_requests_without_credentials_do_not_grow_memory_or_
   // Oversized chunk extensions and trailers: refused at the buffer's bound.
   for (int i = 0; i < 5; ++i) {
     RawConnection c(port);
-    send_tolerant(c, "POST /api/webhook/stream HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2;e=" +
-                         std::string(4 << 20, 'e') + "\r\n{}\r\n0\r\n\r\n");
+    send_tolerant(
+        c,
+        "POST /api/webhook/stream HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2;e=" +
+            std::string(4 << 20, 'e') + "\r\n{}\r\n0\r\n\r\n");
     BOOST_TEST(c.read_response().status == 431);
     RawConnection t(port);
-    send_tolerant(t, "POST /api/webhook/stream HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n"
-                     "X-T: " + std::string(70000, 'a') + "\r\n\r\n");
+    send_tolerant(t,
+                  "POST /api/webhook/stream HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+                  "chunked\r\n\r\n2\r\n{}\r\n0\r\n"
+                  "X-T: " +
+                      std::string(70000, 'a') + "\r\n\r\n");
     BOOST_TEST(t.read_response().status == 431);
   }
   const auto after = rss_kb(p.pid());

@@ -11,10 +11,12 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string token_request(const std::string& jwt, const std::string& request_id, const std::string& body = "{}") {
+std::string token_request(const std::string& jwt, const std::string& request_id,
+                          const std::string& body = "{}") {
   return "POST /api/v1/stream/token HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + jwt +
-         "\r\nX-Request-Id: " + request_id + "\r\nContent-Type: application/json\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\n\r\n" + body;
+         "\r\nX-Request-Id: " + request_id +
+         "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\n\r\n" + body;
 }
 
 }  // namespace
@@ -25,7 +27,8 @@ BOOST_AUTO_TEST_CASE(keep_alive_and_pipelined_requests_are_answered_in_order) {
   RunningApp app;
   RawConnection c(app.port);
   const std::string jwt = app_jwt("alice");
-  c.send(token_request(jwt, "one") + "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: two\r\n\r\n" +
+  c.send(token_request(jwt, "one") +
+         "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: two\r\n\r\n" +
          token_request(jwt, "three", R"({"validitySeconds":120})"));
   const auto r1 = c.read_response();
   const auto r2 = c.read_response();
@@ -65,8 +68,10 @@ BOOST_AUTO_TEST_CASE(oversized_chunked_body_gets_413) {
   RunningApp app({{"HTTP_BODY_LIMIT_BYTES", "2048"}});
   RawConnection c(app.port);
   std::string chunk(1500, 'x');
-  c.send("POST /api/v1/stream/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-         "5dc\r\n" + chunk + "\r\n5dc\r\n" + chunk + "\r\n0\r\n\r\n");
+  c.send(
+      "POST /api/v1/stream/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5dc\r\n" +
+      chunk + "\r\n5dc\r\n" + chunk + "\r\n0\r\n\r\n");
   BOOST_TEST(c.read_response().status == 413);
 }
 
@@ -101,9 +106,10 @@ BOOST_AUTO_TEST_CASE(idle_keep_alive_connections_are_closed) {
 
 BOOST_AUTO_TEST_CASE(malformed_requests_get_400) {
   RunningApp app;
-  for (const std::string raw : {std::string("GARBAGE\r\n\r\n"), std::string("GET /healthz HTTP/1.1\r\nHost x\r\n\r\n"),
-                                std::string("GET http://other/healthz HTTP/1.1\r\nHost: x\r\n\r\n"),
-                                std::string("POST /api/v1/stream/token HTTP/1.1\r\nContent-Length: abc\r\n\r\n")}) {
+  for (const std::string raw :
+       {std::string("GARBAGE\r\n\r\n"), std::string("GET /healthz HTTP/1.1\r\nHost x\r\n\r\n"),
+        std::string("GET http://other/healthz HTTP/1.1\r\nHost: x\r\n\r\n"),
+        std::string("POST /api/v1/stream/token HTTP/1.1\r\nContent-Length: abc\r\n\r\n")}) {
     BOOST_TEST_CONTEXT(raw.substr(0, 30)) {
       RawConnection c(app.port);
       c.send(raw);
@@ -131,7 +137,8 @@ BOOST_AUTO_TEST_CASE(expect_100_continue_is_honoured) {
   RunningApp app;
   RawConnection c(app.port);
   const std::string body = R"({"validitySeconds":300})";
-  c.send("POST /api/v1/stream/token HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + app_jwt("gina") +
+  c.send("POST /api/v1/stream/token HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+         app_jwt("gina") +
          "\r\nExpect: 100-continue\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n");
   const auto cont = c.read_response();
   BOOST_TEST(cont.status == 100);
@@ -172,7 +179,9 @@ BOOST_AUTO_TEST_CASE(concurrent_clients_all_succeed) {
       for (int i = 0; i < 25; ++i) {
         c.send(token_request(jwt, "r" + std::to_string(i)));
         const auto r = c.read_response();
-        if (r.status == 200 && r.json().at("data").at("userId").as_string() == "user" + std::to_string(t)) ++ok;
+        if (r.status == 200 &&
+            r.json().at("data").at("userId").as_string() == "user" + std::to_string(t))
+          ++ok;
       }
     });
   for (auto& t : threads) t.join();

@@ -15,7 +15,8 @@ using namespace std::chrono_literals;
 namespace {
 
 // Runs one request on `ctx` and returns the answer (or rethrows the client's error).
-http::ClientResponse fetch(boost::asio::io_context& ctx, http::HttpsClient& client, const std::string& url) {
+http::ClientResponse fetch(boost::asio::io_context& ctx, http::HttpsClient& client,
+                           const std::string& url) {
   auto f = boost::asio::co_spawn(
       ctx,
       [&]() -> boost::asio::awaitable<http::ClientResponse> {
@@ -36,8 +37,9 @@ http::ClientResponse fetch(boost::asio::io_context& ctx, http::HttpsClient& clie
 BOOST_AUTO_TEST_SUITE(https_client)
 
 BOOST_AUTO_TEST_CASE(responses_over_the_size_limit_are_refused) {
-  FakeHttpsServer server(test_pki().server_cert, test_pki().server_key,
-                         [](const FakeRequest&) { return FakeResponse{200, {}, std::string(4096, 'x')}; });
+  FakeHttpsServer server(test_pki().server_cert, test_pki().server_key, [](const FakeRequest&) {
+    return FakeResponse{200, {}, std::string(4096, 'x')};
+  });
   http::ClientOptions o;
   o.ca_file = test_pki().ca_cert;
   o.max_response_bytes = 1024;
@@ -53,14 +55,16 @@ BOOST_AUTO_TEST_CASE(responses_over_the_size_limit_are_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(idle_connections_are_reused_then_expire) {
-  FakeHttpsServer server(test_pki().server_cert, test_pki().server_key,
-                         [](const FakeRequest&) { return FakeResponse{200, {}, "{}"}; });
+  FakeHttpsServer server(test_pki().server_cert, test_pki().server_key, [](const FakeRequest&) {
+    return FakeResponse{200, {}, "{}"};
+  });
   http::ClientOptions o;
   o.ca_file = test_pki().ca_cert;
   o.idle_timeout = 1s;
   http::HttpsClient client(o);
   boost::asio::io_context ctx;
-  for (int i = 0; i < 3; ++i) BOOST_TEST(fetch(ctx, client, server.base_url() + "/a").status == 200);
+  for (int i = 0; i < 3; ++i)
+    BOOST_TEST(fetch(ctx, client, server.base_url() + "/a").status == 200);
   BOOST_TEST(server.accepts() == 1u);
   BOOST_TEST(client.connections_opened() == 1u);
   std::this_thread::sleep_for(1200ms);

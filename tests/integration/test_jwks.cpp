@@ -38,14 +38,17 @@ struct JwksHost {
   std::size_t fetches() const { return server.requests().size(); }
 };
 
-std::string token(const KeyPair& kp, const std::string& alg, const std::string& kid, const std::string& sub) {
+std::string token(const KeyPair& kp, const std::string& alg, const std::string& kid,
+                  const std::string& sub) {
   const std::int64_t now = server::unix_now();
-  return core::sign_with_private_key_pem(kp.private_pem, R"({"alg":")" + alg + R"(","typ":"JWT","kid":")" + kid + "\"}",
-                                         json::serialize(json::object{{"sub", sub}, {"exp", now + 600}}));
+  return core::sign_with_private_key_pem(
+      kp.private_pem, R"({"alg":")" + alg + R"(","typ":"JWT","kid":")" + kid + "\"}",
+      json::serialize(json::object{{"sub", sub}, {"exp", now + 600}}));
 }
 
 int token_status(std::uint16_t port, const std::string& jwt) {
-  return http_request(port, "POST", "/api/v1/stream/token", {{"Authorization", "Bearer " + jwt}}).status;
+  return http_request(port, "POST", "/api/v1/stream/token", {{"Authorization", "Bearer " + jwt}})
+      .status;
 }
 
 }  // namespace
@@ -54,7 +57,8 @@ BOOST_AUTO_TEST_SUITE(jwks)
 
 BOOST_AUTO_TEST_CASE(parse_skips_unusable_keys) {
   const auto rsa = make_rsa_key();
-  const auto keys = server::parse_jwks(R"({"keys":[{"kty":"oct","k":"AAAA"},)" + public_jwk(rsa, "a") + "]}");
+  const auto keys =
+      server::parse_jwks(R"({"keys":[{"kty":"oct","k":"AAAA"},)" + public_jwk(rsa, "a") + "]}");
   BOOST_TEST(keys.size() == 1u);
   BOOST_TEST(keys[0].kid() == "a");
   BOOST_CHECK_THROW(server::parse_jwks(R"({"keys":[]})"), std::invalid_argument);
@@ -82,15 +86,19 @@ BOOST_AUTO_TEST_CASE(rs256_and_es256_via_jwks_with_rotation_and_a_refresh_cooldo
 
   // Unknown kids in a burst refresh at most once per cooldown.
   const auto forger = make_rsa_key();
-  for (int i = 0; i < 10; ++i) BOOST_TEST(token_status(app.port, token(forger, "RS256", "kx" + std::to_string(i), "mallory")) == 401);
+  for (int i = 0; i < 10; ++i)
+    BOOST_TEST(
+        token_status(app.port, token(forger, "RS256", "kx" + std::to_string(i), "mallory")) == 401);
   BOOST_TEST(host.fetches() <= 3u);
 
   // A known kid with a signature from another key is refused.
   BOOST_TEST(token_status(app.port, token(forger, "RS256", "k1", "mallory")) == 401);
   // HS256 is not allowed in JWKS-only mode, whatever the secret.
   const std::int64_t now = server::unix_now();
-  BOOST_TEST(token_status(app.port, core::sign_hs256(json::serialize(json::object{{"sub", "x"}, {"exp", now + 60}}),
-                                                     core::HmacSha256Key(public_jwk(k1, "k1")))) == 401);
+  BOOST_TEST(
+      token_status(app.port,
+                   core::sign_hs256(json::serialize(json::object{{"sub", "x"}, {"exp", now + 60}}),
+                                    core::HmacSha256Key(public_jwk(k1, "k1")))) == 401);
 }
 
 BOOST_AUTO_TEST_CASE(concurrent_requests_wait_for_one_refresh) {
@@ -122,8 +130,9 @@ BOOST_AUTO_TEST_CASE(a_jwks_host_with_an_unknown_ca_is_not_trusted) {
   JwksHost host;
   const auto k1 = make_rsa_key();
   host.publish({public_jwk(k1, "k1")});
-  RunningApp app({{"AUTH_JWKS_URL", host.server.base_url() + "/jwks"}, {"AUTH_JWKS_COOLDOWN_SECONDS", "0"}},
-                 /*drop_app_secret=*/true);
+  RunningApp app(
+      {{"AUTH_JWKS_URL", host.server.base_url() + "/jwks"}, {"AUTH_JWKS_COOLDOWN_SECONDS", "0"}},
+      /*drop_app_secret=*/true);
   BOOST_TEST(token_status(app.port, token(k1, "RS256", "k1", "alice")) == 401);
   BOOST_TEST(host.fetches() == 0u);  // the TLS handshake failed before any request
 }

@@ -11,10 +11,10 @@
 
 #include "tests/support/app_fixture.hpp"
 #include "tests/support/client.hpp"
+#include "tests/support/fake_https.hpp"
 #include "tests/support/keys.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/stream_events.hpp"
-#include "tests/support/fake_https.hpp"
 
 #include <filesystem>
 
@@ -46,7 +46,10 @@ BOOST_AUTO_TEST_CASE(missing_or_invalid_settings_exit_2_with_one_line_naming_the
                         Case{"AUTH_JWT_SECRET", "", true}, Case{"PORT", "not-a-port", false},
                         Case{"AUTH_JWT_PUBLIC_KEY_FILE", "/nonexistent.pem", false}}) {
     auto env = process_env();
-    if (c.erase) env.erase(c.key); else env[c.key] = c.value;
+    if (c.erase)
+      env.erase(c.key);
+    else
+      env[c.key] = c.value;
     BOOST_TEST_CONTEXT(c.key) {
       const auto [code, out] = run_command({STREAMGATE_BINARY}, env, dir);
       BOOST_TEST(code == 2);
@@ -61,12 +64,30 @@ BOOST_AUTO_TEST_CASE(missing_or_invalid_settings_exit_2_with_one_line_naming_the
 BOOST_AUTO_TEST_CASE(help_lists_every_setting) {
   const auto [code, out] = run_command({STREAMGATE_BINARY, "--help"}, {}, make_temp_dir("sg-help"));
   BOOST_TEST(code == 0);
-  for (const char* name : {"STREAM_API_KEY", "STREAM_API_SECRET", "STREAM_API_SECRET_PREVIOUS", "STREAM_BASE_URL",
-                           "STREAM_CA_FILE", "AUTH_JWT_SECRET", "AUTH_JWT_PUBLIC_KEY_FILE", "AUTH_JWKS_URL",
-                           "AUTH_JWT_ISSUER", "AUTH_JWT_AUDIENCE", "AUTH_USER_ID_CLAIM", "AUTH_ROLES_CLAIM",
-                           "LISTEN_ADDRESS", "PORT", "DATABASE_URL", "REDIS_URL", "TOKEN_TTL_SECONDS",
-                           "CORS_ALLOWED_ORIGINS", "TLS_CERT_FILE", "TLS_KEY_FILE", "LOG_LEVEL", "LOG_FORMAT",
-                           "RATE_LIMIT_USER_PER_MINUTE", "RATE_LIMIT_IP_PER_MINUTE"}) {
+  for (const char* name : {"STREAM_API_KEY",
+                           "STREAM_API_SECRET",
+                           "STREAM_API_SECRET_PREVIOUS",
+                           "STREAM_BASE_URL",
+                           "STREAM_CA_FILE",
+                           "AUTH_JWT_SECRET",
+                           "AUTH_JWT_PUBLIC_KEY_FILE",
+                           "AUTH_JWKS_URL",
+                           "AUTH_JWT_ISSUER",
+                           "AUTH_JWT_AUDIENCE",
+                           "AUTH_USER_ID_CLAIM",
+                           "AUTH_ROLES_CLAIM",
+                           "LISTEN_ADDRESS",
+                           "PORT",
+                           "DATABASE_URL",
+                           "REDIS_URL",
+                           "TOKEN_TTL_SECONDS",
+                           "CORS_ALLOWED_ORIGINS",
+                           "TLS_CERT_FILE",
+                           "TLS_KEY_FILE",
+                           "LOG_LEVEL",
+                           "LOG_FORMAT",
+                           "RATE_LIMIT_USER_PER_MINUTE",
+                           "RATE_LIMIT_IP_PER_MINUTE"}) {
     BOOST_TEST_CONTEXT(name) { BOOST_TEST(out.find(name) != std::string::npos); }
   }
 }
@@ -87,10 +108,12 @@ BOOST_AUTO_TEST_CASE(a_fresh_directory_gets_a_working_dev_setup) {
   serve_env["PORT"] = "0";  // the environment wins over .env
   Process p({STREAMGATE_BINARY}, serve_env, dir, dir + "/serve.log");
   const auto port = p.wait_for_port();
-  const auto [mcode, jwt_out] = run_command({STREAMGATE_BINARY, "mint-dev-jwt", "--sub", "alice"}, env, dir);
+  const auto [mcode, jwt_out] =
+      run_command({STREAMGATE_BINARY, "mint-dev-jwt", "--sub", "alice"}, env, dir);
   BOOST_TEST_REQUIRE(mcode == 0);
   const std::string jwt = jwt_out.substr(0, jwt_out.find('\n'));
-  const auto r = http_request(port, "POST", "/api/v1/stream/token", {{"Authorization", "Bearer " + jwt}});
+  const auto r =
+      http_request(port, "POST", "/api/v1/stream/token", {{"Authorization", "Bearer " + jwt}});
   BOOST_TEST(r.status == 200);
   BOOST_TEST(r.json().at("data").at("userId").as_string() == "alice");
   p.signal(SIGTERM);
@@ -99,8 +122,9 @@ BOOST_AUTO_TEST_CASE(a_fresh_directory_gets_a_working_dev_setup) {
 
 BOOST_AUTO_TEST_CASE(sigterm_drains_in_flight_requests_then_exits_0) {
   const std::string dir = make_temp_dir("sg-drain");
-  Process p({STREAMGATE_BINARY}, process_env({{"SHUTDOWN_GRACE_SECONDS", "10"}, {"SHUTDOWN_DELAY_SECONDS", "1"}}),
-            dir, dir + "/serve.log");
+  Process p({STREAMGATE_BINARY},
+            process_env({{"SHUTDOWN_GRACE_SECONDS", "10"}, {"SHUTDOWN_DELAY_SECONDS", "1"}}), dir,
+            dir + "/serve.log");
   const auto port = p.wait_for_port();
   const std::string jwt = app_jwt("alice");
 
@@ -111,7 +135,8 @@ BOOST_AUTO_TEST_CASE(sigterm_drains_in_flight_requests_then_exits_0) {
   RawConnection inflight(port);
   const std::string body = R"({"validitySeconds":300})";
   inflight.send("POST /api/v1/stream/token HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + jwt +
-                "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 5));
+                "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
+                body.substr(0, 5));
   std::this_thread::sleep_for(100ms);
 
   p.signal(SIGTERM);
@@ -143,7 +168,8 @@ BOOST_AUTO_TEST_CASE(sigterm_drains_in_flight_requests_then_exits_0) {
 
 BOOST_AUTO_TEST_CASE(grace_period_bounds_the_drain) {
   const std::string dir = make_temp_dir("sg-grace");
-  Process p({STREAMGATE_BINARY}, process_env({{"SHUTDOWN_GRACE_SECONDS", "1"}}), dir, dir + "/serve.log");
+  Process p({STREAMGATE_BINARY}, process_env({{"SHUTDOWN_GRACE_SECONDS", "1"}}), dir,
+            dir + "/serve.log");
   const auto port = p.wait_for_port();
   RawConnection stuck(port);
   stuck.send("POST /api/v1/stream/token HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{");
@@ -156,11 +182,13 @@ BOOST_AUTO_TEST_CASE(grace_period_bounds_the_drain) {
 
 BOOST_AUTO_TEST_CASE(logs_carry_no_tokens_or_secrets) {
   const std::string dir = make_temp_dir("sg-logs");
-  Process p({STREAMGATE_BINARY}, process_env({{"STREAM_API_SECRET_PREVIOUS", "old-secret-value-xyz"}}), dir,
+  Process p({STREAMGATE_BINARY},
+            process_env({{"STREAM_API_SECRET_PREVIOUS", "old-secret-value-xyz"}}), dir,
             dir + "/serve.log");
   const auto port = p.wait_for_port();
   const std::string jwt = app_jwt("alice");
-  const auto ok = http_request(port, "POST", "/api/v1/stream/token", {{"Authorization", "Bearer " + jwt}});
+  const auto ok =
+      http_request(port, "POST", "/api/v1/stream/token", {{"Authorization", "Bearer " + jwt}});
   BOOST_TEST_REQUIRE(ok.status == 200);
   const std::string stream_token(ok.json().at("data").at("token").as_string());
   http_request(port, "POST", "/api/v1/stream/token", {{"Authorization", "Bearer " + jwt + "x"}});
@@ -170,7 +198,8 @@ BOOST_AUTO_TEST_CASE(logs_carry_no_tokens_or_secrets) {
   const std::string log = p.log();
   BOOST_TEST(log.find("\"msg\":\"token issued\"") != std::string::npos);  // the audit line
   BOOST_TEST(log.find("\"user\":\"alice\"") != std::string::npos);
-  for (const std::string& s : {stream_token, jwt, kStreamSecret, kAppSecret, std::string("old-secret-value-xyz")}) {
+  for (const std::string& s :
+       {stream_token, jwt, kStreamSecret, kAppSecret, std::string("old-secret-value-xyz")}) {
     BOOST_TEST(log.find(s) == std::string::npos);
   }
   // Every line is one JSON object.
@@ -200,7 +229,8 @@ BOOST_AUTO_TEST_CASE(port_in_use_fails_clearly) {
   BOOST_TEST_REQUIRE(::listen(fd, 1) == 0);
   socklen_t len = sizeof addr;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  const auto [code, out] = run_command({STREAMGATE_BINARY}, process_env({{"PORT", std::to_string(ntohs(addr.sin_port))}}), dir);
+  const auto [code, out] = run_command(
+      {STREAMGATE_BINARY}, process_env({{"PORT", std::to_string(ntohs(addr.sin_port))}}), dir);
   ::close(fd);
   BOOST_TEST(code == 1);
   BOOST_TEST(out.find("cannot start") != std::string::npos, out);
@@ -215,11 +245,12 @@ BOOST_AUTO_TEST_CASE(sigkill_right_after_200_loses_no_webhook) {
     Process p({STREAMGATE_BINARY}, env, dir, dir + "/first.log");
     const auto port = p.wait_for_port();
     for (int i = 0; i < 40; ++i) {
-      const std::string body = session_ended("killed", "s" + std::to_string(i), "2026-04-08T14:00:00Z",
-                                             "2026-04-08T14:01:00Z");
-      const auto r = http_request(port, "POST", "/api/webhook/stream",
-                                  {{"X-Signature", sign(kStreamSecret, body)}, {"X-Webhook-Id", "k" + std::to_string(i)}},
-                                  body);
+      const std::string body = session_ended("killed", "s" + std::to_string(i),
+                                             "2026-04-08T14:00:00Z", "2026-04-08T14:01:00Z");
+      const auto r = http_request(
+          port, "POST", "/api/webhook/stream",
+          {{"X-Signature", sign(kStreamSecret, body)}, {"X-Webhook-Id", "k" + std::to_string(i)}},
+          body);
       BOOST_TEST_REQUIRE(r.status == 200);
     }
     p.signal(SIGKILL);  // no drain, no flush: only what was committed survives
@@ -227,8 +258,9 @@ BOOST_AUTO_TEST_CASE(sigkill_right_after_200_loses_no_webhook) {
   }
   Process again({STREAMGATE_BINARY}, env, dir, dir + "/second.log");
   const auto port = again.wait_for_port();
-  const auto r = http_request(port, "GET", "/api/v1/calls/killed",
-                              {{"Authorization", "Bearer " + app_jwt("ops", {{"roles", "admin"}})}});
+  const auto r =
+      http_request(port, "GET", "/api/v1/calls/killed",
+                   {{"Authorization", "Bearer " + app_jwt("ops", {{"roles", "admin"}})}});
   BOOST_TEST_REQUIRE(r.status == 200);
   // All 40 counted; the document keeps the latest 32 in detail (core::kKeptEndedSessions).
   BOOST_TEST(r.json().at("data").at("sessionCount").as_int64() == 40);
@@ -242,11 +274,14 @@ BOOST_AUTO_TEST_CASE(sighup_reloads_the_tls_certificate) {
   const std::string dir = make_temp_dir("sg-hup");
   std::filesystem::copy_file(test_pki().server_cert, dir + "/tls.pem");
   std::filesystem::copy_file(test_pki().server_key, dir + "/tls.key");
-  Process p({STREAMGATE_BINARY}, process_env({{"TLS_CERT_FILE", dir + "/tls.pem"}, {"TLS_KEY_FILE", dir + "/tls.key"}}),
+  Process p({STREAMGATE_BINARY},
+            process_env({{"TLS_CERT_FILE", dir + "/tls.pem"}, {"TLS_KEY_FILE", dir + "/tls.key"}}),
             dir, dir + "/serve.log");
   p.wait_for_port();
-  std::filesystem::copy_file(test_pki().server2_cert, dir + "/tls.pem", std::filesystem::copy_options::overwrite_existing);
-  std::filesystem::copy_file(test_pki().server2_key, dir + "/tls.key", std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(test_pki().server2_cert, dir + "/tls.pem",
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(test_pki().server2_key, dir + "/tls.key",
+                             std::filesystem::copy_options::overwrite_existing);
   p.signal(SIGHUP);
   bool reloaded = false;
   for (int i = 0; i < 100 && !reloaded; ++i) {

@@ -23,8 +23,8 @@ struct RedisServer {
   std::unique_ptr<Process> process;
   RedisServer() {
     process = std::make_unique<Process>(
-        std::vector<std::string>{"/usr/bin/redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1",
-                                 "--save", "", "--appendonly", "no", "--dir", dir},
+        std::vector<std::string>{"/usr/bin/redis-server", "--port", std::to_string(port), "--bind",
+                                 "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir},
         std::map<std::string, std::string>{}, dir, dir + "/redis.log");
     for (int i = 0; i < 100; ++i) {
       try {
@@ -52,13 +52,17 @@ struct RedisServer {
 bool redis_available() {
   if (std::filesystem::exists("/usr/bin/redis-server")) return true;
   const char* ci = std::getenv("CI");
-  if (ci && std::string(ci) == "true") BOOST_ERROR("redis-server is not installed, and CI=true requires the Redis tests");
-  else BOOST_TEST_MESSAGE("*** SKIPPED: Redis tests (redis-server is not installed; run deploy/install-deps.sh) ***");
+  if (ci && std::string(ci) == "true")
+    BOOST_ERROR("redis-server is not installed, and CI=true requires the Redis tests");
+  else
+    BOOST_TEST_MESSAGE(
+        "*** SKIPPED: Redis tests (redis-server is not installed; run deploy/install-deps.sh) ***");
   return false;
 }
 
 int token(std::uint16_t port, const std::string& jwt, std::string* retry_after = nullptr) {
-  const auto r = http_request(port, "POST", "/api/v1/stream/token", {{"Authorization", "Bearer " + jwt}});
+  const auto r =
+      http_request(port, "POST", "/api/v1/stream/token", {{"Authorization", "Bearer " + jwt}});
   if (retry_after) *retry_after = r.header("retry-after");
   return r.status;
 }
@@ -86,14 +90,19 @@ BOOST_AUTO_TEST_CASE(two_replicas_share_one_limit) {
 BOOST_AUTO_TEST_CASE(redis_down_fails_open_or_closed_as_configured) {
   if (!redis_available()) return;
   RedisServer redis;
-  RunningApp open({{"REDIS_URL", redis.url()}, {"RATE_LIMIT_USER_PER_MINUTE", "100"}, {"RATE_LIMIT_REDIS_FAILURE", "open"}});
-  RunningApp closed({{"REDIS_URL", redis.url()}, {"RATE_LIMIT_USER_PER_MINUTE", "100"}, {"RATE_LIMIT_REDIS_FAILURE", "closed"}});
+  RunningApp open({{"REDIS_URL", redis.url()},
+                   {"RATE_LIMIT_USER_PER_MINUTE", "100"},
+                   {"RATE_LIMIT_REDIS_FAILURE", "open"}});
+  RunningApp closed({{"REDIS_URL", redis.url()},
+                     {"RATE_LIMIT_USER_PER_MINUTE", "100"},
+                     {"RATE_LIMIT_REDIS_FAILURE", "closed"}});
   const std::string jwt = app_jwt("dana");
   BOOST_TEST(token(open.port, jwt) == 200);
   BOOST_TEST(token(closed.port, jwt) == 200);
   redis.kill();
   BOOST_TEST(token(open.port, jwt) == 200);
-  const auto r = http_request(closed.port, "POST", "/api/v1/stream/token", {{"Authorization", "Bearer " + jwt}});
+  const auto r = http_request(closed.port, "POST", "/api/v1/stream/token",
+                              {{"Authorization", "Bearer " + jwt}});
   BOOST_TEST(r.status == 503);
   BOOST_TEST(r.json().at("error").at("code").as_string() == "rate_limiter_unavailable");
 }
@@ -103,14 +112,20 @@ BOOST_AUTO_TEST_CASE(a_redis_that_never_answers_is_bounded_by_the_timeout) {
   // A listener that accepts and never answers.
   const std::string dir = make_temp_dir("sg-silent");
   const auto port = free_port();
-  Process silent({"/usr/bin/python3", "-c",
-                  "import socket,time\ns=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
-                  "s.bind(('127.0.0.1'," + std::to_string(port) + "));s.listen(16)\nc=[]\n"
-                  "while True:\n  c.append(s.accept())\n"},
-                 {}, dir, dir + "/silent.log");
+  Process silent(
+      {"/usr/bin/python3", "-c",
+       "import "
+       "socket,time\ns=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
+       "s.bind(('127.0.0.1'," +
+           std::to_string(port) +
+           "));s.listen(16)\nc=[]\n"
+           "while True:\n  c.append(s.accept())\n"},
+      {}, dir, dir + "/silent.log");
   std::this_thread::sleep_for(300ms);
-  RunningApp app({{"REDIS_URL", "redis://127.0.0.1:" + std::to_string(port)}, {"RATE_LIMIT_USER_PER_MINUTE", "10"},
-                  {"REDIS_TIMEOUT_MS", "200"}, {"RATE_LIMIT_REDIS_FAILURE", "closed"}});
+  RunningApp app({{"REDIS_URL", "redis://127.0.0.1:" + std::to_string(port)},
+                  {"RATE_LIMIT_USER_PER_MINUTE", "10"},
+                  {"REDIS_TIMEOUT_MS", "200"},
+                  {"RATE_LIMIT_REDIS_FAILURE", "closed"}});
   const auto start = std::chrono::steady_clock::now();
   BOOST_TEST(token(app.port, app_jwt("erin")) == 503);
   BOOST_TEST((std::chrono::steady_clock::now() - start < 3s));

@@ -34,8 +34,13 @@ std::unique_ptr<server::Store> open(const std::string& url) {
 
 server::InboxEvent inbox(const std::string& id, const std::string& body) {
   const auto prepared = server::prepare_event(body);
-  return server::InboxEvent{id, std::string(json::parse(body).at("type").as_string()), prepared.call_type,
-                            prepared.call_id, body, 1, prepared.session_id};
+  return server::InboxEvent{id,
+                            std::string(json::parse(body).at("type").as_string()),
+                            prepared.call_type,
+                            prepared.call_id,
+                            body,
+                            1,
+                            prepared.session_id};
 }
 
 InboxOutcome deliver(server::Store& store, const std::string& id, const std::string& body) {
@@ -53,13 +58,16 @@ BOOST_AUTO_TEST_SUITE(store)
 BOOST_AUTO_TEST_CASE(events_apply_once_and_duplicates_change_nothing) {
   for_each_backend([](const std::string&, const std::string& url) {
     auto store = open(url);
-    BOOST_TEST(deliver(*store, "w1", session_started("c1", "s1", "2026-04-08T14:00:00Z")) == InboxOutcome::applied);
+    BOOST_TEST(deliver(*store, "w1", session_started("c1", "s1", "2026-04-08T14:00:00Z")) ==
+               InboxOutcome::applied);
     const auto before = meeting(*store, "c1");
     BOOST_TEST_REQUIRE(before.has_value());
     BOOST_TEST(core::to_string(before->status()) == "active");
-    BOOST_TEST(deliver(*store, "w1", session_started("c1", "s1", "2026-04-08T14:00:00Z")) == InboxOutcome::duplicate);
+    BOOST_TEST(deliver(*store, "w1", session_started("c1", "s1", "2026-04-08T14:00:00Z")) ==
+               InboxOutcome::duplicate);
     // Same id with another body is still the same delivery: nothing changes.
-    BOOST_TEST(deliver(*store, "w1", session_ended("c1", "s1", "2026-04-08T14:00:00Z", "2026-04-08T14:10:00Z")) ==
+    BOOST_TEST(deliver(*store, "w1",
+                       session_ended("c1", "s1", "2026-04-08T14:00:00Z", "2026-04-08T14:10:00Z")) ==
                InboxOutcome::duplicate);
     BOOST_TEST(core::to_api_json(*meeting(*store, "c1")) == core::to_api_json(*before));
     const auto rec = run_coro(store->get_inbox("w1"));
@@ -81,15 +89,17 @@ BOOST_AUTO_TEST_CASE(unusable_events_are_kept_as_failed_and_replayed) {
     BOOST_TEST(!meeting(*store, "c2").has_value());
 
     // An event an older build could not apply: stored as failed by a refusing apply.
-    const std::string good = session_ended("c3", "s1", "2026-04-08T14:00:00Z", "2026-04-08T14:10:00Z");
-    const auto refused = run_coro(store->record_webhook(
-        inbox("old-1", good), [](std::optional<core::Meeting>) { return server::ApplyResult{std::nullopt, "old bug"}; }));
+    const std::string good =
+        session_ended("c3", "s1", "2026-04-08T14:00:00Z", "2026-04-08T14:10:00Z");
+    const auto refused =
+        run_coro(store->record_webhook(inbox("old-1", good), [](std::optional<core::Meeting>) {
+          return server::ApplyResult{std::nullopt, "old bug"};
+        }));
     BOOST_TEST(refused == InboxOutcome::failed);
     BOOST_TEST(!meeting(*store, "c3").has_value());
 
-    const auto items = run_coro(store->replay_failed({}, 100, [](const server::InboxRecord& r) {
-      return server::prepare_event(r.body);
-    }));
+    const auto items = run_coro(store->replay_failed(
+        {}, 100, [](const server::InboxRecord& r) { return server::prepare_event(r.body); }));
     BOOST_TEST(items.size() == 2u);
     int applied = 0;
     for (const auto& i : items) {
@@ -105,9 +115,10 @@ BOOST_AUTO_TEST_CASE(unusable_events_are_kept_as_failed_and_replayed) {
     BOOST_TEST(run_coro(store->get_inbox("old-1"))->status == "applied");
     BOOST_TEST(run_coro(store->get_inbox("bad-1"))->attempts == 2);
     // Replaying again touches only what is still failed.
-    const auto again = run_coro(store->replay_failed({"old-1"}, 100, [](const server::InboxRecord& r) {
-      return server::prepare_event(r.body);
-    }));
+    const auto again =
+        run_coro(store->replay_failed({"old-1"}, 100, [](const server::InboxRecord& r) {
+          return server::prepare_event(r.body);
+        }));
     BOOST_TEST(again.empty());
   });
 }
@@ -122,8 +133,11 @@ BOOST_AUTO_TEST_CASE(concurrent_deliveries_of_one_id_apply_exactly_once) {
       boost::asio::co_spawn(
           ctx,
           [&]() -> boost::asio::awaitable<void> {
-            const auto o = co_await store->record_webhook(inbox("same", body), server::prepare_event(body).apply);
-            (o == InboxOutcome::applied ? applied : o == InboxOutcome::duplicate ? duplicate : other)++;
+            const auto o = co_await store->record_webhook(inbox("same", body),
+                                                          server::prepare_event(body).apply);
+            (o == InboxOutcome::applied     ? applied
+             : o == InboxOutcome::duplicate ? duplicate
+                                            : other)++;
           },
           boost::asio::detached);
     }
@@ -145,10 +159,11 @@ BOOST_AUTO_TEST_CASE(concurrent_events_for_one_call_all_land) {
       boost::asio::co_spawn(
           ctx,
           [&, i]() -> boost::asio::awaitable<void> {
-            const std::string body = session_ended("c5", "s" + std::to_string(i), "2026-04-08T14:00:00Z",
-                                                   "2026-04-08T14:01:00Z");
+            const std::string body = session_ended("c5", "s" + std::to_string(i),
+                                                   "2026-04-08T14:00:00Z", "2026-04-08T14:01:00Z");
             if (co_await store->record_webhook(inbox("e" + std::to_string(i), body),
-                                               server::prepare_event(body).apply) == InboxOutcome::applied)
+                                               server::prepare_event(body).apply) ==
+                InboxOutcome::applied)
               ++applied;
           },
           boost::asio::detached);
@@ -168,17 +183,20 @@ BOOST_AUTO_TEST_CASE(update_meeting_and_reopen_keep_data) {
   for_each_backend([](const std::string&, const std::string& url) {
     {
       auto store = open(url);
-      const auto saved = run_coro(store->update_meeting("default", "c6", [](std::optional<core::Meeting> m) {
-        BOOST_TEST(!m.has_value());
-        return std::optional<core::Meeting>(core::new_meeting("default", "c6", "alice", json::object{{"agentId", "a1"}},
-                                                              core::from_unix_nanos(1775650000000000000)));
-      }));
+      const auto saved =
+          run_coro(store->update_meeting("default", "c6", [](std::optional<core::Meeting> m) {
+            BOOST_TEST(!m.has_value());
+            return std::optional<core::Meeting>(
+                core::new_meeting("default", "c6", "alice", json::object{{"agentId", "a1"}},
+                                  core::from_unix_nanos(1775650000000000000)));
+          }));
       BOOST_TEST_REQUIRE(saved.has_value());
       BOOST_TEST(saved->meeting_id == "c6");
       // A mutate that returns nothing leaves the stored meeting as it was.
-      const auto same = run_coro(store->update_meeting("default", "c6", [](std::optional<core::Meeting>) {
-        return std::optional<core::Meeting>();
-      }));
+      const auto same =
+          run_coro(store->update_meeting("default", "c6", [](std::optional<core::Meeting>) {
+            return std::optional<core::Meeting>();
+          }));
       BOOST_TEST(same->created_by == "alice");
       BOOST_TEST(run_coro(store->ping()));
     }

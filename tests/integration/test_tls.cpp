@@ -65,8 +65,10 @@ Probe tls_probe(std::uint16_t port, int min_version, int max_version) {
 }
 
 std::map<std::string, std::string> tls_env(const std::string& dir) {
-  std::filesystem::copy_file(test_pki().server_cert, dir + "/tls.pem", std::filesystem::copy_options::overwrite_existing);
-  std::filesystem::copy_file(test_pki().server_key, dir + "/tls.key", std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(test_pki().server_cert, dir + "/tls.pem",
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(test_pki().server_key, dir + "/tls.key",
+                             std::filesystem::copy_options::overwrite_existing);
   return {{"TLS_CERT_FILE", dir + "/tls.pem"}, {"TLS_KEY_FILE", dir + "/tls.key"}};
 }
 
@@ -116,8 +118,10 @@ BOOST_AUTO_TEST_CASE(a_renewed_certificate_is_picked_up_without_a_restart) {
   const std::string dir = make_temp_dir("sg-tls-reload");
   RunningApp app(tls_env(dir));
   BOOST_TEST(tls_probe(app.port, 0, 0).common_name == "server");
-  std::filesystem::copy_file(test_pki().server2_cert, dir + "/tls.pem", std::filesystem::copy_options::overwrite_existing);
-  std::filesystem::copy_file(test_pki().server2_key, dir + "/tls.key", std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(test_pki().server2_cert, dir + "/tls.pem",
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(test_pki().server2_key, dir + "/tls.key",
+                             std::filesystem::copy_options::overwrite_existing);
   app.app->reload_tls();
   BOOST_TEST(tls_probe(app.port, 0, 0).common_name == "server2");
   // A broken file is refused and the current certificate stays in use.
@@ -129,9 +133,11 @@ BOOST_AUTO_TEST_CASE(a_renewed_certificate_is_picked_up_without_a_restart) {
 BOOST_AUTO_TEST_CASE(unusable_tls_files_stop_start_up) {
   const std::string dir = make_temp_dir("sg-tls-bad");
   write_file(dir + "/bad.pem", "nope");
-  BOOST_CHECK_THROW(RunningApp({{"TLS_CERT_FILE", dir + "/bad.pem"}, {"TLS_KEY_FILE", dir + "/bad.pem"}}),
-                    server::ConfigError);
-  BOOST_CHECK_THROW(RunningApp({{"TLS_CERT_FILE", test_pki().server_cert}, {"TLS_KEY_FILE", test_pki().other_host_key}}),
+  BOOST_CHECK_THROW(
+      RunningApp({{"TLS_CERT_FILE", dir + "/bad.pem"}, {"TLS_KEY_FILE", dir + "/bad.pem"}}),
+      server::ConfigError);
+  BOOST_CHECK_THROW(RunningApp({{"TLS_CERT_FILE", test_pki().server_cert},
+                                {"TLS_KEY_FILE", test_pki().other_host_key}}),
                     server::ConfigError);
 }
 

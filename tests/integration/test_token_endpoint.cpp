@@ -53,7 +53,8 @@ BOOST_AUTO_TEST_CASE(issues_a_stream_token_for_the_caller) {
   BOOST_TEST(data.at("apiKey").as_string() == kStreamKey);
 
   const std::string token(data.at("token").as_string());
-  BOOST_TEST(token.substr(0, token.find('.')) == core::base64url_encode(R"({"alg":"HS256","typ":"JWT"})"));
+  BOOST_TEST(token.substr(0, token.find('.')) ==
+             core::base64url_encode(R"({"alg":"HS256","typ":"JWT"})"));
   const auto decoded = core::decode_jwt(token);
   BOOST_TEST_REQUIRE(decoded.jwt.has_value());
   core::JwtKeys keys;
@@ -98,7 +99,9 @@ BOOST_AUTO_TEST_CASE(rejects_bad_app_jwts_with_401) {
     const char* name;
     Headers headers;
   };
-  const auto bearer = [](const std::string& t) { return Headers{{"Authorization", "Bearer " + t}}; };
+  const auto bearer = [](const std::string& t) {
+    return Headers{{"Authorization", "Bearer " + t}};
+  };
   const std::vector<Case> table = {
       {"missing header", {}},
       {"basic scheme", {{"Authorization", "Basic YWxpY2U6cHc="}}},
@@ -119,7 +122,8 @@ BOOST_AUTO_TEST_CASE(rejects_bad_app_jwts_with_401) {
       {"tampered payload", bearer([&] {
          std::string t = app_jwt("alice");
          const auto dot = t.find('.');
-         return t.substr(0, dot + 1) + core::base64url_encode(R"({"sub":"admin","exp":9999999999})") +
+         return t.substr(0, dot + 1) +
+                core::base64url_encode(R"({"sub":"admin","exp":9999999999})") +
                 t.substr(t.rfind('.'));
        }())},
   };
@@ -136,11 +140,15 @@ BOOST_AUTO_TEST_CASE(rejects_bad_app_jwts_with_401) {
 
 BOOST_AUTO_TEST_CASE(issuer_and_audience_are_enforced_when_configured) {
   RunningApp app({{"AUTH_JWT_ISSUER", "https://login.example"}, {"AUTH_JWT_AUDIENCE", "video"}});
-  BOOST_TEST(post_token(app.port, app_jwt("a", {{"iss", "https://login.example"}, {"aud", "video"}})).status == 200);
-  expect_error(post_token(app.port, app_jwt("a", {{"iss", "https://evil.example"}, {"aud", "video"}})), 401,
-               "unauthenticated");
-  expect_error(post_token(app.port, app_jwt("a", {{"iss", "https://login.example"}, {"aud", "other"}})), 401,
-               "unauthenticated");
+  BOOST_TEST(
+      post_token(app.port, app_jwt("a", {{"iss", "https://login.example"}, {"aud", "video"}}))
+          .status == 200);
+  expect_error(
+      post_token(app.port, app_jwt("a", {{"iss", "https://evil.example"}, {"aud", "video"}})), 401,
+      "unauthenticated");
+  expect_error(
+      post_token(app.port, app_jwt("a", {{"iss", "https://login.example"}, {"aud", "other"}})), 401,
+      "unauthenticated");
   expect_error(post_token(app.port, app_jwt("a")), 401, "unauthenticated");
 }
 
@@ -151,11 +159,13 @@ BOOST_AUTO_TEST_CASE(public_key_mode_accepts_rs256_and_es256_and_refuses_key_con
     RunningApp app({{"AUTH_JWT_PUBLIC_KEY_FILE", dir + "/pub.pem"}}, /*drop_app_secret=*/true);
     const bool rsa = kp.public_pem.find("BEGIN PUBLIC KEY") != std::string::npos &&
                      core::PublicKey::from_pem(kp.public_pem).alg() == core::JwtAlg::rs256;
-    const std::string header = rsa ? R"({"alg":"RS256","typ":"JWT"})" : R"({"alg":"ES256","typ":"JWT"})";
+    const std::string header =
+        rsa ? R"({"alg":"RS256","typ":"JWT"})" : R"({"alg":"ES256","typ":"JWT"})";
     const std::int64_t now = server::unix_now();
     const std::string claims = json::serialize(json::object{{"sub", "carol"}, {"exp", now + 600}});
     BOOST_TEST_CONTEXT((rsa ? "RS256" : "ES256")) {
-      const auto ok = post_token(app.port, core::sign_with_private_key_pem(kp.private_pem, header, claims));
+      const auto ok =
+          post_token(app.port, core::sign_with_private_key_pem(kp.private_pem, header, claims));
       BOOST_TEST(ok.status == 200);
       // HS256 signed with the public key text as the secret must not pass.
       const auto confused =
@@ -163,14 +173,16 @@ BOOST_AUTO_TEST_CASE(public_key_mode_accepts_rs256_and_es256_and_refuses_key_con
       expect_error(confused, 401, "unauthenticated");
       // Nor a token signed by a different key of the same type.
       const auto other = rsa ? make_rsa_key() : make_ec_p256_key();
-      expect_error(post_token(app.port, core::sign_with_private_key_pem(other.private_pem, header, claims)), 401,
-                   "unauthenticated");
+      expect_error(
+          post_token(app.port, core::sign_with_private_key_pem(other.private_pem, header, claims)),
+          401, "unauthenticated");
     }
   }
 }
 
 BOOST_AUTO_TEST_CASE(user_id_and_roles_come_from_configured_claims) {
-  RunningApp app({{"AUTH_USER_ID_CLAIM", "_id"}, {"AUTH_ROLES_CLAIM", "https://app.example/roles"}});
+  RunningApp app(
+      {{"AUTH_USER_ID_CLAIM", "_id"}, {"AUTH_ROLES_CLAIM", "https://app.example/roles"}});
   const auto r = post_token(app.port, app_jwt("ignored", {{"_id", "64f0c0ffee"}}));
   BOOST_TEST_REQUIRE(r.status == 200);
   BOOST_TEST(r.json().at("data").at("userId").as_string() == "64f0c0ffee");
@@ -179,17 +191,21 @@ BOOST_AUTO_TEST_CASE(user_id_and_roles_come_from_configured_claims) {
 
 BOOST_AUTO_TEST_CASE(bad_bodies_get_400) {
   RunningApp app;
-  for (const char* body : {"not json", "[1,2]", "\"str\"", "{\"validitySeconds\":\"60\"}", "{\"validitySeconds\":1.5}",
-                           "{\"callCids\":\"default:x\"}", "{\"callCids\":[\"nocolon\"]}", "{\"callCids\":[1]}",
-                           "{\"callCids\":[\"default:bad id\"]}", "{\"role\":\"admin\"}", "{\"role\":5,\"callCids\":[\"a:b\"]}",
-                           "{\"validitySeconds\":60", "{\"a\":1}{\"b\":2}"}) {
-    BOOST_TEST_CONTEXT(body) { expect_error(post_token(app.port, app_jwt("alice"), body), 400, "invalid_request"); }
+  for (const char* body :
+       {"not json", "[1,2]", "\"str\"", "{\"validitySeconds\":\"60\"}", "{\"validitySeconds\":1.5}",
+        "{\"callCids\":\"default:x\"}", "{\"callCids\":[\"nocolon\"]}", "{\"callCids\":[1]}",
+        "{\"callCids\":[\"default:bad id\"]}", "{\"role\":\"admin\"}",
+        "{\"role\":5,\"callCids\":[\"a:b\"]}", "{\"validitySeconds\":60", "{\"a\":1}{\"b\":2}"}) {
+    BOOST_TEST_CONTEXT(body) {
+      expect_error(post_token(app.port, app_jwt("alice"), body), 400, "invalid_request");
+    }
   }
 }
 
 BOOST_AUTO_TEST_CASE(call_tokens_follow_the_policy) {
   RunningApp off;  // default policy: off
-  expect_error(post_token(off.port, app_jwt("alice"), R"({"callCids":["default:meeting-123"]})"), 403, "forbidden");
+  expect_error(post_token(off.port, app_jwt("alice"), R"({"callCids":["default:meeting-123"]})"),
+               403, "forbidden");
 }
 
 BOOST_AUTO_TEST_CASE(unknown_paths_and_methods) {
@@ -215,19 +231,23 @@ BOOST_AUTO_TEST_CASE(cors_preflight_for_configured_origins) {
   BOOST_TEST(ok.header("access-control-allow-methods").find("POST") != std::string::npos);
   BOOST_TEST(ok.header("access-control-allow-headers").find("Authorization") != std::string::npos);
 
-  const auto bad = http_request(app.port, "OPTIONS", kTokenPath,
-                                {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "POST"}});
+  const auto bad =
+      http_request(app.port, "OPTIONS", kTokenPath,
+                   {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "POST"}});
   BOOST_TEST(bad.status == 403);
   BOOST_TEST(bad.header("access-control-allow-origin").empty());
 
   // The real request, and its errors, carry the header for an allowed origin only.
-  const auto real = post_token(app.port, app_jwt("alice"), "", {{"Origin", "http://localhost:3000"}});
+  const auto real =
+      post_token(app.port, app_jwt("alice"), "", {{"Origin", "http://localhost:3000"}});
   BOOST_TEST(real.status == 200);
   BOOST_TEST(real.header("access-control-allow-origin") == "http://localhost:3000");
-  const auto denied = http_request(app.port, "POST", kTokenPath, {{"Origin", "http://localhost:3000"}}, "");
+  const auto denied =
+      http_request(app.port, "POST", kTokenPath, {{"Origin", "http://localhost:3000"}}, "");
   BOOST_TEST(denied.status == 401);
   BOOST_TEST(denied.header("access-control-allow-origin") == "http://localhost:3000");
-  const auto foreign = post_token(app.port, app_jwt("alice"), "", {{"Origin", "https://evil.example"}});
+  const auto foreign =
+      post_token(app.port, app_jwt("alice"), "", {{"Origin", "https://evil.example"}});
   BOOST_TEST(foreign.header("access-control-allow-origin").empty());
 }
 

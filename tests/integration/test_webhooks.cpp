@@ -1,7 +1,7 @@
-#include <boost/json.hpp>
-#include <boost/test/unit_test.hpp>
 #include <sqlite3.h>
 #include <zlib.h>
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
 
 #include <thread>
 
@@ -24,7 +24,8 @@ BOOST_AUTO_TEST_SUITE(webhooks)
 BOOST_AUTO_TEST_CASE(a_signed_event_updates_the_meeting) {
   for_each_backend([](const std::string&, const std::string& url) {
     RunningApp app({{"DATABASE_URL", url}});
-    const auto r = post_hook(app.port, session_started("m1", "s1", "2026-04-08T14:00:00.879421674Z"), "wh-1");
+    const auto r =
+        post_hook(app.port, session_started("m1", "s1", "2026-04-08T14:00:00.879421674Z"), "wh-1");
     BOOST_TEST_REQUIRE(r.status == 200);
     BOOST_TEST(status_of(r) == "applied");
     BOOST_TEST(r.json().at("data").at("webhookId").as_string() == "wh-1");
@@ -57,7 +58,8 @@ BOOST_AUTO_TEST_CASE(bad_signatures_and_keys_get_401_and_store_nothing) {
         {"upper-case hex", post_hook(app.port, body, "x3", upper)},
         {"missing signature", post_hook(app.port, body, "x4", std::string())},
         {"sha256= prefix", post_hook(app.port, body, "x5", "sha256=" + sign(kStreamSecret, body))},
-        {"wrong api key", post_hook(app.port, body, "x6", std::nullopt, {{"X-Api-Key", "someone-else"}})},
+        {"wrong api key",
+         post_hook(app.port, body, "x6", std::nullopt, {{"X-Api-Key", "someone-else"}})},
     };
     for (const auto& c : cases) {
       BOOST_TEST_CONTEXT(c.name) {
@@ -67,7 +69,8 @@ BOOST_AUTO_TEST_CASE(bad_signatures_and_keys_get_401_and_store_nothing) {
     }
     BOOST_TEST(get_meeting(app.port, "m2", admin_jwt()).status == 404);
     auto store = open_store(url);
-    for (const char* id : {"x1", "x2", "x3", "x4", "x5", "x6"}) BOOST_TEST(!run_coro(store->get_inbox(id)).has_value());
+    for (const char* id : {"x1", "x2", "x3", "x4", "x5", "x6"})
+      BOOST_TEST(!run_coro(store->get_inbox(id)).has_value());
   });
 }
 
@@ -82,7 +85,8 @@ BOOST_AUTO_TEST_CASE(gzip_bodies_are_verified_after_inflating_and_bombs_refused)
   RunningApp app({{"WEBHOOK_BODY_LIMIT_BYTES", "65536"}});
   const std::string body = session_started("m4", "s1", "2026-04-08T14:00:00Z");
   const std::string zipped = gzip(body);
-  const auto ok = post_hook(app.port, zipped, "g1", sign(kStreamSecret, body), {{"Content-Encoding", "gzip"}});
+  const auto ok =
+      post_hook(app.port, zipped, "g1", sign(kStreamSecret, body), {{"Content-Encoding", "gzip"}});
   BOOST_TEST(ok.status == 200);
   BOOST_TEST(status_of(ok) == "applied");
   // A signature over the compressed bytes is not Stream's signature.
@@ -93,13 +97,16 @@ BOOST_AUTO_TEST_CASE(gzip_bodies_are_verified_after_inflating_and_bombs_refused)
   const auto refused = post_hook(app.port, bomb, "g3", sign(kStreamSecret, "x"));
   BOOST_TEST(refused.status == 413);
   BOOST_TEST(refused.json().at("error").at("code").as_string() == "payload_too_large");
-  BOOST_TEST(post_hook(app.port, std::string("\x1f\x8bnot gzip", 10), "g4", sign(kStreamSecret, "x")).status == 400);
+  BOOST_TEST(
+      post_hook(app.port, std::string("\x1f\x8bnot gzip", 10), "g4", sign(kStreamSecret, "x"))
+          .status == 400);
 }
 
 BOOST_AUTO_TEST_CASE(valid_signature_on_bad_json_is_400) {
   RunningApp app;
-  for (const std::string body : {std::string("not json"), std::string("[1,2]"), std::string(R"({"call_cid":"default:x"})"),
-                                 std::string(R"({"type":""})"), std::string(R"({"type":5})")}) {
+  for (const std::string body :
+       {std::string("not json"), std::string("[1,2]"), std::string(R"({"call_cid":"default:x"})"),
+        std::string(R"({"type":""})"), std::string(R"({"type":5})")}) {
     BOOST_TEST_CONTEXT(body) {
       const auto r = post_hook(app.port, body, "j-" + std::to_string(body.size()));
       BOOST_TEST(r.status == 400);
@@ -111,11 +118,13 @@ BOOST_AUTO_TEST_CASE(valid_signature_on_bad_json_is_400) {
 BOOST_AUTO_TEST_CASE(retries_with_the_same_id_change_nothing) {
   for_each_backend([](const std::string&, const std::string& url) {
     RunningApp app({{"DATABASE_URL", url}});
-    const std::string body = session_ended("m5", "s1", "2026-04-08T14:00:00Z", "2026-04-08T14:20:00Z");
+    const std::string body =
+        session_ended("m5", "s1", "2026-04-08T14:00:00Z", "2026-04-08T14:20:00Z");
     BOOST_TEST(status_of(post_hook(app.port, body, "d1")) == "applied");
     const auto first = meeting_view(app.port, "m5");
     for (int attempt = 2; attempt <= 3; ++attempt) {
-      const auto r = post_hook(app.port, body, "d1", std::nullopt, {{"X-Webhook-Attempt", std::to_string(attempt)}});
+      const auto r = post_hook(app.port, body, "d1", std::nullopt,
+                               {{"X-Webhook-Attempt", std::to_string(attempt)}});
       BOOST_TEST(r.status == 200);
       BOOST_TEST(status_of(r) == "duplicate");
     }
@@ -128,37 +137,45 @@ BOOST_AUTO_TEST_CASE(out_of_order_delivery_ends_in_the_same_meeting) {
   for_each_backend([](const std::string&, const std::string& url) {
     RunningApp app({{"DATABASE_URL", url}});
     const auto events = [](const std::string& call) {
-      return std::vector<std::string>{session_started(call, "s1", "2026-04-08T14:00:00Z"),
-                                      session_ended(call, "s1", "2026-04-08T14:00:00Z", "2026-04-08T14:30:00Z"),
-                                      recording_ready(call, "s1", "rec.mp4"),
-                                      transcription_ready(call, "s1", "tr.txt"),
-                                      call_ended(call, "alice", "2026-04-08T14:31:00Z")};
+      return std::vector<std::string>{
+          session_started(call, "s1", "2026-04-08T14:00:00Z"),
+          session_ended(call, "s1", "2026-04-08T14:00:00Z", "2026-04-08T14:30:00Z"),
+          recording_ready(call, "s1", "rec.mp4"), transcription_ready(call, "s1", "tr.txt"),
+          call_ended(call, "alice", "2026-04-08T14:31:00Z")};
     };
-    const std::vector<std::vector<int>> orders = {{0, 1, 2, 3, 4}, {4, 3, 2, 1, 0}, {2, 1, 4, 0, 3}, {1, 0, 3, 2, 4}};
+    const std::vector<std::vector<int>> orders = {
+        {0, 1, 2, 3, 4}, {4, 3, 2, 1, 0}, {2, 1, 4, 0, 3}, {1, 0, 3, 2, 4}};
     std::vector<json::object> views;
     for (std::size_t o = 0; o < orders.size(); ++o) {
       const std::string call = "order-" + std::to_string(o);
       const auto list = events(call);
-      for (int i : orders[o]) BOOST_TEST(post_hook(app.port, list[i], call + "-" + std::to_string(i)).status == 200);
+      for (int i : orders[o])
+        BOOST_TEST(post_hook(app.port, list[i], call + "-" + std::to_string(i)).status == 200);
       auto v = meeting_view(app.port, call);
       for (const char* k : {"callId", "callCid", "meetingId", "custom"}) v.erase(k);
       views.push_back(std::move(v));
     }
-    for (const auto& v : views) BOOST_TEST(v == views.front(), json::serialize(v) << "\n  vs\n" << json::serialize(views.front()));
+    for (const auto& v : views)
+      BOOST_TEST(v == views.front(), json::serialize(v) << "\n  vs\n"
+                                                        << json::serialize(views.front()));
     BOOST_TEST(views.front().at("status").as_string() == "processing");
     BOOST_TEST(views.front().at("recordings").as_array().size() == 1u);
     BOOST_TEST(views.front().at("transcriptions").as_array().size() == 1u);
     BOOST_TEST(views.front().at("endedAt").as_string() == "2026-04-08T14:31:00.000Z");
     // A late session_started for the ended session does not make it active again.
-    BOOST_TEST(post_hook(app.port, session_started("order-0", "s1", "2026-04-08T14:00:00Z"), "late-1").status == 200);
+    BOOST_TEST(
+        post_hook(app.port, session_started("order-0", "s1", "2026-04-08T14:00:00Z"), "late-1")
+            .status == 200);
     BOOST_TEST(meeting_view(app.port, "order-0").at("status").as_string() == "processing");
   });
 }
 
 BOOST_AUTO_TEST_CASE(other_event_types_are_acknowledged_not_stored) {
   RunningApp app;
-  const std::string body = R"({"type":"call.session_participant_joined","call_cid":"default:m6","session_id":"s1",)"
-                           R"("participant":{"user":{"id":"bob"},"user_session_id":"u1","role":"user","joined_at":"2026-04-08T14:00:00Z"}})";
+  const std::string body =
+      R"({"type":"call.session_participant_joined","call_cid":"default:m6","session_id":"s1",)"
+      R"("participant":{"user":{"id":"bob"},"user_session_id":"u1","role":"user",)"
+      R"("joined_at":"2026-04-08T14:00:00Z"}})";
   const auto r = post_hook(app.port, body, "o1");
   BOOST_TEST(r.status == 200);
   BOOST_TEST(status_of(r) == "ignored");
@@ -167,7 +184,8 @@ BOOST_AUTO_TEST_CASE(other_event_types_are_acknowledged_not_stored) {
 
 BOOST_AUTO_TEST_CASE(meetings_are_visible_to_their_creator_and_admins_only) {
   RunningApp app;
-  BOOST_TEST(post_hook(app.port, session_started("m7", "s1", "2026-04-08T14:00:00Z", "alice"), "v1").status == 200);
+  BOOST_TEST(post_hook(app.port, session_started("m7", "s1", "2026-04-08T14:00:00Z", "alice"), "v1")
+                 .status == 200);
   BOOST_TEST(get_meeting(app.port, "m7", app_jwt("alice")).status == 200);
   BOOST_TEST(get_meeting(app.port, "m7", admin_jwt()).status == 200);
   const auto other = get_meeting(app.port, "m7", app_jwt("mallory"));
@@ -177,16 +195,21 @@ BOOST_AUTO_TEST_CASE(meetings_are_visible_to_their_creator_and_admins_only) {
   BOOST_TEST(http_request(app.port, "GET", "/api/v1/calls/m7").status == 401);
   BOOST_TEST(get_meeting(app.port, "bad%20id", admin_jwt()).status == 400);
   BOOST_TEST(http_request(app.port, "GET", "/api/v1/calls/m7?type=livestream",
-                          {{"Authorization", "Bearer " + admin_jwt()}}).status == 404);
+                          {{"Authorization", "Bearer " + admin_jwt()}})
+                 .status == 404);
   BOOST_TEST(http_request(app.port, "GET", "/api/v1/calls/m7?type=default",
-                          {{"Authorization", "Bearer " + admin_jwt()}}).status == 200);
+                          {{"Authorization", "Bearer " + admin_jwt()}})
+                 .status == 200);
 }
 
 BOOST_AUTO_TEST_CASE(call_tokens_for_members_follow_the_meeting) {
   RunningApp app({{"CALL_TOKEN_POLICY", "members"}});
-  BOOST_TEST(post_hook(app.port, session_started("m8", "s1", "2026-04-08T14:00:00Z", "alice"), "ct1").status == 200);
+  BOOST_TEST(
+      post_hook(app.port, session_started("m8", "s1", "2026-04-08T14:00:00Z", "alice"), "ct1")
+          .status == 200);
   const auto token = [&](const std::string& jwt, const std::string& body) {
-    return http_request(app.port, "POST", "/api/v1/stream/token", {{"Authorization", "Bearer " + jwt}}, body);
+    return http_request(app.port, "POST", "/api/v1/stream/token",
+                        {{"Authorization", "Bearer " + jwt}}, body);
   };
   const auto ok = token(app_jwt("alice"), R"({"callCids":["default:m8"]})");
   BOOST_TEST_REQUIRE(ok.status == 200);
@@ -194,7 +217,8 @@ BOOST_AUTO_TEST_CASE(call_tokens_for_members_follow_the_meeting) {
       core::decode_jwt(std::string(ok.json().at("data").at("token").as_string())).jwt->claims;
   BOOST_TEST(claims.at("call_cids").as_array()[0].as_string() == "default:m8");
   BOOST_TEST(token(app_jwt("mallory"), R"({"callCids":["default:m8"]})").status == 403);
-  BOOST_TEST(token(app_jwt("alice"), R"({"callCids":["default:m8"],"role":"admin"})").status == 403);
+  BOOST_TEST(token(app_jwt("alice"), R"({"callCids":["default:m8"],"role":"admin"})").status ==
+             403);
   const auto admin = token(admin_jwt(), R"({"callCids":["default:m8"],"role":"admin"})");
   BOOST_TEST(admin.status == 200);
 }
@@ -202,18 +226,24 @@ BOOST_AUTO_TEST_CASE(call_tokens_for_members_follow_the_meeting) {
 BOOST_AUTO_TEST_CASE(replay_is_for_admins_and_reapplies_failed_events) {
   for_each_backend([](const std::string&, const std::string& url) {
     RunningApp app({{"DATABASE_URL", url}});
-    const auto failed = post_hook(app.port, R"({"type":"call.session_started","call_cid":"default:m9"})", "f1");
+    const auto failed =
+        post_hook(app.port, R"({"type":"call.session_started","call_cid":"default:m9"})", "f1");
     BOOST_TEST(failed.status == 200);
     BOOST_TEST(status_of(failed) == "failed");
     {
       // An event an older build refused, now applicable.
       auto store = open_store(url);
-      const std::string good = session_ended("m9", "s1", "2026-04-08T14:00:00Z", "2026-04-08T14:05:00Z");
-      run_coro(store->record_webhook(server::InboxEvent{"f2", "call.session_ended", "default", "m9", good, 1, ""},
-                                     [](std::optional<core::Meeting>) { return server::ApplyResult{std::nullopt, "old bug"}; }));
+      const std::string good =
+          session_ended("m9", "s1", "2026-04-08T14:00:00Z", "2026-04-08T14:05:00Z");
+      run_coro(store->record_webhook(
+          server::InboxEvent{"f2", "call.session_ended", "default", "m9", good, 1, ""},
+          [](std::optional<core::Meeting>) {
+            return server::ApplyResult{std::nullopt, "old bug"};
+          }));
     }
     const auto replay = [&](const std::string& jwt, const std::string& body) {
-      return http_request(app.port, "POST", "/api/v1/admin/webhooks/replay", {{"Authorization", "Bearer " + jwt}}, body);
+      return http_request(app.port, "POST", "/api/v1/admin/webhooks/replay",
+                          {{"Authorization", "Bearer " + jwt}}, body);
     };
     BOOST_TEST(replay(app_jwt("alice"), "").status == 403);
     BOOST_TEST(replay(admin_jwt(), R"({"limit":0})").status == 400);
@@ -251,7 +281,8 @@ BOOST_AUTO_TEST_CASE(store_down_answers_503_and_the_retry_is_applied) {
   // PostgreSQL: the server is stopped, then started again.
   PostgresServer* pg = shared_postgres();
   if (pg == nullptr) return;  // reported by for_each_backend elsewhere
-  RunningApp app({{"DATABASE_URL", pg->create_database(fresh_database_name())}, {"DATABASE_BUSY_TIMEOUT_MS", "500"}});
+  RunningApp app({{"DATABASE_URL", pg->create_database(fresh_database_name())},
+                  {"DATABASE_BUSY_TIMEOUT_MS", "500"}});
   const std::string body = session_started("down2", "s1", "2026-04-08T14:00:00Z");
   pg->stop();
   const auto refused = post_hook(app.port, body, "sd2");
@@ -273,13 +304,15 @@ BOOST_AUTO_TEST_CASE(two_replicas_on_one_postgres_apply_a_retry_once) {
   const std::string url = pg->create_database(fresh_database_name());
   RunningApp a({{"DATABASE_URL", url}});
   RunningApp b({{"DATABASE_URL", url}});
-  const std::string body = session_ended("shared", "s1", "2026-04-08T14:00:00Z", "2026-04-08T14:15:00Z");
+  const std::string body =
+      session_ended("shared", "s1", "2026-04-08T14:00:00Z", "2026-04-08T14:15:00Z");
   BOOST_TEST(status_of(post_hook(a.port, body, "rep-1")) == "applied");
   BOOST_TEST(status_of(post_hook(b.port, body, "rep-1")) == "duplicate");
   // Both at once, many times: one applies, the rest are duplicates.
   std::atomic<int> applied{0}, dup{0};
   std::vector<std::thread> threads;
-  const std::string second = session_ended("shared", "s2", "2026-04-08T15:00:00Z", "2026-04-08T15:05:00Z");
+  const std::string second =
+      session_ended("shared", "s2", "2026-04-08T15:00:00Z", "2026-04-08T15:05:00Z");
   for (int i = 0; i < 8; ++i)
     threads.emplace_back([&, i] {
       const auto s = status_of(post_hook(i % 2 ? a.port : b.port, second, "rep-2"));

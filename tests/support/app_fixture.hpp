@@ -12,8 +12,8 @@
 #include "core/crypto.hpp"
 #include "core/jwt.hpp"
 #include "server/app/app.hpp"
-#include "server/auth/app_jwt.hpp"
 #include "server/app/config.hpp"
+#include "server/auth/app_jwt.hpp"
 #include "tests/support/keys.hpp"
 
 namespace streamgate::test {
@@ -40,7 +40,8 @@ struct RunningApp {
   RunningApp() : RunningApp(Overrides{}) {}
   explicit RunningApp(Overrides overrides, bool drop_app_secret = false)
       : RunningApp(std::map<std::string, std::string>(overrides), drop_app_secret) {}
-  explicit RunningApp(const std::map<std::string, std::string>& overrides, bool drop_app_secret = false) {
+  explicit RunningApp(const std::map<std::string, std::string>& overrides,
+                      bool drop_app_secret = false) {
     auto env = base_env();
     temp_dir = make_temp_dir("sg-db");
     env["DATABASE_URL"] = "sqlite:" + temp_dir + "/streamgate.db";

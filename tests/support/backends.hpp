@@ -31,7 +31,8 @@ inline std::string fresh_database_name() {
 }
 
 // fn(name, database_url) for each backend.
-inline void for_each_backend(const std::function<void(const std::string&, const std::string&)>& fn) {
+inline void for_each_backend(
+    const std::function<void(const std::string&, const std::string&)>& fn) {
   {
     const std::string dir = make_temp_dir("sg-store");
     BOOST_TEST_CONTEXT("backend sqlite") { fn("sqlite", "sqlite:" + dir + "/streamgate.db"); }
@@ -44,12 +45,15 @@ inline void for_each_backend(const std::function<void(const std::string&, const 
     if (ci != nullptr && std::string(ci) == "true") {
       BOOST_ERROR("PostgreSQL is not installed, and CI=true requires the PostgreSQL suite to run");
     } else {
-      BOOST_TEST_MESSAGE("*** SKIPPED: the PostgreSQL half of this test (PostgreSQL is not installed; run "
-                         "deploy/install-deps.sh) ***");
+      BOOST_TEST_MESSAGE(
+          "*** SKIPPED: the PostgreSQL half of this test (PostgreSQL is not installed; run "
+          "deploy/install-deps.sh) ***");
     }
     return;
   }
-  BOOST_TEST_CONTEXT("backend postgres") { fn("postgres", pg->create_database(fresh_database_name())); }
+  BOOST_TEST_CONTEXT("backend postgres") {
+    fn("postgres", pg->create_database(fresh_database_name()));
+  }
 }
 
 }  // namespace streamgate::test

@@ -12,15 +12,18 @@
 
 namespace streamgate::test {
 
-inline std::map<std::string, std::string> against(const FakeStream& fake, std::map<std::string, std::string> extra = {}) {
-  std::map<std::string, std::string> env{{"STREAM_BASE_URL", fake.base_url()}, {"STREAM_CA_FILE", test_pki().ca_cert}};
+inline std::map<std::string, std::string> against(const FakeStream& fake,
+                                                  std::map<std::string, std::string> extra = {}) {
+  std::map<std::string, std::string> env{{"STREAM_BASE_URL", fake.base_url()},
+                                         {"STREAM_CA_FILE", test_pki().ca_cert}};
   for (auto& [k, v] : extra) env[k] = v;
   return env;
 }
 
-inline HttpResponse api(std::uint16_t port, const std::string& method, const std::string& path, const std::string& jwt,
-                 const std::string& body = "") {
-  return http_request(port, method, path, {{"Authorization", "Bearer " + jwt}, {"Content-Type", "application/json"}},
+inline HttpResponse api(std::uint16_t port, const std::string& method, const std::string& path,
+                        const std::string& jwt, const std::string& body = "") {
+  return http_request(port, method, path,
+                      {{"Authorization", "Bearer " + jwt}, {"Content-Type", "application/json"}},
                       body);
 }
 

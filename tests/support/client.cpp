@@ -1,12 +1,12 @@
 #include "tests/support/client.hpp"
 
-#include <boost/json/parse.hpp>
-#include <poll.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <boost/json/parse.hpp>
 
 #include <cctype>
 #include <cstring>
@@ -67,7 +67,8 @@ HttpResponse RawConnection::read_response(std::chrono::milliseconds timeout) {
   auto& p = impl_->pending;
   std::size_t end;
   while ((end = p.find("\r\n\r\n")) == std::string::npos)
-    if (!impl_->fill(timeout)) throw std::runtime_error("connection closed before a response header");
+    if (!impl_->fill(timeout))
+      throw std::runtime_error("connection closed before a response header");
   HttpResponse r;
   const std::string head = p.substr(0, end);
   p.erase(0, end + 4);
@@ -89,7 +90,8 @@ HttpResponse RawConnection::read_response(std::chrono::milliseconds timeout) {
     }
     pos = next + 2;
   }
-  const std::size_t length = r.headers.count("content-length") ? std::stoul(r.headers["content-length"]) : 0;
+  const std::size_t length =
+      r.headers.count("content-length") ? std::stoul(r.headers["content-length"]) : 0;
   while (p.size() < length)
     if (!impl_->fill(timeout)) throw std::runtime_error("connection closed inside a response body");
   r.body = p.substr(0, length);
@@ -100,7 +102,8 @@ HttpResponse RawConnection::read_response(std::chrono::milliseconds timeout) {
 bool RawConnection::closed_within(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
     try {
       if (!impl_->fill(left)) return true;
@@ -113,7 +116,8 @@ bool RawConnection::closed_within(std::chrono::milliseconds timeout) {
 std::string RawConnection::read_all(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
     try {
       if (!impl_->fill(left)) break;
@@ -131,7 +135,8 @@ HttpResponse http_request(std::uint16_t port, const std::string& method, const s
   RawConnection c(port);
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
   for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
-  if (!body.empty() || method == "POST") req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  if (!body.empty() || method == "POST")
+    req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n" + body;
   c.send(req);
   return c.read_response(std::chrono::seconds(10));

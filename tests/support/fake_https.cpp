@@ -1,5 +1,7 @@
 #include "tests/support/fake_https.hpp"
 
+#include <poll.h>
+#include <sys/socket.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -7,8 +9,6 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
-#include <poll.h>
-#include <sys/socket.h>
 
 #include <condition_variable>
 #include <cstdio>
@@ -27,7 +27,8 @@ using tcp = asio::ip::tcp;
 namespace {
 
 void sh(const std::string& cmd) {
-  if (std::system((cmd + " >/dev/null 2>&1").c_str()) != 0) throw std::runtime_error("command failed: " + cmd);
+  if (std::system((cmd + " >/dev/null 2>&1").c_str()) != 0)
+    throw std::runtime_error("command failed: " + cmd);
 }
 
 TestPki make_pki() {
@@ -39,15 +40,22 @@ TestPki make_pki() {
   p.server_key = d + "/server.key";
   p.other_host_cert = d + "/other.pem";
   p.other_host_key = d + "/other.key";
-  sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=streamgate-test-ca "
-     "-keyout " + d + "/ca.key -out " + p.ca_cert + " -addext basicConstraints=critical,CA:TRUE "
+  sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "
+     "/CN=streamgate-test-ca "
+     "-keyout " +
+     d + "/ca.key -out " + p.ca_cert +
+     " -addext basicConstraints=critical,CA:TRUE "
      "-addext keyUsage=critical,keyCertSign,cRLSign");
-  const auto leaf = [&](const std::string& name, const std::string& san, const std::string& cert, const std::string& key) {
-    write_file(d + "/" + name + ".ext", "subjectAltName=" + san + "\nextendedKeyUsage=serverAuth\n");
-    sh("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=" + name + " -keyout " + key +
-       " -out " + d + "/" + name + ".csr");
-    sh("openssl x509 -req -in " + d + "/" + name + ".csr -CA " + p.ca_cert + " -CAkey " + d + "/ca.key -CAcreateserial"
-       " -days 2 -extfile " + d + "/" + name + ".ext -out " + cert);
+  const auto leaf = [&](const std::string& name, const std::string& san, const std::string& cert,
+                        const std::string& key) {
+    write_file(d + "/" + name + ".ext",
+               "subjectAltName=" + san + "\nextendedKeyUsage=serverAuth\n");
+    sh("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=" + name +
+       " -keyout " + key + " -out " + d + "/" + name + ".csr");
+    sh("openssl x509 -req -in " + d + "/" + name + ".csr -CA " + p.ca_cert + " -CAkey " + d +
+       "/ca.key -CAcreateserial"
+       " -days 2 -extfile " +
+       d + "/" + name + ".ext -out " + cert);
   };
   leaf("server", "IP:127.0.0.1,DNS:localhost", p.server_cert, p.server_key);
   leaf("other", "DNS:other.example", p.other_host_cert, p.other_host_key);
@@ -118,7 +126,8 @@ struct FakeHttpsServer::Impl {
         FakeResponse r = h(fr);
         if (r.hang || r.delay.count() > 0) {
           std::unique_lock lock(mutex);
-          stop_cv.wait_for(lock, r.hang ? std::chrono::milliseconds(60000) : r.delay, [this] { return stop.load(); });
+          stop_cv.wait_for(lock, r.hang ? std::chrono::milliseconds(60000) : r.delay,
+                           [this] { return stop.load(); });
           if (r.hang || stop) return;
         }
         bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), 11};
@@ -141,7 +150,8 @@ struct FakeHttpsServer::Impl {
   }
 };
 
-FakeHttpsServer::FakeHttpsServer(const std::string& cert_file, const std::string& key_file, Handler handler)
+FakeHttpsServer::FakeHttpsServer(const std::string& cert_file, const std::string& key_file,
+                                 Handler handler)
     : impl_(std::make_unique<Impl>()) {
   impl_->handler = std::move(handler);
   impl_->ctx.use_certificate_chain_file(cert_file);
@@ -163,7 +173,8 @@ FakeHttpsServer::FakeHttpsServer(const std::string& cert_file, const std::string
       impl->accepts.fetch_add(1);
       std::lock_guard lock(impl->mutex);
       impl->open_fds.push_back(sock.native_handle());
-      impl->threads.emplace_back([impl, s = std::move(sock)]() mutable { impl->serve(std::move(s)); });
+      impl->threads.emplace_back(
+          [impl, s = std::move(sock)]() mutable { impl->serve(std::move(s)); });
     }
   });
 }

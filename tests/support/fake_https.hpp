@@ -16,12 +16,12 @@ namespace streamgate::test {
 
 struct TestPki {
   std::string dir;
-  std::string ca_cert;           // PEM file of the test CA
-  std::string server_cert;       // for 127.0.0.1 and localhost, signed by the CA
+  std::string ca_cert;      // PEM file of the test CA
+  std::string server_cert;  // for 127.0.0.1 and localhost, signed by the CA
   std::string server_key;
-  std::string other_host_cert;   // for other.example only, signed by the CA
+  std::string other_host_cert;  // for other.example only, signed by the CA
   std::string other_host_key;
-  std::string server2_cert;      // also for 127.0.0.1, with CN=server2 (certificate rotation)
+  std::string server2_cert;  // also for 127.0.0.1, with CN=server2 (certificate rotation)
   std::string server2_key;
 };
 // Made once per process with the openssl command-line tool.
@@ -42,7 +42,7 @@ struct FakeResponse {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::chrono::milliseconds delay{0};
-  bool hang = false;  // never answer (until the server stops)
+  bool hang = false;         // never answer (until the server stops)
   bool close_after = false;  // close the connection after answering, whatever the headers say
 };
 

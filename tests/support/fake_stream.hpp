@@ -47,7 +47,8 @@ class FakeStream {
   std::string base_url() const { return server_.base_url(); }
   std::size_t accepts() const { return server_.accepts(); }
   std::vector<FakeRequest> requests() const { return server_.requests(); }
-  std::vector<FakeRequest> requests_to(const std::string& method, const std::string& path_suffix) const {
+  std::vector<FakeRequest> requests_to(const std::string& method,
+                                       const std::string& path_suffix) const {
     std::vector<FakeRequest> out;
     for (auto& r : server_.requests())
       if (r.method == method && r.path.size() >= path_suffix.size() &&
@@ -73,8 +74,12 @@ class FakeStream {
     return users_.count(id) > 0;
   }
 
-  static FakeResponse error(int status, int code, const std::string& message, bool unrecoverable = false) {
-    boost::json::object e{{"code", code}, {"message", message}, {"StatusCode", status}, {"duration", "0.00ms"},
+  static FakeResponse error(int status, int code, const std::string& message,
+                            bool unrecoverable = false) {
+    boost::json::object e{{"code", code},
+                          {"message", message},
+                          {"StatusCode", status},
+                          {"duration", "0.00ms"},
                           {"more_info", "https://getstream.io/chat/docs/api_errors_response"},
                           {"details", boost::json::array{}}};
     if (unrecoverable) e["unrecoverable"] = true;
@@ -102,7 +107,8 @@ class FakeStream {
     }
     const std::string prefix = "/api/v2/video/call/";
     if (r.method == "POST" && r.path == "/api/v2/users") {
-      if (!body.contains("users") || !body.at("users").is_object()) return error(400, 4, "users is required");
+      if (!body.contains("users") || !body.at("users").is_object())
+        return error(400, 4, "users is required");
       boost::json::object users;
       for (const auto& kv : body.at("users").as_object()) {
         users_[std::string(kv.key())] = true;
@@ -125,16 +131,20 @@ class FakeStream {
     if (r.method == "POST" && action.empty()) {
       const bool created = it == calls_.end();
       if (created) {
-        const auto& data = body.contains("data") ? body.at("data").as_object() : boost::json::object{};
+        const auto& data =
+            body.contains("data") ? body.at("data").as_object() : boost::json::object{};
         Call c;
-        if (data.contains("created_by_id")) c.created_by = std::string(data.at("created_by_id").as_string());
-        if (c.created_by.empty()) return error(400, 4, "created_by is required for server-side calls");
+        if (data.contains("created_by_id"))
+          c.created_by = std::string(data.at("created_by_id").as_string());
+        if (c.created_by.empty())
+          return error(400, 4, "created_by is required for server-side calls");
         if (data.contains("custom")) c.custom = data.at("custom").as_object();
         if (data.contains("members"))
           for (const auto& m : data.at("members").as_array()) {
             const std::string uid(m.at("user_id").as_string());
             if (!users_.count(uid)) return error(400, 4, "user " + uid + " does not exist");
-            c.members[uid] = m.as_object().contains("role") ? std::string(m.at("role").as_string()) : "call_member";
+            c.members[uid] = m.as_object().contains("role") ? std::string(m.at("role").as_string())
+                                                            : "call_member";
           }
         it = calls_.emplace(cid, c).first;
       }
@@ -149,7 +159,8 @@ class FakeStream {
       for (const auto& m : body.at("update_members").as_array()) {
         const std::string uid(m.at("user_id").as_string());
         if (!users_.count(uid)) return error(400, 4, "user " + uid + " does not exist");
-        c.members[uid] = m.as_object().contains("role") ? std::string(m.at("role").as_string()) : "call_member";
+        c.members[uid] =
+            m.as_object().contains("role") ? std::string(m.at("role").as_string()) : "call_member";
       }
       return ok(boost::json::object{{"members", members_json(c)}, {"duration", "1.00ms"}}, 201);
     }
@@ -161,7 +172,8 @@ class FakeStream {
     if (r.method == "GET" && action == "recordings")
       return ok(boost::json::object{{"recordings", c.recordings}, {"duration", "1.00ms"}}, 200);
     if (r.method == "GET" && action == "transcriptions")
-      return ok(boost::json::object{{"transcriptions", c.transcriptions}, {"duration", "1.00ms"}}, 200);
+      return ok(boost::json::object{{"transcriptions", c.transcriptions}, {"duration", "1.00ms"}},
+                200);
     return error(404, 16, "route not found");
   }
 
@@ -171,12 +183,17 @@ class FakeStream {
       return it == r.headers.end() ? std::string() : it->second;
     };
     const std::string where = r.method + " " + r.path + ": ";
-    if (h("authorization") != server_token_) violations_.push_back(where + "Authorization is not the bare server JWT");
-    if (h("stream-auth-type") != "jwt") violations_.push_back(where + "stream-auth-type is not jwt");
-    if (h("x-stream-client").rfind("streamgate-", 0) != 0) violations_.push_back(where + "X-Stream-Client missing");
-    if (h("content-type").rfind("application/json", 0) != 0) violations_.push_back(where + "Content-Type is not JSON");
+    if (h("authorization") != server_token_)
+      violations_.push_back(where + "Authorization is not the bare server JWT");
+    if (h("stream-auth-type") != "jwt")
+      violations_.push_back(where + "stream-auth-type is not jwt");
+    if (h("x-stream-client").rfind("streamgate-", 0) != 0)
+      violations_.push_back(where + "X-Stream-Client missing");
+    if (h("content-type").rfind("application/json", 0) != 0)
+      violations_.push_back(where + "Content-Type is not JSON");
     auto key = r.query.find("api_key");
-    if (key == r.query.end() || key->second != api_key_) violations_.push_back(where + "api_key query parameter missing");
+    if (key == r.query.end() || key->second != api_key_)
+      violations_.push_back(where + "api_key query parameter missing");
   }
 
   static FakeResponse ok(const boost::json::object& o, int status) {
@@ -186,18 +203,30 @@ class FakeStream {
   boost::json::array members_json(const Call& c) const {
     boost::json::array out;
     for (const auto& [uid, role] : c.members)
-      out.push_back({{"user_id", uid}, {"role", role}, {"user", {{"id", uid}}}, {"custom", boost::json::object{}},
-                     {"created_at", c.created_at}, {"updated_at", c.created_at}});
+      out.push_back({{"user_id", uid},
+                     {"role", role},
+                     {"user", {{"id", uid}}},
+                     {"custom", boost::json::object{}},
+                     {"created_at", c.created_at},
+                     {"updated_at", c.created_at}});
     return out;
   }
 
-  boost::json::object call_state(const std::string& type, const std::string& id, const Call& c) const {
-    boost::json::object call{{"cid", type + ":" + id}, {"id", id}, {"type", type},
-                             {"created_at", c.created_at}, {"updated_at", c.created_at},
+  boost::json::object call_state(const std::string& type, const std::string& id,
+                                 const Call& c) const {
+    boost::json::object call{{"cid", type + ":" + id},
+                             {"id", id},
+                             {"type", type},
+                             {"created_at", c.created_at},
+                             {"updated_at", c.created_at},
                              {"created_by", {{"id", c.created_by}, {"role", "user"}}},
-                             {"custom", c.custom}, {"current_session_id", c.session_id},
-                             {"backstage", false}, {"recording", false}, {"transcribing", false},
-                             {"blocked_user_ids", boost::json::array{}}, {"settings", boost::json::object{}}};
+                             {"custom", c.custom},
+                             {"current_session_id", c.session_id},
+                             {"backstage", false},
+                             {"recording", false},
+                             {"transcribing", false},
+                             {"blocked_user_ids", boost::json::array{}},
+                             {"settings", boost::json::object{}}};
     if (c.ended_at) call["ended_at"] = *c.ended_at;
     if (!c.session_id.empty()) {
       boost::json::object s{{"id", c.session_id}, {"participants", boost::json::array{}}};
@@ -205,7 +234,9 @@ class FakeStream {
       if (c.session_ended_at) s["ended_at"] = *c.session_ended_at;
       call["session"] = s;
     }
-    return boost::json::object{{"call", call}, {"members", members_json(c)}, {"own_capabilities", boost::json::array{}},
+    return boost::json::object{{"call", call},
+                               {"members", members_json(c)},
+                               {"own_capabilities", boost::json::array{}},
                                {"duration", "1.00ms"}};
   }
 

@@ -1,8 +1,8 @@
 #include "tests/support/keys.hpp"
 
-#include <openssl/evp.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 
 #include "core/base64url.hpp"
@@ -38,7 +38,9 @@ KeyPair to_pems(EVP_PKEY* key) {
 
 }  // namespace
 
-KeyPair make_rsa_key(int bits) { return to_pems(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(bits))); }
+KeyPair make_rsa_key(int bits) {
+  return to_pems(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(bits)));
+}
 
 KeyPair make_ec_p256_key() { return to_pems(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256")); }
 
@@ -68,8 +70,8 @@ std::string public_jwk(const KeyPair& kp, const std::string& kid) {
     unsigned char point[65];
     std::size_t len = 0;
     EVP_PKEY_get_octet_string_param(key, "pub", point, sizeof point, &len);
-    out = R"({"kty":"EC","crv":"P-256","use":"sig","alg":"ES256","kid":")" + kid + R"(","x":")" + b64(point + 1, 32) +
-          R"(","y":")" + b64(point + 33, 32) + "\"}";
+    out = R"({"kty":"EC","crv":"P-256","use":"sig","alg":"ES256","kid":")" + kid + R"(","x":")" +
+          b64(point + 1, 32) + R"(","y":")" + b64(point + 33, 32) + "\"}";
   }
   EVP_PKEY_free(key);
   return out;

@@ -13,14 +13,17 @@ class MemoryStore final : public server::Store {
  public:
   using Key = std::pair<std::string, std::string>;
 
-  http::Task<server::InboxOutcome> record_webhook(server::InboxEvent e, server::ApplyFn apply) override {
+  http::Task<server::InboxOutcome> record_webhook(server::InboxEvent e,
+                                                  server::ApplyFn apply) override {
     std::lock_guard lock(mutex_);
     if (inbox_.count(e.webhook_id)) co_return server::InboxOutcome::duplicate;
     std::optional<core::Meeting> current;
-    if (auto it = meetings_.find({e.call_type, e.call_id}); it != meetings_.end()) current = it->second;
+    if (auto it = meetings_.find({e.call_type, e.call_id}); it != meetings_.end())
+      current = it->second;
     auto r = apply(current);
     auto& rec = inbox_[e.webhook_id];
-    rec = server::InboxRecord{e.webhook_id, e.type, e.call_type, e.call_id, e.body, "applied", "", 1};
+    rec =
+        server::InboxRecord{e.webhook_id, e.type, e.call_type, e.call_id, e.body, "applied", "", 1};
     if (!r.meeting || e.call_type.empty()) {
       rec.status = "failed";
       rec.error = r.error;
@@ -30,8 +33,8 @@ class MemoryStore final : public server::Store {
     co_return server::InboxOutcome::applied;
   }
   using Store::update_meeting;
-  http::Task<std::optional<core::Meeting>> update_meeting(std::string type, std::string id, MutateFn mutate,
-                                                          std::string) override {
+  http::Task<std::optional<core::Meeting>> update_meeting(std::string type, std::string id,
+                                                          MutateFn mutate, std::string) override {
     std::lock_guard lock(mutex_);
     ++writes;
     std::optional<core::Meeting> current;
@@ -46,10 +49,12 @@ class MemoryStore final : public server::Store {
     if (auto it = meetings_.find({type, id}); it != meetings_.end()) co_return it->second;
     co_return std::nullopt;
   }
-  http::Task<std::vector<server::InboxRecord>> failed_inbox(std::vector<std::string>, std::size_t) override {
+  http::Task<std::vector<server::InboxRecord>> failed_inbox(std::vector<std::string>,
+                                                            std::size_t) override {
     co_return std::vector<server::InboxRecord>{};
   }
-  http::Task<std::optional<server::ReplayItem>> replay_one(std::string, server::ApplyFactory) override {
+  http::Task<std::optional<server::ReplayItem>> replay_one(std::string,
+                                                           server::ApplyFactory) override {
     co_return std::nullopt;
   }
   http::Task<std::optional<server::InboxRecord>> get_inbox(std::string id) override {
@@ -57,7 +62,8 @@ class MemoryStore final : public server::Store {
     if (auto it = inbox_.find(id); it != inbox_.end()) co_return it->second;
     co_return std::nullopt;
   }
-  http::Task<std::vector<std::pair<std::string, std::string>>> claim_stale_meetings(StaleQuery) override {
+  http::Task<std::vector<std::pair<std::string, std::string>>> claim_stale_meetings(
+      StaleQuery) override {
     co_return std::vector<std::pair<std::string, std::string>>{};
   }
   http::Task<bool> ping() override { co_return true; }

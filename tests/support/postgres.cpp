@@ -17,7 +17,8 @@ std::string find_bin() {
   if (!fs::exists("/usr/lib/postgresql")) return {};
   std::string best;
   for (const auto& e : fs::directory_iterator("/usr/lib/postgresql"))
-    if (fs::exists(e.path() / "bin" / "pg_ctl") && e.path().string() > best) best = e.path().string();
+    if (fs::exists(e.path() / "bin" / "pg_ctl") && e.path().string() > best)
+      best = e.path().string();
   return best.empty() ? best : best + "/bin";
 }
 
@@ -55,19 +56,23 @@ std::string PostgresServer::run_as_postgres(const std::string& command) const {
 }
 
 PostgresServer::PostgresServer() : bin_(find_bin()) {
-  if (bin_.empty()) throw std::runtime_error("PostgreSQL is not installed (run deploy/install-deps.sh)");
+  if (bin_.empty())
+    throw std::runtime_error("PostgreSQL is not installed (run deploy/install-deps.sh)");
   char tmpl[] = "/tmp/sg-pg-XXXXXX";
   if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
   dir_ = tmpl;
   if (::geteuid() == 0) sh("chown postgres " + dir_);
   port_ = free_port();
-  run_as_postgres(bin_ + "/initdb -D " + dir_ + "/data -U postgres -A trust --no-sync -E UTF8 >/dev/null");
+  run_as_postgres(bin_ + "/initdb -D " + dir_ +
+                  "/data -U postgres -A trust --no-sync -E UTF8 >/dev/null");
   start();
 }
 
 void PostgresServer::start() {
-  run_as_postgres(bin_ + "/pg_ctl -D " + dir_ + "/data -l " + dir_ + "/log -w -t 60 -o \"-p " + std::to_string(port_) +
-                  " -k " + dir_ + " -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200\" start >/dev/null");
+  run_as_postgres(
+      bin_ + "/pg_ctl -D " + dir_ + "/data -l " + dir_ + "/log -w -t 60 -o \"-p " +
+      std::to_string(port_) + " -k " + dir_ +
+      " -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200\" start >/dev/null");
   running_ = true;
 }
 
@@ -87,7 +92,8 @@ PostgresServer::~PostgresServer() {
 }
 
 std::string PostgresServer::create_database(const std::string& name) {
-  run_as_postgres(bin_ + "/createdb -h 127.0.0.1 -p " + std::to_string(port_) + " -U postgres " + name);
+  run_as_postgres(bin_ + "/createdb -h 127.0.0.1 -p " + std::to_string(port_) + " -U postgres " +
+                  name);
   return "postgres://postgres@127.0.0.1:" + std::to_string(port_) + "/" + name;
 }
 

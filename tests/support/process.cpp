@@ -76,7 +76,8 @@ std::uint16_t Process::wait_for_port(std::chrono::milliseconds timeout) {
   throw std::runtime_error("streamgate did not start listening: " + log());
 }
 
-std::pair<int, std::string> run_command(std::vector<std::string> args, const std::map<std::string, std::string>& env,
+std::pair<int, std::string> run_command(std::vector<std::string> args,
+                                        const std::map<std::string, std::string>& env,
                                         const std::string& cwd) {
   const std::string log = cwd + "/command-" + std::to_string(::getpid()) + ".log";
   Process p(std::move(args), env, cwd, log);

@@ -31,7 +31,8 @@ class Process {
 };
 
 // Runs to completion and returns {exit code, output}.
-std::pair<int, std::string> run_command(std::vector<std::string> args, const std::map<std::string, std::string>& env,
+std::pair<int, std::string> run_command(std::vector<std::string> args,
+                                        const std::map<std::string, std::string>& env,
                                         const std::string& cwd);
 
 }  // namespace streamgate::test

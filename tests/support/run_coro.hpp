@@ -11,7 +11,8 @@
 namespace streamgate::test {
 
 template <typename T>
-T run_coro(boost::asio::awaitable<T> coro, std::chrono::seconds deadline = std::chrono::seconds(10)) {
+T run_coro(boost::asio::awaitable<T> coro,
+           std::chrono::seconds deadline = std::chrono::seconds(10)) {
   boost::asio::io_context ctx;
   auto fut = boost::asio::co_spawn(ctx, std::move(coro), boost::asio::use_future);
   ctx.run_for(deadline);

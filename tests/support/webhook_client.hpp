@@ -1,9 +1,9 @@
 #pragma once
 // Delivers signed webhooks to a running streamgate and reads meetings back, for the webhook
 // and hardening suites.
+#include <zlib.h>
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
-#include <zlib.h>
 
 #include <algorithm>
 #include <memory>
@@ -20,9 +20,11 @@ namespace streamgate::test {
 inline const std::string kHook = "/api/webhook/stream";
 
 inline HttpResponse post_hook(std::uint16_t port, const std::string& body, const std::string& id,
-                       std::optional<std::string> signature = std::nullopt, Headers extra = {}) {
+                              std::optional<std::string> signature = std::nullopt,
+                              Headers extra = {}) {
   Headers h = {{"Content-Type", "application/json"}, {"X-Webhook-Attempt", "1"}};
-  if (std::none_of(extra.begin(), extra.end(), [](const auto& kv) { return kv.first == "X-Api-Key"; }))
+  if (std::none_of(extra.begin(), extra.end(),
+                   [](const auto& kv) { return kv.first == "X-Api-Key"; }))
     h.emplace_back("X-Api-Key", kStreamKey);
   if (!id.empty()) h.emplace_back("X-Webhook-Id", id);
   const std::string sig = signature.value_or(sign(kStreamSecret, body));
@@ -33,8 +35,10 @@ inline HttpResponse post_hook(std::uint16_t port, const std::string& body, const
 
 inline std::string admin_jwt() { return app_jwt("ops", {{"roles", boost::json::array{"admin"}}}); }
 
-inline HttpResponse get_meeting(std::uint16_t port, const std::string& call_id, const std::string& jwt) {
-  return http_request(port, "GET", "/api/v1/calls/" + call_id, {{"Authorization", "Bearer " + jwt}});
+inline HttpResponse get_meeting(std::uint16_t port, const std::string& call_id,
+                                const std::string& jwt) {
+  return http_request(port, "GET", "/api/v1/calls/" + call_id,
+                      {{"Authorization", "Bearer " + jwt}});
 }
 
 inline boost::json::object meeting_view(std::uint16_t port, const std::string& call_id) {
@@ -45,7 +49,9 @@ inline boost::json::object meeting_view(std::uint16_t port, const std::string& c
   return data;
 }
 
-inline std::string status_of(const HttpResponse& r) { return std::string(r.json().at("data").at("status").as_string()); }
+inline std::string status_of(const HttpResponse& r) {
+  return std::string(r.json().at("data").at("status").as_string());
+}
 
 inline std::unique_ptr<server::Store> open_store(const std::string& url) {
   server::StoreOptions o;

@@ -7,8 +7,8 @@
 #include <charconv>
 #include <chrono>
 #include <cstring>
-#include <utility>
 #include <thread>
+#include <utility>
 
 #include "server/store/blocking_pool.hpp"
 #include "server/store/postgres/postgres_store.hpp"
@@ -20,7 +20,8 @@ namespace {
 std::int64_t now_ns() { return core::to_unix_nanos(core::system_now()); }
 
 struct PgError : StoreUnavailable {
-  PgError(const std::string& what, std::string state) : StoreUnavailable(what), sqlstate(std::move(state)) {}
+  PgError(const std::string& what, std::string state)
+      : StoreUnavailable(what), sqlstate(std::move(state)) {}
   std::string sqlstate;
 };
 
@@ -33,7 +34,8 @@ class Result {
   PGresult* get() const { return r_; }
   int rows() const { return PQntuples(r_); }
   std::string text(int row, int col) const {
-    return std::string(PQgetvalue(r_, row, col), static_cast<std::size_t>(PQgetlength(r_, row, col)));
+    return std::string(PQgetvalue(r_, row, col),
+                       static_cast<std::size_t>(PQgetlength(r_, row, col)));
   }
   std::int64_t int64(int row, int col) const { return std::stoll(text(row, col)); }
   // A stored time, range-checked like any other input (NULL or out of range: none).
@@ -63,7 +65,8 @@ class Conn {
       throw StoreUnavailable("PostgreSQL connection failed: " + msg);
     }
     // Server notices ("relation already exists, skipping") are not ours to print.
-    PQsetNoticeProcessor(c_, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        c_, [](void*, const char*) {}, nullptr);
   }
   ~Conn() {
     if (c_) PQfinish(c_);
@@ -76,8 +79,8 @@ class Conn {
     for (const auto& p : owned) values.push_back(p.c_str());
     // Without parameters, the simple protocol (which also runs multi-statement migrations).
     Result r(values.empty() ? PQexec(c_, sql)
-                            : PQexecParams(c_, sql, static_cast<int>(values.size()), nullptr, values.data(), nullptr,
-                                           nullptr, 0));
+                            : PQexecParams(c_, sql, static_cast<int>(values.size()), nullptr,
+                                           values.data(), nullptr, nullptr, 0));
     const auto st = PQresultStatus(r.get());
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
       const char* state = PQresultErrorField(r.get(), PG_DIAG_SQLSTATE);
@@ -125,32 +128,42 @@ class PgTx final : public Tx {
   explicit PgTx(Conn& c) : c_(c) {}
   bool insert_inbox(const InboxEvent& e, std::string_view status, std::string_view error) override {
     const auto r = c_.exec(
-        "INSERT INTO webhook_inbox (webhook_id, event_type, call_type, call_id, body, received_at, status, error, "
-        "attempts, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,1,$9) ON CONFLICT (webhook_id) DO NOTHING",
-        {e.webhook_id, e.type, e.call_type, e.call_id, e.body, std::to_string(e.received_at_ns), status, error,
-         std::to_string(now_ns())});
+        "INSERT INTO webhook_inbox (webhook_id, event_type, call_type, call_id, body, received_at, "
+        "status, error, "
+        "attempts, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,1,$9) ON CONFLICT (webhook_id) DO "
+        "NOTHING",
+        {e.webhook_id, e.type, e.call_type, e.call_id, e.body, std::to_string(e.received_at_ns),
+         status, error, std::to_string(now_ns())});
     return r.affected() == "1";
   }
-  void update_inbox(const std::string& id, std::string_view status, std::string_view error, bool count) override {
-    c_.exec("UPDATE webhook_inbox SET status = $1, error = $2, attempts = attempts + $3, updated_at = $4 "
-            "WHERE webhook_id = $5",
-            {status, error, count ? "1" : "0", std::to_string(now_ns()), id});
+  void update_inbox(const std::string& id, std::string_view status, std::string_view error,
+                    bool count) override {
+    c_.exec(
+        "UPDATE webhook_inbox SET status = $1, error = $2, attempts = attempts + $3, updated_at = "
+        "$4 "
+        "WHERE webhook_id = $5",
+        {status, error, count ? "1" : "0", std::to_string(now_ns()), id});
   }
   void lock_call(const std::string& type, const std::string& id) override {
     c_.exec("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", {type + ":" + id});
   }
   std::optional<std::string> load_meeting(const std::string& type, const std::string& id) override {
-    const auto r = c_.exec("SELECT document FROM meetings WHERE call_type = $1 AND call_id = $2", {type, id});
+    const auto r =
+        c_.exec("SELECT document FROM meetings WHERE call_type = $1 AND call_id = $2", {type, id});
     if (r.rows() == 0) return std::nullopt;
     return r.text(0, 0);
   }
   void save_meeting(const core::Meeting& m, const std::string& doc) override {
-    c_.exec("INSERT INTO meetings (call_type, call_id, created_by, document, updated_at, status, recording_count) "
-            "VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (call_type, call_id) DO UPDATE SET "
-            "created_by = EXCLUDED.created_by, document = EXCLUDED.document, updated_at = EXCLUDED.updated_at, "
-            "status = EXCLUDED.status, recording_count = EXCLUDED.recording_count",
-            {m.call_type, m.call_id, m.created_by, doc, std::to_string(core::to_unix_nanos(m.updated_at)),
-             core::to_string(m.status()), std::to_string(m.recordings.size())});
+    c_.exec(
+        "INSERT INTO meetings (call_type, call_id, created_by, document, updated_at, status, "
+        "recording_count) "
+        "VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (call_type, call_id) DO UPDATE SET "
+        "created_by = EXCLUDED.created_by, document = EXCLUDED.document, updated_at = "
+        "EXCLUDED.updated_at, "
+        "status = EXCLUDED.status, recording_count = EXCLUDED.recording_count",
+        {m.call_type, m.call_id, m.created_by, doc,
+         std::to_string(core::to_unix_nanos(m.updated_at)), core::to_string(m.status()),
+         std::to_string(m.recordings.size())});
   }
   void archive_sessions(const std::string& type, const std::string& id,
                         const std::vector<core::CallSession>& sessions) override {
@@ -161,22 +174,26 @@ class PgTx final : public Tx {
       const auto started = t(session.started_at);
       const auto ended = t(session.ended_at);
       // NULLIF turns our "absent" marker into SQL NULL.
-      c_.exec("INSERT INTO meeting_sessions (call_type, call_id, session_id, started_at, ended_at) "
-              "VALUES ($1, $2, $3, NULLIF($4, '')::BIGINT, NULLIF($5, '')::BIGINT) "
-              "ON CONFLICT (call_type, call_id, session_id) DO UPDATE SET started_at = EXCLUDED.started_at, "
-              "ended_at = EXCLUDED.ended_at",
-              {type, id, session.id, started.value_or(""), ended.value_or("")});
+      c_.exec(
+          "INSERT INTO meeting_sessions (call_type, call_id, session_id, started_at, ended_at) "
+          "VALUES ($1, $2, $3, NULLIF($4, '')::BIGINT, NULLIF($5, '')::BIGINT) "
+          "ON CONFLICT (call_type, call_id, session_id) DO UPDATE SET started_at = "
+          "EXCLUDED.started_at, "
+          "ended_at = EXCLUDED.ended_at",
+          {type, id, session.id, started.value_or(""), ended.value_or("")});
     }
   }
   std::optional<core::CallSession> archived_session(const std::string& type, const std::string& id,
                                                     const std::string& session_id) override {
     const auto r = c_.exec(
-        "SELECT started_at, ended_at FROM meeting_sessions WHERE call_type = $1 AND call_id = $2 AND session_id = $3",
+        "SELECT started_at, ended_at FROM meeting_sessions WHERE call_type = $1 AND call_id = $2 "
+        "AND session_id = $3",
         {type, id, session_id});
     if (r.rows() == 0) return std::nullopt;
     return core::CallSession{session_id, r.time(0, 0), r.time(0, 1)};
   }
-  std::vector<std::pair<std::string, std::string>> claim_stale(const Store::StaleQuery& q) override {
+  std::vector<std::pair<std::string, std::string>> claim_stale(
+      const Store::StaleQuery& q) override {
     // SKIP LOCKED: replicas claiming at the same moment take different meetings.
     const auto r = c_.exec(
         "UPDATE meetings SET reconciled_at = $1 WHERE (call_type, call_id) IN ("
@@ -185,12 +202,14 @@ class PgTx final : public Tx {
         " (status = 'processing' AND recording_count = 0 AND updated_at < $4 AND updated_at >= $5))"
         " ORDER BY updated_at LIMIT $6 FOR UPDATE SKIP LOCKED) RETURNING call_type, call_id",
         {std::to_string(q.now), std::to_string(q.retry_before), std::to_string(q.active_before),
-         std::to_string(q.processing_before), std::to_string(q.processing_since), std::to_string(q.limit)});
+         std::to_string(q.processing_before), std::to_string(q.processing_since),
+         std::to_string(q.limit)});
     std::vector<std::pair<std::string, std::string>> out;
     for (int i = 0; i < r.rows(); ++i) out.emplace_back(r.text(i, 0), r.text(i, 1));
     return out;
   }
-  std::vector<InboxRecord> failed_inbox(const std::vector<std::string>& ids, std::size_t limit) override {
+  std::vector<InboxRecord> failed_inbox(const std::vector<std::string>& ids,
+                                        std::size_t limit) override {
     std::vector<InboxRecord> out;
     if (!ids.empty()) {
       for (const auto& id : ids)
@@ -198,18 +217,21 @@ class PgTx final : public Tx {
       return out;
     }
     const auto r = c_.exec(
-        "SELECT webhook_id, event_type, call_type, call_id, body, status, error, attempts FROM webhook_inbox "
+        "SELECT webhook_id, event_type, call_type, call_id, body, status, error, attempts FROM "
+        "webhook_inbox "
         "WHERE status = 'failed' ORDER BY received_at LIMIT $1",
         {std::to_string(limit)});
     for (int i = 0; i < r.rows(); ++i) out.push_back(read(r, i));
     return out;
   }
   std::optional<InboxRecord> inbox(const std::string& id, bool for_update) override {
-    const auto r = c_.exec(for_update ? "SELECT webhook_id, event_type, call_type, call_id, body, status, error, attempts "
-                                        "FROM webhook_inbox WHERE webhook_id = $1 FOR UPDATE"
-                                      : "SELECT webhook_id, event_type, call_type, call_id, body, status, error, attempts "
-                                        "FROM webhook_inbox WHERE webhook_id = $1",
-                           {id});
+    const auto r = c_.exec(
+        for_update
+            ? "SELECT webhook_id, event_type, call_type, call_id, body, status, error, attempts "
+              "FROM webhook_inbox WHERE webhook_id = $1 FOR UPDATE"
+            : "SELECT webhook_id, event_type, call_type, call_id, body, status, error, attempts "
+              "FROM webhook_inbox WHERE webhook_id = $1",
+        {id});
     if (r.rows() == 0) return std::nullopt;
     return read(r, 0);
   }
@@ -224,13 +246,15 @@ class PgTx final : public Tx {
 
 class PostgresStore final : public Store {
  public:
-  PostgresStore(const StoreOptions& o, std::string url) : url_(std::move(url)), busy_ms_(o.busy_timeout_ms) {
+  PostgresStore(const StoreOptions& o, std::string url)
+      : url_(std::move(url)), busy_ms_(o.busy_timeout_ms) {
     {
       Conn c(url_);
       migrate(c);
     }
     conns_.resize(std::max<std::size_t>(1, o.pool_size));
-    pool_ = std::make_unique<BlockingPool>(conns_.size(), [this](std::size_t i) { conns_[i].reset(); });
+    pool_ =
+        std::make_unique<BlockingPool>(conns_.size(), [this](std::size_t i) { conns_[i].reset(); });
   }
   ~PostgresStore() override { pool_.reset(); }
 
@@ -242,34 +266,44 @@ class PostgresStore final : public Store {
     });
   }
   using Store::update_meeting;
-  http::Task<std::optional<core::Meeting>> update_meeting(std::string type, std::string id, MutateFn mutate,
+  http::Task<std::optional<core::Meeting>> update_meeting(std::string type, std::string id,
+                                                          MutateFn mutate,
                                                           std::string session) override {
-    return in_tx<std::optional<core::Meeting>>([type, id, mutate = std::move(mutate), session](Tx& tx) {
-      return update_meeting_tx(tx, type, id, mutate, session);
-    });
+    return in_tx<std::optional<core::Meeting>>(
+        [type, id, mutate = std::move(mutate), session](Tx& tx) {
+          return update_meeting_tx(tx, type, id, mutate, session);
+        });
   }
   http::Task<std::optional<core::Meeting>> get_meeting(std::string type, std::string id) override {
-    return with_conn<std::optional<core::Meeting>>([type, id](Conn& c) -> std::optional<core::Meeting> {
-      auto doc = PgTx(c).load_meeting(type, id);
-      if (!doc) return std::nullopt;
-      return meeting_from_document(*doc);
-    });
+    return with_conn<std::optional<core::Meeting>>(
+        [type, id](Conn& c) -> std::optional<core::Meeting> {
+          auto doc = PgTx(c).load_meeting(type, id);
+          if (!doc) return std::nullopt;
+          return meeting_from_document(*doc);
+        });
   }
   http::Task<std::optional<InboxRecord>> get_inbox(std::string id) override {
-    return with_conn<std::optional<InboxRecord>>([id](Conn& c) { return PgTx(c).inbox(id, false); });
+    return with_conn<std::optional<InboxRecord>>(
+        [id](Conn& c) { return PgTx(c).inbox(id, false); });
   }
-  http::Task<std::vector<InboxRecord>> failed_inbox(std::vector<std::string> ids, std::size_t limit) override {
-    return with_conn<std::vector<InboxRecord>>([ids, limit](Conn& c) { return PgTx(c).failed_inbox(ids, limit); });
+  http::Task<std::vector<InboxRecord>> failed_inbox(std::vector<std::string> ids,
+                                                    std::size_t limit) override {
+    return with_conn<std::vector<InboxRecord>>(
+        [ids, limit](Conn& c) { return PgTx(c).failed_inbox(ids, limit); });
   }
   http::Task<std::optional<ReplayItem>> replay_one(std::string id, ApplyFactory factory) override {
-    return in_tx<std::optional<ReplayItem>>([id, factory](Tx& tx) { return replay_one_tx(tx, id, factory); });
+    return in_tx<std::optional<ReplayItem>>(
+        [id, factory](Tx& tx) { return replay_one_tx(tx, id, factory); });
   }
-  http::Task<std::vector<std::pair<std::string, std::string>>> claim_stale_meetings(StaleQuery q) override {
-    return in_tx<std::vector<std::pair<std::string, std::string>>>([q](Tx& tx) { return tx.claim_stale(q); });
+  http::Task<std::vector<std::pair<std::string, std::string>>> claim_stale_meetings(
+      StaleQuery q) override {
+    return in_tx<std::vector<std::pair<std::string, std::string>>>(
+        [q](Tx& tx) { return tx.claim_stale(q); });
   }
 
   http::Task<bool> ping() override {
-    auto probe = with_conn<bool>([](Conn& c) { return c.exec("SELECT 1").rows() == 1; });  // [gcc12-co_await]
+    auto probe = with_conn<bool>(
+        [](Conn& c) { return c.exec("SELECT 1").rows() == 1; });  // [gcc12-co_await]
     try {
       co_return co_await std::move(probe);
     } catch (const std::exception&) {
@@ -283,12 +317,15 @@ class PostgresStore final : public Store {
     try {
       // Replicas starting together: one migrates, the others wait and find nothing to do.
       c.exec("SELECT pg_advisory_xact_lock(7355608)");
-      c.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)");
+      c.exec(
+          "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at "
+          "BIGINT NOT NULL)");
       const auto r = c.exec("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
       const std::int64_t current = r.int64(0, 0);
       const auto count = static_cast<std::int64_t>(std::size(kMigrations));
       if (current > count)
-        throw StoreUnavailable("database schema version " + std::to_string(current) + " is newer than this build");
+        throw StoreUnavailable("database schema version " + std::to_string(current) +
+                               " is newer than this build");
       for (std::int64_t v = current + 1; v <= count; ++v) {
         c.exec(kMigrations[v - 1]);
         c.exec("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
@@ -317,7 +354,8 @@ class PostgresStore final : public Store {
 
   template <typename R>
   http::Task<R> with_conn(std::function<R(Conn&)> fn) {
-    return pool_->run<R>([this, fn = std::move(fn)](std::size_t worker) { return fn(conn(worker)); });
+    return pool_->run<R>(
+        [this, fn = std::move(fn)](std::size_t worker) { return fn(conn(worker)); });
   }
 
   template <typename R>

@@ -27,7 +27,8 @@ std::int64_t now_ns() { return core::to_unix_nanos(core::system_now()); }
 class Db {
  public:
   Db(const std::string& path, int busy_ms, bool readonly) {
-    const int flags = readonly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    const int flags =
+        readonly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     if (sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
       const std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
       sqlite3_close(db_);
@@ -82,7 +83,8 @@ class Stmt {
   }
   std::string text(int col) {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
-    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, col))) : std::string();
+    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, col)))
+             : std::string();
   }
   std::int64_t int64(int col) { return sqlite3_column_int64(s_, col); }
   // A stored time, range-checked like any other input (NULL or out of range: none).
@@ -142,18 +144,25 @@ class SqliteTx final : public Tx {
   explicit SqliteTx(Db& db) : db_(db) {}
   bool insert_inbox(const InboxEvent& e, std::string_view status, std::string_view error) override {
     Stmt s(db_,
-           "INSERT OR IGNORE INTO webhook_inbox (webhook_id, event_type, call_type, call_id, body, received_at, "
+           "INSERT OR IGNORE INTO webhook_inbox (webhook_id, event_type, call_type, call_id, body, "
+           "received_at, "
            "status, error, attempts, updated_at) VALUES (?,?,?,?,?,?,?,?,1,?)");
     s.bind(1, e.webhook_id).bind(2, e.type).bind(3, e.call_type).bind(4, e.call_id).bind(5, e.body);
     s.bind(6, e.received_at_ns).bind(7, status).bind(8, error).bind(9, now_ns());
     s.step();
     return sqlite3_changes(db_.raw()) == 1;
   }
-  void update_inbox(const std::string& id, std::string_view status, std::string_view error, bool count) override {
-    Stmt s(db_,
-           "UPDATE webhook_inbox SET status = ?, error = ?, attempts = attempts + ?, updated_at = ? "
-           "WHERE webhook_id = ?");
-    s.bind(1, status).bind(2, error).bind(3, std::int64_t{count ? 1 : 0}).bind(4, now_ns()).bind(5, id);
+  void update_inbox(const std::string& id, std::string_view status, std::string_view error,
+                    bool count) override {
+    Stmt s(
+        db_,
+        "UPDATE webhook_inbox SET status = ?, error = ?, attempts = attempts + ?, updated_at = ? "
+        "WHERE webhook_id = ?");
+    s.bind(1, status)
+        .bind(2, error)
+        .bind(3, std::int64_t{count ? 1 : 0})
+        .bind(4, now_ns())
+        .bind(5, id);
     s.step();
   }
   void lock_call(const std::string&, const std::string&) override {}  // one writer already
@@ -164,11 +173,14 @@ class SqliteTx final : public Tx {
     return s.text(0);
   }
   void save_meeting(const core::Meeting& m, const std::string& doc) override {
-    Stmt s(db_,
-           "INSERT INTO meetings (call_type, call_id, created_by, document, updated_at, status, recording_count) "
-           "VALUES (?,?,?,?,?,?,?) ON CONFLICT (call_type, call_id) DO UPDATE SET created_by = excluded.created_by, "
-           "document = excluded.document, updated_at = excluded.updated_at, status = excluded.status, "
-           "recording_count = excluded.recording_count");
+    Stmt s(
+        db_,
+        "INSERT INTO meetings (call_type, call_id, created_by, document, updated_at, status, "
+        "recording_count) "
+        "VALUES (?,?,?,?,?,?,?) ON CONFLICT (call_type, call_id) DO UPDATE SET created_by = "
+        "excluded.created_by, "
+        "document = excluded.document, updated_at = excluded.updated_at, status = excluded.status, "
+        "recording_count = excluded.recording_count");
     s.bind(1, m.call_type).bind(2, m.call_id).bind(3, m.created_by).bind(4, doc);
     s.bind(5, core::to_unix_nanos(m.updated_at)).bind(6, core::to_string(m.status()));
     s.bind(7, static_cast<std::int64_t>(m.recordings.size()));
@@ -177,8 +189,10 @@ class SqliteTx final : public Tx {
   void archive_sessions(const std::string& type, const std::string& id,
                         const std::vector<core::CallSession>& sessions) override {
     Stmt s(db_,
-           "INSERT INTO meeting_sessions (call_type, call_id, session_id, started_at, ended_at) VALUES (?,?,?,?,?) "
-           "ON CONFLICT (call_type, call_id, session_id) DO UPDATE SET started_at = excluded.started_at, "
+           "INSERT INTO meeting_sessions (call_type, call_id, session_id, started_at, ended_at) "
+           "VALUES (?,?,?,?,?) "
+           "ON CONFLICT (call_type, call_id, session_id) DO UPDATE SET started_at = "
+           "excluded.started_at, "
            "ended_at = excluded.ended_at");
     for (const auto& session : sessions) {
       s.reset();
@@ -191,20 +205,26 @@ class SqliteTx final : public Tx {
   std::optional<core::CallSession> archived_session(const std::string& type, const std::string& id,
                                                     const std::string& session_id) override {
     Stmt s(db_,
-           "SELECT started_at, ended_at FROM meeting_sessions WHERE call_type = ? AND call_id = ? AND session_id = ?");
+           "SELECT started_at, ended_at FROM meeting_sessions WHERE call_type = ? AND call_id = ? "
+           "AND session_id = ?");
     s.bind(1, type).bind(2, id).bind(3, session_id);
     if (!s.step()) return std::nullopt;
     return core::CallSession{session_id, s.time(0), s.time(1)};
   }
-  std::vector<std::pair<std::string, std::string>> claim_stale(const Store::StaleQuery& q) override {
+  std::vector<std::pair<std::string, std::string>> claim_stale(
+      const Store::StaleQuery& q) override {
     std::vector<std::pair<std::string, std::string>> out;
     {
-      Stmt s(db_,
-             "SELECT call_type, call_id FROM meetings WHERE reconciled_at < ? AND ("
-             "(status = 'active' AND updated_at < ?) OR "
-             "(status = 'processing' AND recording_count = 0 AND updated_at < ? AND updated_at >= ?)) "
-             "ORDER BY updated_at LIMIT ?");
-      s.bind(1, q.retry_before).bind(2, q.active_before).bind(3, q.processing_before).bind(4, q.processing_since);
+      Stmt s(
+          db_,
+          "SELECT call_type, call_id FROM meetings WHERE reconciled_at < ? AND ("
+          "(status = 'active' AND updated_at < ?) OR "
+          "(status = 'processing' AND recording_count = 0 AND updated_at < ? AND updated_at >= ?)) "
+          "ORDER BY updated_at LIMIT ?");
+      s.bind(1, q.retry_before)
+          .bind(2, q.active_before)
+          .bind(3, q.processing_before)
+          .bind(4, q.processing_since);
       s.bind(5, static_cast<std::int64_t>(q.limit));
       while (s.step()) out.emplace_back(s.text(0), s.text(1));
     }
@@ -215,7 +235,8 @@ class SqliteTx final : public Tx {
     }
     return out;
   }
-  std::vector<InboxRecord> failed_inbox(const std::vector<std::string>& ids, std::size_t limit) override {
+  std::vector<InboxRecord> failed_inbox(const std::vector<std::string>& ids,
+                                        std::size_t limit) override {
     std::vector<InboxRecord> out;
     if (!ids.empty()) {
       for (const auto& id : ids)
@@ -223,7 +244,8 @@ class SqliteTx final : public Tx {
       return out;
     }
     Stmt s(db_,
-           "SELECT webhook_id, event_type, call_type, call_id, body, status, error, attempts FROM webhook_inbox "
+           "SELECT webhook_id, event_type, call_type, call_id, body, status, error, attempts FROM "
+           "webhook_inbox "
            "WHERE status = 'failed' ORDER BY received_at LIMIT ?");
     s.bind(1, static_cast<std::int64_t>(limit));
     while (s.step()) out.push_back(read(s));
@@ -231,7 +253,8 @@ class SqliteTx final : public Tx {
   }
   std::optional<InboxRecord> inbox(const std::string& id, bool) override {
     Stmt s(db_,
-           "SELECT webhook_id, event_type, call_type, call_id, body, status, error, attempts FROM webhook_inbox "
+           "SELECT webhook_id, event_type, call_type, call_id, body, status, error, attempts FROM "
+           "webhook_inbox "
            "WHERE webhook_id = ?");
     s.bind(1, id);
     if (!s.step()) return std::nullopt;
@@ -240,17 +263,22 @@ class SqliteTx final : public Tx {
 
  private:
   static void bind_time(Stmt& s, int i, const std::optional<core::Nanos>& t) {
-    if (t) s.bind(i, core::to_unix_nanos(*t));
-    else s.bind_null(i);
+    if (t)
+      s.bind(i, core::to_unix_nanos(*t));
+    else
+      s.bind_null(i);
   }
   static InboxRecord read(Stmt& s) {
-    return InboxRecord{s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6), s.int64(7)};
+    return InboxRecord{s.text(0), s.text(1), s.text(2), s.text(3),
+                       s.text(4), s.text(5), s.text(6), s.int64(7)};
   }
   Db& db_;
 };
 
 void migrate(Db& db) {
-  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+  db.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at "
+      "INTEGER NOT NULL)");
   db.exec("BEGIN IMMEDIATE");
   try {
     std::int64_t current = 0;
@@ -260,7 +288,8 @@ void migrate(Db& db) {
     }
     const auto count = static_cast<std::int64_t>(std::size(kMigrations));
     if (current > count)
-      throw StoreUnavailable("database schema version " + std::to_string(current) + " is newer than this build");
+      throw StoreUnavailable("database schema version " + std::to_string(current) +
+                             " is newer than this build");
     for (std::int64_t v = current + 1; v <= count; ++v) {
       db.exec(kMigrations[v - 1]);
       Stmt s(db, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)");
@@ -284,7 +313,8 @@ class SqliteStore final : public Store {
     configure(*writer_db_, true);
     migrate(*writer_db_);
     readers_.resize(std::max<std::size_t>(1, o.pool_size));
-    reader_pool_ = std::make_unique<BlockingPool>(readers_.size(), [this](std::size_t i) { readers_[i].reset(); });
+    reader_pool_ = std::make_unique<BlockingPool>(readers_.size(),
+                                                  [this](std::size_t i) { readers_[i].reset(); });
     writer_ = std::thread([this] { write_loop(); });
   }
 
@@ -307,11 +337,13 @@ class SqliteStore final : public Store {
   }
 
   using Store::update_meeting;
-  http::Task<std::optional<core::Meeting>> update_meeting(std::string type, std::string id, MutateFn mutate,
+  http::Task<std::optional<core::Meeting>> update_meeting(std::string type, std::string id,
+                                                          MutateFn mutate,
                                                           std::string session) override {
-    return write<std::optional<core::Meeting>>([type, id, mutate = std::move(mutate), session](Tx& tx) {
-      return update_meeting_tx(tx, type, id, mutate, session);
-    });
+    return write<std::optional<core::Meeting>>(
+        [type, id, mutate = std::move(mutate), session](Tx& tx) {
+          return update_meeting_tx(tx, type, id, mutate, session);
+        });
   }
 
   http::Task<std::optional<core::Meeting>> get_meeting(std::string type, std::string id) override {
@@ -327,16 +359,21 @@ class SqliteStore final : public Store {
     return read<std::optional<InboxRecord>>([id](Db& db) { return SqliteTx(db).inbox(id, false); });
   }
 
-  http::Task<std::vector<InboxRecord>> failed_inbox(std::vector<std::string> ids, std::size_t limit) override {
-    return read<std::vector<InboxRecord>>([ids, limit](Db& db) { return SqliteTx(db).failed_inbox(ids, limit); });
+  http::Task<std::vector<InboxRecord>> failed_inbox(std::vector<std::string> ids,
+                                                    std::size_t limit) override {
+    return read<std::vector<InboxRecord>>(
+        [ids, limit](Db& db) { return SqliteTx(db).failed_inbox(ids, limit); });
   }
 
   http::Task<std::optional<ReplayItem>> replay_one(std::string id, ApplyFactory factory) override {
-    return write<std::optional<ReplayItem>>([id, factory](Tx& tx) { return replay_one_tx(tx, id, factory); });
+    return write<std::optional<ReplayItem>>(
+        [id, factory](Tx& tx) { return replay_one_tx(tx, id, factory); });
   }
 
-  http::Task<std::vector<std::pair<std::string, std::string>>> claim_stale_meetings(StaleQuery q) override {
-    return write<std::vector<std::pair<std::string, std::string>>>([q](Tx& tx) { return tx.claim_stale(q); });
+  http::Task<std::vector<std::pair<std::string, std::string>>> claim_stale_meetings(
+      StaleQuery q) override {
+    return write<std::vector<std::pair<std::string, std::string>>>(
+        [q](Tx& tx) { return tx.claim_stale(q); });
   }
 
   http::Task<bool> ping() override {
@@ -353,13 +390,14 @@ class SqliteStore final : public Store {
 
  private:
   struct Job {
-    std::function<void(Tx&)> run;                       // inside a savepoint
+    std::function<void(Tx&)> run;                      // inside a savepoint
     std::function<void(std::exception_ptr)> complete;  // after COMMIT (or its failure)
   };
 
   template <typename R>
   http::Task<R> write(std::function<R(Tx&)> fn) {
-    return boost::asio::async_initiate<decltype(boost::asio::use_awaitable), void(std::exception_ptr, R)>(
+    return boost::asio::async_initiate<decltype(boost::asio::use_awaitable),
+                                       void(std::exception_ptr, R)>(
         [this, fn = std::move(fn)](auto handler) mutable {
           using Handler = decltype(handler);
           auto h = std::make_shared<Handler>(std::move(handler));
@@ -428,9 +466,11 @@ class SqliteStore final : public Store {
       db.exec("COMMIT");
     } catch (...) {
       batch_error = std::current_exception();
-      if (!sqlite3_get_autocommit(db.raw())) sqlite3_exec(db.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
+      if (!sqlite3_get_autocommit(db.raw()))
+        sqlite3_exec(db.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
     }
-    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].complete(batch_error ? batch_error : errors[i]);
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      batch[i].complete(batch_error ? batch_error : errors[i]);
   }
 
   std::string path_;

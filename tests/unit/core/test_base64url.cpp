@@ -9,8 +9,13 @@ BOOST_AUTO_TEST_SUITE(base64url)
 // RFC 4648 §10 vectors, in the URL-safe alphabet without padding.
 BOOST_AUTO_TEST_CASE(rfc4648_vectors_round_trip) {
   const std::pair<std::string, std::string> table[] = {
-      {"", ""},         {"f", "Zg"},         {"fo", "Zm8"},       {"foo", "Zm9v"},
-      {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"},
+      {"", ""},
+      {"f", "Zg"},
+      {"fo", "Zm8"},
+      {"foo", "Zm9v"},
+      {"foob", "Zm9vYg"},
+      {"fooba", "Zm9vYmE"},
+      {"foobar", "Zm9vYmFy"},
       {std::string("\xfb\xff\xbf", 3), "-_-_"},
   };
   for (const auto& [raw, enc] : table) {
@@ -24,7 +29,16 @@ BOOST_AUTO_TEST_CASE(rfc4648_vectors_round_trip) {
 }
 
 BOOST_AUTO_TEST_CASE(decoder_rejects_non_canonical_and_foreign_input) {
-  for (const char* bad : {"Zg==", "Zm9v+", "Zm9v/", "Z", "Zh", "Zm9 v", "Zm9v\n", "Zm8=",}) {
+  for (const char* bad : {
+           "Zg==",
+           "Zm9v+",
+           "Zm9v/",
+           "Z",
+           "Zh",
+           "Zm9 v",
+           "Zm9v\n",
+           "Zm8=",
+       }) {
     BOOST_TEST_CONTEXT("input " << bad) { BOOST_TEST(!base64url_decode(bad).has_value()); }
   }
 }

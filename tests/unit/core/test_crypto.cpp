@@ -25,7 +25,9 @@ const std::vector<Vector> kRfc4231 = {
     {"case 3", std::string(20, '\xaa'), std::string(50, '\xdd'),
      "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe"},
     {"case 4",
-     std::string("\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19", 25),
+     std::string("\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14"
+                 "\x15\x16\x17\x18\x19",
+                 25),
      std::string(50, '\xcd'), "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"},
     {"case 6", std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First",
      "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"},
@@ -86,7 +88,8 @@ BOOST_AUTO_TEST_CASE(hex_and_random) {
 
 BOOST_AUTO_TEST_CASE(sha256_of_abc) {
   // FIPS 180-2 appendix B.1
-  BOOST_TEST(to_hex(sha256("abc")) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  BOOST_TEST(to_hex(sha256("abc")) ==
+             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -14,21 +14,35 @@ namespace {
 constexpr std::int64_t kBeforeExp = 1300819370;
 const std::string kA1 =
     "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9."
-    "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ."
+    "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
+    "."
     "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const std::string kA1KeyB64 = "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow";
+const std::string kA1KeyB64 =
+    "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow";
 const std::string kA2 =
     "eyJhbGciOiJSUzI1NiJ9."
-    "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ."
-    "cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_O8W2Fp5jujGbds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_eSN9383LcOLn6_dO--xi12jzDwusC-eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np6LbgGY9Fs98rqVt5AXLIhWkWywlVmtVrBp0igcN_IoypGlUPQGe77Rw";
+    "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
+    "."
+    "cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_"
+    "O8W2Fp5jujGbds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_"
+    "nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_eSN9383LcOLn6_dO--xi12jzDwusC-"
+    "eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np6LbgGY9Fs98rqVt5AXLIhWkWywlVmtVrBp0igc"
+    "N_IoypGlUPQGe77Rw";
 const std::string kA2Jwk =
-    R"({"kty":"RSA","n":"ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-Vaw-4qPCJrcS2mJPMEzP1Pt0Bm4d4QlL-yRT-SFd2lZS-pCgNMsD1W_YpRPEwOWvG6b32690r2jZ47soMZo9wGzjb_7OMg0LOL-bSf63kpaSHSXndS5z5rexMdbBYUsLA9e-KXBdQOS-UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_I5IhlJH7aGhyxXFvUK-DWNmoudF8NAco9_h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXpoQ","e":"AQAB"})";
+    R"({"kty":"RSA",)"
+    R"("n":"ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-Vaw-4qPCJrcS2mJPMEz)"
+    R"(P1Pt0Bm4d4QlL-yRT-SFd2lZS-pCgNMsD1W_YpRPEwOWvG6b32690r2jZ47soMZo9wGzjb_7OMg0LOL-bSf63kpaS)"
+    R"(HSXndS5z5rexMdbBYUsLA9e-KXBdQOS-UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_)"
+    R"(I5IhlJH7aGhyxXFvUK-DWNmoudF8NAco9_h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXpoQ",)"
+    R"("e":"AQAB"})";
 const std::string kA3 =
     "eyJhbGciOiJFUzI1NiJ9."
-    "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ."
+    "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
+    "."
     "DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
 const std::string kA3Jwk =
-    R"({"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"})";
+    R"({"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",)"
+    R"("y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"})";
 
 JwtKeys hs_keys(const std::string& secret) {
   JwtKeys k;
@@ -42,7 +56,8 @@ JwtKeys pub_keys(PublicKey key) {
   return k;
 }
 
-JwtError check(const std::string& token, const JwtKeys& keys, const JwtRules& rules, std::int64_t now) {
+JwtError check(const std::string& token, const JwtKeys& keys, const JwtRules& rules,
+               std::int64_t now) {
   const auto d = decode_jwt(token);
   if (!d.jwt) return d.error;
   return verify_jwt(*d.jwt, keys, rules, now);
@@ -71,7 +86,8 @@ BOOST_AUTO_TEST_CASE(rfc7515_a1_hs256_signature_is_reproduced) {
   // The signing input is the RFC's exact header and payload bytes.
   const auto key = *base64url_decode(kA1KeyB64);
   const std::string header = "{\"typ\":\"JWT\",\r\n \"alg\":\"HS256\"}";
-  const std::string payload = "{\"iss\":\"joe\",\r\n \"exp\":1300819380,\r\n \"http://example.com/is_root\":true}";
+  const std::string payload =
+      "{\"iss\":\"joe\",\r\n \"exp\":1300819380,\r\n \"http://example.com/is_root\":true}";
   BOOST_TEST(sign_hs256(header, payload, HmacSha256Key(key)) == kA1);
 }
 
@@ -96,13 +112,15 @@ BOOST_AUTO_TEST_CASE(rfc7515_a3_es256_verifies_with_jwk) {
 BOOST_AUTO_TEST_CASE(generated_rsa_and_ec_keys_sign_and_verify_via_pem) {
   for (const auto& kp : {streamgate::test::make_rsa_key(), streamgate::test::make_ec_p256_key()}) {
     const auto pub = PublicKey::from_pem(kp.public_pem);
-    const std::string header = pub.alg() == JwtAlg::rs256 ? R"({"alg":"RS256"})" : R"({"alg":"ES256"})";
-    const std::string token = sign_with_private_key_pem(kp.private_pem, header, R"({"sub":"bob","exp":2000000000})");
+    const std::string header =
+        pub.alg() == JwtAlg::rs256 ? R"({"alg":"RS256"})" : R"({"alg":"ES256"})";
+    const std::string token =
+        sign_with_private_key_pem(kp.private_pem, header, R"({"sub":"bob","exp":2000000000})");
     BOOST_TEST_CONTEXT(to_string(pub.alg())) {
       BOOST_TEST(check(token, pub_keys(pub), {}, 1900000000) == JwtError::none);
-      const auto other = PublicKey::from_pem(
-          pub.alg() == JwtAlg::rs256 ? streamgate::test::make_rsa_key().public_pem
-                                     : streamgate::test::make_ec_p256_key().public_pem);
+      const auto other = PublicKey::from_pem(pub.alg() == JwtAlg::rs256
+                                                 ? streamgate::test::make_rsa_key().public_pem
+                                                 : streamgate::test::make_ec_p256_key().public_pem);
       BOOST_TEST(check(token, pub_keys(other), {}, 1900000000) == JwtError::bad_signature);
     }
   }
@@ -112,16 +130,19 @@ BOOST_AUTO_TEST_CASE(hs256_token_is_never_checked_against_a_public_key) {
   // Key confusion: an attacker signs HS256 with the public key's PEM text as the secret.
   const auto kp = streamgate::test::make_rsa_key();
   const auto token = hs(kp.public_pem, R"({"sub":"mallory","exp":2000000000})");
-  BOOST_TEST(check(token, pub_keys(PublicKey::from_pem(kp.public_pem)), {}, 1900000000) == JwtError::alg_not_allowed);
+  BOOST_TEST(check(token, pub_keys(PublicKey::from_pem(kp.public_pem)), {}, 1900000000) ==
+             JwtError::alg_not_allowed);
 }
 
 BOOST_AUTO_TEST_CASE(alg_none_and_unknown_algorithms_are_rejected) {
   const std::string claims = base64url_encode(R"({"sub":"a","exp":2000000000})");
-  for (const char* header : {R"({"alg":"none"})", R"({"alg":"None"})", R"({"alg":"HS512"})", R"({"alg":"PS256"})"}) {
+  for (const char* header :
+       {R"({"alg":"none"})", R"({"alg":"None"})", R"({"alg":"HS512"})", R"({"alg":"PS256"})"}) {
     BOOST_TEST_CONTEXT(header) {
       const std::string token = base64url_encode(header) + "." + claims + ".";
       BOOST_TEST(check(token, hs_keys("s"), {}, 1900000000) != JwtError::none);
-      const std::string token2 = base64url_encode(header) + "." + claims + "." + base64url_encode("sig");
+      const std::string token2 =
+          base64url_encode(header) + "." + claims + "." + base64url_encode("sig");
       BOOST_TEST(check(token2, hs_keys("s"), {}, 1900000000) == JwtError::alg_not_allowed);
     }
   }
@@ -130,15 +151,24 @@ BOOST_AUTO_TEST_CASE(alg_none_and_unknown_algorithms_are_rejected) {
 BOOST_AUTO_TEST_CASE(malformed_tokens) {
   const std::string good = hs("s", R"({"sub":"a","exp":2000000000})");
   const std::vector<std::string> bad = {
-      "", "abc", "a.b", "a.b.c.d", good + ".", "." + good,
-      base64url_encode("[1]") + "." + base64url_encode("{}") + ".c2ln",          // header not an object
-      base64url_encode(R"({"alg":"HS256"})") + "." + base64url_encode("nope") + ".c2ln",  // claims not JSON
-      base64url_encode(R"({"alg":"HS256","crit":["exp"]})") + "." + base64url_encode("{}") + ".c2ln",
+      "",
+      "abc",
+      "a.b",
+      "a.b.c.d",
+      good + ".",
+      "." + good,
+      base64url_encode("[1]") + "." + base64url_encode("{}") + ".c2ln",  // header not an object
+      base64url_encode(R"({"alg":"HS256"})") + "." + base64url_encode("nope") +
+          ".c2ln",  // claims not JSON
+      base64url_encode(R"({"alg":"HS256","crit":["exp"]})") + "." + base64url_encode("{}") +
+          ".c2ln",
       base64url_encode(R"({"alg":"HS256"})") + "." + base64url_encode("{}") + ".c2ln=",  // padding
       std::string(20000, 'a'),
   };
   for (const auto& t : bad) {
-    BOOST_TEST_CONTEXT(t.substr(0, 60)) { BOOST_TEST(check(t, hs_keys("s"), {}, 1900000000) == JwtError::malformed); }
+    BOOST_TEST_CONTEXT(t.substr(0, 60)) {
+      BOOST_TEST(check(t, hs_keys("s"), {}, 1900000000) == JwtError::malformed);
+    }
   }
 }
 
@@ -155,9 +185,11 @@ BOOST_AUTO_TEST_CASE(time_claims_with_leeway) {
       {"valid", R"({"sub":"a","exp":1900000100})", JwtError::none},
       {"expired beyond leeway", R"({"sub":"a","exp":1899999960})", JwtError::expired},
       {"expired within leeway", R"({"sub":"a","exp":1899999990})", JwtError::none},
-      {"nbf in the future", R"({"sub":"a","exp":1900000100,"nbf":1900000060})", JwtError::not_yet_valid},
+      {"nbf in the future", R"({"sub":"a","exp":1900000100,"nbf":1900000060})",
+       JwtError::not_yet_valid},
       {"nbf within leeway", R"({"sub":"a","exp":1900000100,"nbf":1900000010})", JwtError::none},
-      {"iat in the future", R"({"sub":"a","exp":1900000100,"iat":1900000100})", JwtError::not_yet_valid},
+      {"iat in the future", R"({"sub":"a","exp":1900000100,"iat":1900000100})",
+       JwtError::not_yet_valid},
       {"fractional exp", R"({"sub":"a","exp":1900000100.5})", JwtError::none},
       {"string exp", R"({"sub":"a","exp":"1900000100"})", JwtError::malformed},
       {"missing exp", R"({"sub":"a"})", JwtError::missing_exp},
@@ -167,18 +199,25 @@ BOOST_AUTO_TEST_CASE(time_claims_with_leeway) {
       {"exp 1e308", R"({"sub":"a","exp":1e308})", JwtError::none},
       {"exp INT64_MIN", R"({"sub":"a","exp":-9223372036854775808})", JwtError::expired},
       {"exp -1e308", R"({"sub":"a","exp":-1e308})", JwtError::expired},
-      {"nbf INT64_MAX", R"({"sub":"a","exp":1900000100,"nbf":9223372036854775807})", JwtError::not_yet_valid},
-      {"nbf INT64_MIN", R"({"sub":"a","exp":1900000100,"nbf":-9223372036854775808})", JwtError::none},
-      {"iat INT64_MAX", R"({"sub":"a","exp":1900000100,"iat":9223372036854775807})", JwtError::not_yet_valid},
+      {"nbf INT64_MAX", R"({"sub":"a","exp":1900000100,"nbf":9223372036854775807})",
+       JwtError::not_yet_valid},
+      {"nbf INT64_MIN", R"({"sub":"a","exp":1900000100,"nbf":-9223372036854775808})",
+       JwtError::none},
+      {"iat INT64_MAX", R"({"sub":"a","exp":1900000100,"iat":9223372036854775807})",
+       JwtError::not_yet_valid},
   };
   for (const auto& c : table) {
-    BOOST_TEST_CONTEXT(c.name) { BOOST_TEST(check(hs("k", c.claims), hs_keys("k"), rules, now) == c.expected); }
+    BOOST_TEST_CONTEXT(c.name) {
+      BOOST_TEST(check(hs("k", c.claims), hs_keys("k"), rules, now) == c.expected);
+    }
   }
   rules.require_exp = false;
   BOOST_TEST(check(hs("k", R"({"sub":"a"})"), hs_keys("k"), rules, now) == JwtError::none);
   // A clock at the end of int64 does not overflow now + leeway either.
-  BOOST_TEST(check(hs("k", R"({"sub":"a","nbf":1})"), hs_keys("k"), rules, INT64_MAX) == JwtError::none);
-  BOOST_TEST(check(hs("k", R"({"sub":"a","exp":1})"), hs_keys("k"), rules, INT64_MAX) == JwtError::expired);
+  BOOST_TEST(check(hs("k", R"({"sub":"a","nbf":1})"), hs_keys("k"), rules, INT64_MAX) ==
+             JwtError::none);
+  BOOST_TEST(check(hs("k", R"({"sub":"a","exp":1})"), hs_keys("k"), rules, INT64_MAX) ==
+             JwtError::expired);
 }
 
 BOOST_AUTO_TEST_CASE(issuer_and_audience) {
@@ -186,13 +225,20 @@ BOOST_AUTO_TEST_CASE(issuer_and_audience) {
   rules.issuer = "https://login.example";
   rules.audience = "streamgate";
   const std::int64_t now = 1'900'000'000;
-  const auto run = [&](const std::string& claims) { return check(hs("k", claims), hs_keys("k"), rules, now); };
-  BOOST_TEST(run(R"({"exp":1900000100,"iss":"https://login.example","aud":"streamgate"})") == JwtError::none);
-  BOOST_TEST(run(R"({"exp":1900000100,"iss":"https://login.example","aud":["x","streamgate"]})") == JwtError::none);
-  BOOST_TEST(run(R"({"exp":1900000100,"iss":"https://evil.example","aud":"streamgate"})") == JwtError::wrong_issuer);
+  const auto run = [&](const std::string& claims) {
+    return check(hs("k", claims), hs_keys("k"), rules, now);
+  };
+  BOOST_TEST(run(R"({"exp":1900000100,"iss":"https://login.example","aud":"streamgate"})") ==
+             JwtError::none);
+  BOOST_TEST(run(R"({"exp":1900000100,"iss":"https://login.example","aud":["x","streamgate"]})") ==
+             JwtError::none);
+  BOOST_TEST(run(R"({"exp":1900000100,"iss":"https://evil.example","aud":"streamgate"})") ==
+             JwtError::wrong_issuer);
   BOOST_TEST(run(R"({"exp":1900000100,"aud":"streamgate"})") == JwtError::wrong_issuer);
-  BOOST_TEST(run(R"({"exp":1900000100,"iss":"https://login.example","aud":"other"})") == JwtError::wrong_audience);
-  BOOST_TEST(run(R"({"exp":1900000100,"iss":"https://login.example"})") == JwtError::wrong_audience);
+  BOOST_TEST(run(R"({"exp":1900000100,"iss":"https://login.example","aud":"other"})") ==
+             JwtError::wrong_audience);
+  BOOST_TEST(run(R"({"exp":1900000100,"iss":"https://login.example"})") ==
+             JwtError::wrong_audience);
 }
 
 BOOST_AUTO_TEST_CASE(kid_selects_the_key) {
@@ -201,14 +247,17 @@ BOOST_AUTO_TEST_CASE(kid_selects_the_key) {
   const auto key = PublicKey::from_jwk(a);
   BOOST_TEST(key.kid() == "key-a");
   const std::string payload = kA3.substr(kA3.find('.') + 1);
-  const std::string with_kid_b = base64url_encode(R"({"alg":"ES256","kid":"key-b"})") + "." + payload;
+  const std::string with_kid_b =
+      base64url_encode(R"({"alg":"ES256","kid":"key-b"})") + "." + payload;
   BOOST_TEST(check(with_kid_b, pub_keys(key), {}, kBeforeExp) == JwtError::unknown_kid);
 }
 
 BOOST_AUTO_TEST_CASE(unusable_keys_are_refused) {
   BOOST_CHECK_THROW(PublicKey::from_pem("not a key"), std::runtime_error);
-  BOOST_CHECK_THROW(PublicKey::from_pem(streamgate::test::make_rsa_key(1024).public_pem), std::runtime_error);
-  BOOST_CHECK_THROW(PublicKey::from_jwk(json::parse(R"({"kty":"oct","k":"AAAA"})").as_object()), std::runtime_error);
+  BOOST_CHECK_THROW(PublicKey::from_pem(streamgate::test::make_rsa_key(1024).public_pem),
+                    std::runtime_error);
+  BOOST_CHECK_THROW(PublicKey::from_jwk(json::parse(R"({"kty":"oct","k":"AAAA"})").as_object()),
+                    std::runtime_error);
   auto wrong_alg = json::parse(kA2Jwk).as_object();
   wrong_alg["alg"] = "ES256";
   BOOST_CHECK_THROW(PublicKey::from_jwk(wrong_alg), std::runtime_error);

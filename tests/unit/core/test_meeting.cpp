@@ -48,23 +48,32 @@ BOOST_AUTO_TEST_CASE(status_follows_sessions) {
       {"started then ended",
        {session_started("c", "s1", "2026-04-08T14:00:00Z"),
         session_ended("c", "s1", "2026-04-08T14:00:00Z", "2026-04-08T14:30:00Z")},
-       "processing", 1800},
+       "processing",
+       1800},
       {"ended alone (started never delivered)",
-       {session_ended("c", "s1", "2026-04-08T14:00:00Z", "2026-04-08T14:30:00Z")}, "processing", 1800},
+       {session_ended("c", "s1", "2026-04-08T14:00:00Z", "2026-04-08T14:30:00Z")},
+       "processing",
+       1800},
       {"second session open",
        {session_ended("c", "s1", "2026-04-08T14:00:00Z", "2026-04-08T14:30:00Z"),
         session_started("c", "s2", "2026-04-08T15:00:00Z")},
-       "active", 1800},
+       "active",
+       1800},
       {"two sessions ended: durations add",
        {session_ended("c", "s1", "2026-04-08T14:00:00Z", "2026-04-08T14:30:00Z"),
         session_ended("c", "s2", "2026-04-08T15:00:00Z", "2026-04-08T15:10:00.600Z")},
-       "processing", 2401},
+       "processing",
+       2401},
       {"late start after the end does not reopen",
        {session_ended("c", "s1", "2026-04-08T14:00:00Z", "2026-04-08T14:30:00Z"),
         session_started("c", "s1", "2026-04-08T14:00:00Z")},
-       "processing", 1800},
+       "processing",
+       1800},
       {"recording only", {recording_ready("c", "s1", "rec.mp4")}, "created", 0},
-      {"call ended without sessions", {call_ended("c", "bob", "2026-04-08T16:00:00Z")}, "created", 0},
+      {"call ended without sessions",
+       {call_ended("c", "bob", "2026-04-08T16:00:00Z")},
+       "created",
+       0},
   };
   for (const auto& c : table) {
     BOOST_TEST_CONTEXT(c.name) {
@@ -96,7 +105,9 @@ BOOST_AUTO_TEST_CASE(any_order_and_repeats_give_the_same_meeting) {
   std::sort(events.begin(), events.end());
   std::size_t permutations = 0;
   do {
-    BOOST_TEST_CONTEXT("permutation " << permutations) { BOOST_TEST(view(apply_all(events)) == expected); }
+    BOOST_TEST_CONTEXT("permutation " << permutations) {
+      BOOST_TEST(view(apply_all(events)) == expected);
+    }
     ++permutations;
   } while (std::next_permutation(events.begin(), events.end()) && permutations < 5040);
   BOOST_TEST(permutations == 5040u);
@@ -148,22 +159,26 @@ BOOST_AUTO_TEST_CASE(timestamps_in_both_forms) {
 
 BOOST_AUTO_TEST_CASE(unusable_payloads_are_refused_with_a_reason) {
   const std::vector<std::string> bad = {
-      R"({"type":"call.session_started","call_cid":"default:c"})",                       // no session id
-      R"({"type":"call.session_started","session_id":"s1"})",                            // no call
-      R"({"type":"call.session_started","call_cid":"bad cid","session_id":"s1"})",       // invalid cid
-      R"({"type":"call.recording_ready","call_cid":"default:c"})",                       // no call_recording
-      R"({"type":"call.recording_ready","call_cid":"default:c","call_recording":{}})",   // no url
-      R"({"type":"call.session_ended","call_cid":"default:c","session_id":"s","created_at":"soon"})",
+      R"({"type":"call.session_started","call_cid":"default:c"})",                  // no session id
+      R"({"type":"call.session_started","session_id":"s1"})",                       // no call
+      R"({"type":"call.session_started","call_cid":"bad cid","session_id":"s1"})",  // invalid cid
+      R"({"type":"call.recording_ready","call_cid":"default:c"})",  // no call_recording
+      R"({"type":"call.recording_ready","call_cid":"default:c","call_recording":{}})",  // no url
+      R"({"type":"call.session_ended","call_cid":"default:c","session_id":"s",)"
+      R"("created_at":"soon"})",
       R"({"type":"call.session_ended","call_cid":"default:c","session_id":5})",
   };
   for (const auto& b : bad) {
-    BOOST_TEST_CONTEXT(b) { BOOST_CHECK_THROW(parse_call_event(json::parse(b).as_object()), std::invalid_argument); }
+    BOOST_TEST_CONTEXT(b) {
+      BOOST_CHECK_THROW(parse_call_event(json::parse(b).as_object()), std::invalid_argument);
+    }
   }
 }
 
 BOOST_AUTO_TEST_CASE(storage_round_trip_keeps_everything) {
-  const Meeting m = apply_all({session_ended("c", "s1", "2026-04-08T14:00:00Z", "2026-04-08T14:30:00.123456789Z"),
-                               recording_ready("c", "s1", "a.mp4"), call_ended("c", "bob", "2026-04-08T16:00:00Z")});
+  const Meeting m = apply_all(
+      {session_ended("c", "s1", "2026-04-08T14:00:00Z", "2026-04-08T14:30:00.123456789Z"),
+       recording_ready("c", "s1", "a.mp4"), call_ended("c", "bob", "2026-04-08T16:00:00Z")});
   const Meeting back = from_storage_json(to_storage_json(m));
   BOOST_TEST(to_api_json(back) == to_api_json(m));
   BOOST_TEST(to_unix_nanos(*back.sessions[0].ended_at) == to_unix_nanos(*m.sessions[0].ended_at));
@@ -179,7 +194,8 @@ BOOST_AUTO_TEST_CASE(summarising_old_sessions_keeps_every_total_exact_in_any_ord
     const std::string sid = "s" + std::to_string(i);
     events.push_back(session_started("c", sid, at(3 * i)));
     events.push_back(session_ended("c", sid, at(3 * i), at(3 * i + 1 + i % 2)));
-    if (i % 7 == 0) events.push_back(session_ended("c", sid, at(3 * i), at(3 * i + 1 + i % 2)));  // repeat
+    if (i % 7 == 0)
+      events.push_back(session_ended("c", sid, at(3 * i), at(3 * i + 1 + i % 2)));  // repeat
   }
   events.push_back(session_started("c", "open", at(500)));
   const json::object reference = view(apply_all(events));
@@ -194,7 +210,8 @@ BOOST_AUTO_TEST_CASE(summarising_old_sessions_keeps_every_total_exact_in_any_ord
     for (const auto& b : events) {
       const CallEvent e = ev(b);
       if (m && !e.session_id.empty() && archive.count(e.session_id) &&
-          std::none_of(m->sessions.begin(), m->sessions.end(), [&](const CallSession& s) { return s.id == e.session_id; }))
+          std::none_of(m->sessions.begin(), m->sessions.end(),
+                       [&](const CallSession& s) { return s.id == e.session_id; }))
         restore_session(*m, archive.at(e.session_id));
       m = apply_event(m, e, kNow);
       for (auto& folded : fold_old_sessions(*m, 8)) archive[folded.id] = folded;
@@ -204,7 +221,8 @@ BOOST_AUTO_TEST_CASE(summarising_old_sessions_keeps_every_total_exact_in_any_ord
     }
     BOOST_TEST_CONTEXT("round " << round) {
       const auto got = view(*m);
-      for (const char* key : {"sessionCount", "durationSeconds", "status", "startedAt", "createdAt"})
+      for (const char* key :
+           {"sessionCount", "durationSeconds", "status", "startedAt", "createdAt"})
         BOOST_TEST(got.at(key) == reference.at(key), key);
       std::size_t ended = 0;
       for (const auto& s : m->sessions) ended += s.ended_at ? 1 : 0;
@@ -221,10 +239,13 @@ BOOST_AUTO_TEST_CASE(durations_saturate_and_stored_documents_never_throw) {
   BOOST_TEST(m.duration_seconds() == INT64_MAX / 1'000'000'000 + 1);
   BOOST_TEST(m.session_count() == INT64_MAX);
   BOOST_TEST(!to_api_json(m).empty());
-  for (const char* doc : {R"({})", R"({"sessions":[1,"x",null,{"id":3,"startedAt":"a","endedAt":-1}]})",
-                          R"({"members":[1,[],{"userId":[]}],"custom":[],"createdAt":1e300,"updatedAt":-9223372036854775808})",
-                          R"({"archivedSessions":{"count":-5,"durationNs":"x","firstStartedAt":9223372036854775807}})",
-                          R"({"recordings":[{"url":null,"startTime":18446744073709551615}],"transcriptions":7})"}) {
+  for (
+      const char* doc :
+      {R"({})", R"({"sessions":[1,"x",null,{"id":3,"startedAt":"a","endedAt":-1}]})",
+       R"({"members":[1,[],{"userId":[]}],"custom":[],"createdAt":1e300,)"
+       R"("updatedAt":-9223372036854775808})",
+       R"({"archivedSessions":{"count":-5,"durationNs":"x","firstStartedAt":9223372036854775807}})",
+       R"({"recordings":[{"url":null,"startTime":18446744073709551615}],"transcriptions":7})"}) {
     BOOST_TEST_CONTEXT(doc) {
       Meeting read;
       BOOST_CHECK_NO_THROW(read = from_storage_json(json::parse(doc).as_object()));
@@ -239,7 +260,8 @@ BOOST_AUTO_TEST_CASE(only_meeting_events_change_meetings) {
   for (const char* t : {"call.session_started", "call.session_ended", "call.recording_ready",
                         "call.transcription_ready", "call.ended"})
     BOOST_TEST(is_meeting_event(t));
-  for (const char* t : {"call.created", "call.session_participant_joined", "call.member_added", "message.new", ""})
+  for (const char* t :
+       {"call.created", "call.session_participant_joined", "call.member_added", "message.new", ""})
     BOOST_TEST(!is_meeting_event(t));
 }
 

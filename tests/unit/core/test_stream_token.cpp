@@ -11,7 +11,8 @@ BOOST_AUTO_TEST_SUITE(stream_token)
 BOOST_AUTO_TEST_CASE(contract_vectors_are_reproduced_byte_for_byte) {
   const HmacSha256Key secret("secret456");
   BOOST_TEST(make_stream_server_token(secret) ==
-             "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzZXJ2ZXIiOnRydWV9.xwtLjTyIWD38lvfY-BfgR52wsMU6d7yRL9KuHnVMVRs");
+             "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzZXJ2ZXIiOnRydWV9.xwtLjTyIWD38lvfY-"
+             "BfgR52wsMU6d7yRL9KuHnVMVRs");
 
   StreamTokenRequest user;
   user.user_id = "alice";
@@ -22,14 +23,17 @@ BOOST_AUTO_TEST_CASE(contract_vectors_are_reproduced_byte_for_byte) {
   BOOST_TEST(t.iat == 1700000000);
   BOOST_TEST(t.exp == 1700003600);
   BOOST_TEST(t.token ==
-             "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoiYWxpY2UiLCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6MTcwMDAwMzYwMH0."
+             "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
+             "eyJ1c2VyX2lkIjoiYWxpY2UiLCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6MTcwMDAwMzYwMH0."
              "RNCybVaM7GhW_4BCzDjJ3R7yR8MBW7DYGvjOg5FnIRQ");
 
   StreamTokenRequest call = user;
   call.call_cids = {"default:meeting-123"};
   call.role = "admin";
   BOOST_TEST(make_stream_token(call, secret).token ==
-             "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoiYWxpY2UiLCJjYWxsX2NpZHMiOlsiZGVmYXVsdDptZWV0aW5nLTEyMyJdLCJyb2xlIjoiYWRtaW4iLCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6MTcwMDAwMzYwMH0."
+             "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
+             "eyJ1c2VyX2lkIjoiYWxpY2UiLCJjYWxsX2NpZHMiOlsiZGVmYXVsdDptZWV0aW5nLTEyMyJdLCJyb2xlIjoiY"
+             "WRtaW4iLCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6MTcwMDAwMzYwMH0."
              "M5BGh0RdFhikO3tbhP1sLWfrg4wl8ug-PfUfURgEHb8");
 }
 

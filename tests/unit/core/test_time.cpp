@@ -50,18 +50,19 @@ BOOST_AUTO_TEST_CASE(parses_stream_forms) {
 }
 
 BOOST_AUTO_TEST_CASE(rejects_malformed) {
-  for (const char* bad : {"", "2026-04-08", "2026-04-08T14:23:35", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
-                          "2025-02-29T00:00:00Z", "2026-04-08T24:00:00Z", "2026-04-08T14:60:00Z",
-                          "2026-04-08T14:23:35.Z", "2026-04-08T14:23:35+0200", "2026-04-08T14:23:35Zjunk",
-                          "x026-04-08T14:23:35Z", "1775658215879421674"}) {
+  for (const char* bad :
+       {"", "2026-04-08", "2026-04-08T14:23:35", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
+        "2025-02-29T00:00:00Z", "2026-04-08T24:00:00Z", "2026-04-08T14:60:00Z",
+        "2026-04-08T14:23:35.Z", "2026-04-08T14:23:35+0200", "2026-04-08T14:23:35Zjunk",
+        "x026-04-08T14:23:35Z", "1775658215879421674"}) {
     BOOST_TEST_CONTEXT(bad) { BOOST_TEST(!parse_rfc3339(bad).has_value()); }
   }
 }
 
 BOOST_AUTO_TEST_CASE(times_outside_1970_to_2199_are_refused) {
   for (const char* bad : {"1000-01-01T00:00:00Z", "0000-01-01T00:00:00Z", "9999-12-31T23:59:59Z",
-                          "1969-12-31T23:59:59Z", "2200-01-01T00:00:00Z", "1970-01-01T00:59:59+01:00",
-                          "2199-12-31T23:59:59-00:01"}) {
+                          "1969-12-31T23:59:59Z", "2200-01-01T00:00:00Z",
+                          "1970-01-01T00:59:59+01:00", "2199-12-31T23:59:59-00:01"}) {
     BOOST_TEST_CONTEXT(bad) { BOOST_TEST(!parse_rfc3339(bad).has_value()); }
   }
   BOOST_TEST(to_unix_nanos(*parse_rfc3339("1970-01-01T00:00:00Z")) == kMinUnixNanos);
@@ -86,7 +87,8 @@ BOOST_AUTO_TEST_CASE(formatting_never_overflows) {
 }
 
 BOOST_AUTO_TEST_CASE(round_trips) {
-  for (std::int64_t ns : {std::int64_t{0}, std::int64_t{1775658215879421674}, std::int64_t{4102444799999999999}}) {
+  for (std::int64_t ns :
+       {std::int64_t{0}, std::int64_t{1775658215879421674}, std::int64_t{4102444799999999999}}) {
     BOOST_TEST(to_unix_nanos(*parse_rfc3339(format_rfc3339(from_unix_nanos(ns), 9))) == ns);
   }
 }

@@ -49,7 +49,8 @@ BOOST_AUTO_TEST_CASE(a_guard_short_circuits) {
     throw HttpError(401, "unauthenticated", "no");
     co_return Response{};
   };
-  const std::vector<Middleware> chain{tracer(trace, "outer"), error_envelope(), guard, tracer(trace, "inner")};
+  const std::vector<Middleware> chain{tracer(trace, "outer"), error_envelope(), guard,
+                                      tracer(trace, "inner")};
   bool called = false;
   const Handler h = [&called](Request&, Context&) -> Task<Response> {
     called = true;
@@ -88,7 +89,8 @@ BOOST_AUTO_TEST_CASE(request_id_is_echoed_when_sane_and_generated_otherwise) {
   BOOST_TEST(r.header("X-Request-Id") == "abc-123.X:y_z");
   BOOST_TEST(r.body == "abc-123.X:y_z");
 
-  for (std::string bad : {std::string("has space"), std::string(200, 'a'), std::string("inj\r\nX: y"), std::string("")}) {
+  for (std::string bad : {std::string("has space"), std::string(200, 'a'),
+                          std::string("inj\r\nX: y"), std::string("")}) {
     Request req;
     req.headers = {{"x-request-id", bad}};
     r = run_coro(run({request_id()}, h, req));
@@ -99,9 +101,9 @@ BOOST_AUTO_TEST_CASE(request_id_is_echoed_when_sane_and_generated_otherwise) {
 
 BOOST_AUTO_TEST_CASE(rate_limit_middleware_answers_429_with_retry_after) {
   auto limiter = std::make_shared<LocalRateLimiter>(2);
-  const std::vector<Middleware> chain{error_envelope(), rate_limit(limiter, [](const Request&, const Context&) {
-                                        return std::string("k");
-                                      })};
+  const std::vector<Middleware> chain{
+      error_envelope(),
+      rate_limit(limiter, [](const Request&, const Context&) { return std::string("k"); })};
   const Handler h = [](Request&, Context&) -> Task<Response> { co_return Response{}; };
   BOOST_TEST(run_coro(run(chain, h)).status == 200);
   BOOST_TEST(run_coro(run(chain, h)).status == 200);
@@ -132,7 +134,8 @@ BOOST_AUTO_TEST_CASE(cors_preflight_and_simple_requests) {
   BOOST_TEST(r.status == 204);
   BOOST_TEST(r.header("Access-Control-Allow-Origin") == "https://app.example");
   BOOST_TEST(r.header("Access-Control-Allow-Methods") == "POST");
-  BOOST_TEST(r.header("Access-Control-Allow-Headers").find("Authorization") != std::string_view::npos);
+  BOOST_TEST(r.header("Access-Control-Allow-Headers").find("Authorization") !=
+             std::string_view::npos);
   r = call(Method::options, "https://evil.example", true);
   BOOST_TEST(r.status == 403);
   BOOST_TEST(r.header("Access-Control-Allow-Origin").empty());
@@ -148,7 +151,9 @@ BOOST_AUTO_TEST_CASE(envelope_shapes) {
   BOOST_TEST(ok.status == 201);
   BOOST_TEST(ok.body == R"({"success":true,"data":{"a":1},"message":"made"})");
   const Response err = json_error(404, "not_found", "gone", "rid");
-  BOOST_TEST(err.body == R"({"success":false,"message":"gone","error":{"code":"not_found","requestId":"rid"}})");
+  BOOST_TEST(
+      err.body ==
+      R"({"success":false,"message":"gone","error":{"code":"not_found","requestId":"rid"}})");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

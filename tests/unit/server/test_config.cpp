@@ -7,7 +7,9 @@ using namespace streamgate::server;
 namespace {
 
 std::map<std::string, std::string> minimal() {
-  return {{"STREAM_API_KEY", "key"}, {"STREAM_API_SECRET", "topsecret-value"}, {"AUTH_JWT_SECRET", "jwt-secret-value"}};
+  return {{"STREAM_API_KEY", "key"},
+          {"STREAM_API_SECRET", "topsecret-value"},
+          {"AUTH_JWT_SECRET", "jwt-secret-value"}};
 }
 
 std::string error_of(std::map<std::string, std::string> env) {
@@ -77,7 +79,10 @@ BOOST_AUTO_TEST_CASE(required_and_invalid_settings_name_themselves) {
   };
   for (const auto& c : table) {
     auto env = minimal();
-    if (c.erase) env.erase(c.key); else env[c.key] = c.value;
+    if (c.erase)
+      env.erase(c.key);
+    else
+      env[c.key] = c.value;
     BOOST_TEST_CONTEXT(c.key << "=" << c.value) {
       const std::string e = error_of(env);
       BOOST_TEST(e.find(c.names) != std::string::npos, "error: " << e);

@@ -60,7 +60,8 @@ std::shared_ptr<server::CallSettings> call_settings(std::shared_ptr<MemoryStore>
   o.base_url = "https://127.0.0.1:9";
   o.api_key = "unit-key";
   o.secret = std::make_shared<const core::HmacSha256Key>("unit-secret");
-  s->stream = std::make_shared<server::StreamClient>(o, std::make_shared<http::HttpsClient>(http::ClientOptions{}));
+  s->stream = std::make_shared<server::StreamClient>(
+      o, std::make_shared<http::HttpsClient>(http::ClientOptions{}));
   return s;
 }
 
@@ -82,7 +83,8 @@ BOOST_AUTO_TEST_CASE(token_adapter_issues_a_signed_token) {
   BOOST_TEST_REQUIRE(decoded.jwt.has_value());
   const auto& claims = decoded.jwt->claims;
   BOOST_TEST(claims.at("user_id").as_string() == "alice");
-  BOOST_TEST(claims.at("exp").as_int64() - claims.at("iat").as_int64() == 120 + 5);  // iat backdated 5 s
+  BOOST_TEST(claims.at("exp").as_int64() - claims.at("iat").as_int64() ==
+             120 + 5);  // iat backdated 5 s
 
   auto bad = post("[1]");
   BOOST_TEST(thrown_status([&] { run_coro(handler(bad, ctx)); }) == 400);
@@ -92,7 +94,8 @@ BOOST_AUTO_TEST_CASE(token_adapter_issues_a_signed_token) {
 
 BOOST_AUTO_TEST_CASE(create_call_adapter_never_lets_a_member_change_the_call) {
   auto store = std::make_shared<MemoryStore>();
-  core::Meeting m = core::new_meeting("default", "c1", "alice", json::object{{"a", 1}}, core::system_now());
+  core::Meeting m =
+      core::new_meeting("default", "c1", "alice", json::object{{"a", 1}}, core::system_now());
   core::merge_members(m, {{"alice", "host"}, {"mem", "viewer"}});
   store->put(m);
   const auto handler = server::make_create_call_handler(call_settings(store));
@@ -121,11 +124,14 @@ BOOST_AUTO_TEST_CASE(webhook_adapter_behind_its_signature_guard) {
   auto hooks = std::make_shared<server::WebhookSettings>();
   hooks->store = store;
   std::vector<std::string> outcomes;
-  hooks->record = [&](std::string_view, std::string_view outcome) { outcomes.emplace_back(outcome); };
+  hooks->record = [&](std::string_view, std::string_view outcome) {
+    outcomes.emplace_back(outcome);
+  };
   const std::vector<http::Middleware> chain{server::verify_stream_signature(sig)};
   const http::Handler handler = server::make_webhook_handler(hooks);
 
-  const auto deliver = [&](const std::string& body, const std::string& signature, const std::string& id) {
+  const auto deliver = [&](const std::string& body, const std::string& signature,
+                           const std::string& id) {
     auto req = post(body);
     const std::string sig_header = signature, id_header = id;
     req.headers = {{"x-signature", sig_header}, {"x-webhook-id", id_header}};
@@ -141,7 +147,8 @@ BOOST_AUTO_TEST_CASE(webhook_adapter_behind_its_signature_guard) {
   BOOST_TEST(status_of(deliver(body, good, "w1")) == "applied");
   BOOST_TEST(status_of(deliver(body, good, "w1")) == "duplicate");
   BOOST_TEST(thrown_status([&] { deliver(body, sign("other", body), "w2"); }) == 401);
-  BOOST_TEST(thrown_status([&] { deliver("not json", sign("unit-secret", "not json"), "w3"); }) == 400);
+  BOOST_TEST(thrown_status([&] { deliver("not json", sign("unit-secret", "not json"), "w3"); }) ==
+             400);
   const std::string other = R"({"type":"call.created","call_cid":"default:c2"})";
   BOOST_TEST(status_of(deliver(other, sign("unit-secret", other), "w4")) == "ignored");
   const auto meeting = run_coro(store->get_meeting("default", "c2"));
