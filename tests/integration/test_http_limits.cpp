@@ -106,7 +106,7 @@ BOOST_AUTO_TEST_CASE(idle_keep_alive_connections_are_closed) {
 
 BOOST_AUTO_TEST_CASE(malformed_requests_get_400) {
   RunningApp app;
-  for (const std::string raw :
+  for (const std::string& raw :
        {std::string("GARBAGE\r\n\r\n"), std::string("GET /healthz HTTP/1.1\r\nHost x\r\n\r\n"),
         std::string("GET http://other/healthz HTTP/1.1\r\nHost: x\r\n\r\n"),
         std::string("POST /api/v1/stream/token HTTP/1.1\r\nContent-Length: abc\r\n\r\n")}) {

@@ -104,7 +104,7 @@ BOOST_AUTO_TEST_CASE(gzip_bodies_are_verified_after_inflating_and_bombs_refused)
 
 BOOST_AUTO_TEST_CASE(valid_signature_on_bad_json_is_400) {
   RunningApp app;
-  for (const std::string body :
+  for (const std::string& body :
        {std::string("not json"), std::string("[1,2]"), std::string(R"({"call_cid":"default:x"})"),
         std::string(R"({"type":""})"), std::string(R"({"type":5})")}) {
     BOOST_TEST_CONTEXT(body) {
