@@ -30,9 +30,11 @@ struct StreamWebhook {
 };
 StreamWebhook parse_stream_webhook(std::string_view body, std::string_view webhook_id_header);
 
-// Keeps a meeting event in the inbox with its effect (the service). Throws StoreUnavailable.
-http::Task<InboxOutcome> receive_webhook(Store& store, const StreamWebhook& hook,
-                                         std::string_view body);
+// The service: keeps a meeting event in the inbox with its effect (other types are only
+// acknowledged) and records the outcome. When the store cannot keep it, that is recorded and
+// logged and StoreUnavailable propagates (503, so Stream retries).
+http::Task<InboxOutcome> receive_webhook(const WebhookSettings& settings, const StreamWebhook& hook,
+                                         std::string_view body, std::string_view request_id);
 
 http::Handler make_webhook_handler(std::shared_ptr<const WebhookSettings> settings);
 

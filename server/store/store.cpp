@@ -12,6 +12,7 @@ std::string_view to_string(InboxOutcome o) {
     case InboxOutcome::applied: return "applied";
     case InboxOutcome::failed: return "failed";
     case InboxOutcome::duplicate: return "duplicate";
+    case InboxOutcome::ignored: return "ignored";
   }
   return "failed";
 }

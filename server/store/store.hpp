@@ -38,7 +38,8 @@ struct InboxEvent {
   std::string session_id;  // the session the event names, if any (see Tx::archived_session)
 };
 
-enum class InboxOutcome { applied, failed, duplicate };
+// `ignored`: not a meeting event, acknowledged without being stored.
+enum class InboxOutcome { applied, failed, duplicate, ignored };
 std::string_view to_string(InboxOutcome o);
 
 struct InboxRecord {
