@@ -7,3 +7,5 @@ bash deploy/install-deps.sh
 cmake --preset dev
 cmake --build --preset dev -j "$(nproc)"
 ctest --preset dev
+# Timed fuzzing (docs/testing.md): FUZZ_SECONDS per target, 0 to skip.
+if [ "${FUZZ_SECONDS:-15}" != 0 ]; then bash tests/fuzz/run.sh "${FUZZ_SECONDS:-15}"; fi
