@@ -32,11 +32,14 @@ class LogLine final {
   std::string buf_;
 };
 
+// Both are no-ops once spdlog has shut down (the default logger is gone then), so that code
+// running late in the process's exit can never log through a null logger.
 inline void log(spdlog::level::level_enum level, const LogLine& line) {
-  spdlog::default_logger_raw()->log(level, std::string_view(line.str()));
+  if (auto* logger = spdlog::default_logger_raw()) logger->log(level, std::string_view(line.str()));
 }
 inline bool log_enabled(spdlog::level::level_enum level) {
-  return spdlog::default_logger_raw()->should_log(level);
+  auto* logger = spdlog::default_logger_raw();
+  return logger != nullptr && logger->should_log(level);
 }
 
 }  // namespace streamgate::http

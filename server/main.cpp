@@ -187,11 +187,14 @@ int serve(const server::Config& c) {
     app = std::make_unique<server::App>(c);
     port = app->listen();
   } catch (const server::ConfigError& e) {
+    // The App (which logs as it drains) goes before the logger does.
+    app.reset();
     spdlog::shutdown();
     std::cerr << "streamgate: configuration error: " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {
     http::log(spdlog::level::critical, http::LogLine("cannot start").add("error", e.what()));
+    app.reset();
     spdlog::default_logger()->flush();
     spdlog::shutdown();
     std::cerr << "streamgate: cannot start: " << e.what() << "\n";

@@ -44,9 +44,12 @@ class BlockingPool final {
             } catch (...) {
               ep = std::current_exception();
             }
+            // The exception moves into the completion: this thread keeps no reference to it, so
+            // the I/O thread that reads it is the one that frees it.
             auto ex = boost::asio::get_associated_executor(*h);
-            boost::asio::post(
-                ex, [h, ep, result = std::move(result)]() mutable { (*h)(ep, std::move(result)); });
+            boost::asio::post(ex, [h, ep = std::move(ep), result = std::move(result)]() mutable {
+              (*h)(std::move(ep), std::move(result));
+            });
           });
         },
         boost::asio::use_awaitable);

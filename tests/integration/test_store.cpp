@@ -125,8 +125,9 @@ BOOST_AUTO_TEST_CASE(unusable_events_are_kept_as_failed_and_replayed) {
 
 BOOST_AUTO_TEST_CASE(concurrent_deliveries_of_one_id_apply_exactly_once) {
   for_each_backend([](const std::string&, const std::string& url) {
-    auto store = open(url);
+    // The context first, so that it outlives the store's threads, which post into it.
     boost::asio::io_context ctx;
+    auto store = open(url);
     std::atomic<int> applied{0}, duplicate{0}, other{0};
     const std::string body = session_started("c4", "s1", "2026-04-08T14:00:00Z");
     for (int i = 0; i < 24; ++i) {
@@ -152,8 +153,9 @@ BOOST_AUTO_TEST_CASE(concurrent_deliveries_of_one_id_apply_exactly_once) {
 
 BOOST_AUTO_TEST_CASE(concurrent_events_for_one_call_all_land) {
   for_each_backend([](const std::string&, const std::string& url) {
-    auto store = open(url);
+    // The context first, so that it outlives the store's threads, which post into it.
     boost::asio::io_context ctx;
+    auto store = open(url);
     std::atomic<int> applied{0};
     for (int i = 0; i < 20; ++i) {
       boost::asio::co_spawn(
