@@ -53,9 +53,12 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / rate) + 1000)
 return {allowed, math.floor(tokens), retry}
 )lua";
 
+// Appended piece by piece (GCC 12's -O2 warns, wrongly, on `"$" + std::to_string(...)`).
 std::string resp_command(const std::vector<std::string>& args) {
-  std::string out = "*" + std::to_string(args.size()) + "\r\n";
-  for (const auto& a : args) out += "$" + std::to_string(a.size()) + "\r\n" + a + "\r\n";
+  std::string out;
+  out.append("*").append(std::to_string(args.size())).append("\r\n");
+  for (const auto& a : args)
+    out.append("$").append(std::to_string(a.size())).append("\r\n").append(a).append("\r\n");
   return out;
 }
 
