@@ -2,8 +2,11 @@
 // Saturating integer arithmetic for values that come from outside (times, durations, counts):
 // a sum or product that would overflow stops at the type's bound instead of wrapping (which
 // is undefined behaviour for signed integers).
+#include <charconv>
 #include <cstdint>
 #include <limits>
+#include <optional>
+#include <string_view>
 
 namespace streamgate::core {
 
@@ -40,6 +43,14 @@ inline bool double_to_int64(double d, std::int64_t& out) {
   if (static_cast<double>(i) != d) return false;
   out = i;
   return true;
+}
+
+// A whole decimal int64 and nothing else (no sign-less overflow, no trailing bytes), or nullopt.
+inline std::optional<std::int64_t> parse_int64(std::string_view text) {
+  std::int64_t v = 0;
+  const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size()) return std::nullopt;
+  return v;
 }
 
 }  // namespace streamgate::core

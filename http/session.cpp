@@ -160,7 +160,7 @@ Task<bool> read_request(Stream& stream, const SessionShared& s, IdleSet& idle,
     buffer.commit(n);
   }
 
-  parser.header_limit(static_cast<std::uint32_t>(bounded_header_limit(s.options.header_limit)));
+  parser.header_limit(static_cast<std::uint32_t>(s.options.header_limit));
   parser.body_limit(std::max(s.router.max_body_limit(), s.options.unmatched_body_limit));
   tcp_layer.expires_after(s.options.header_timeout);
   auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
@@ -236,7 +236,7 @@ template <typename Stream>
 Task<void> serve_connection(Stream& stream, const SessionShared& s, IdleSet& idle,
                             const std::string& peer_ip) {
   // Bounded: see kMaxHeaderLimit. Bodies are not held here (the parser moves them out).
-  beast::flat_buffer buffer(bounded_header_limit(s.options.header_limit) + kBufferSlack);
+  beast::flat_buffer buffer(s.options.header_limit + kBufferSlack);
   std::vector<std::string> segments;
   for (;;) {
     Parser parser;  // owns the header fields that req.headers points into

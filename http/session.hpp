@@ -20,7 +20,7 @@ namespace streamgate::http {
 
 // What every session of one server reads; it does not change while the server runs.
 struct SessionShared {
-  const ServerOptions& options;
+  const ServerOptions& options;  // header_limit already bounded (bounded_header_limit)
   const Router& router;
   const std::vector<Middleware>& global;
   const Handler& dispatch;  // routing and the route's own chain

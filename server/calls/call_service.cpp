@@ -4,6 +4,7 @@
 #include <boost/json/parse.hpp>
 
 #include <algorithm>
+#include <functional>
 
 #include "core/ids.hpp"
 #include "server/calls/reconcile.hpp"
@@ -67,6 +68,22 @@ http::Task<core::Meeting> manageable(const CallSettings& s, const CallRef& ref,
   co_return std::move(*m);
 }
 
+// Changes the meeting of an existing call in one store transaction: `change` edits it and says
+// whether anything changed (only then is it saved, with updatedAt). 404 when there is none.
+http::Task<core::Meeting> change_meeting(const CallSettings& s, const CallRef& ref,
+                                         std::function<bool(core::Meeting&)> change) {
+  const auto t = core::system_now();
+  auto save = s.store->update_meeting(  // [gcc12-co_await]
+      ref.type, ref.id, [change = std::move(change), t](std::optional<core::Meeting> m) {
+        if (!m || !change(*m)) return std::optional<core::Meeting>{};
+        m->updated_at = t;
+        return m;
+      });
+  auto meeting = co_await std::move(save);
+  if (!meeting) throw HttpError(404, "not_found", "No meeting for this call");
+  co_return std::move(*meeting);
+}
+
 // POST /calls for a call we already keep. The creator or an admin adds new members (through
 // Stream's update_members: get-or-create ignores data for an existing call) and merges
 // `custom`; roles already held never change here (that is the participants route), and an admin
@@ -93,18 +110,15 @@ http::Task<CreatedCall> change_existing_call(const CallSettings& s, const core::
                                              stream_members(members));  // [gcc12-co_await]
     co_await std::move(add);
   }
-  const auto t = core::system_now();
-  auto save = s.store->update_meeting(existing.call_type, existing.call_id,
-                                      [members, custom, t](std::optional<core::Meeting> m) {
-                                        if (!m) return m;
-                                        core::merge_members(*m, members, false);
-                                        if (custom) merge_custom(*m, *custom);
-                                        m->updated_at = t;
-                                        return m;
-                                      });
-  auto meeting = co_await std::move(save);
-  if (!meeting) throw HttpError(404, "not_found", "No meeting for this call");
-  co_return CreatedCall{std::move(*meeting), false};
+  auto change =
+      change_meeting(s, CallRef{existing.call_type, existing.call_id},  // [gcc12-co_await]
+                     [members, custom](core::Meeting& m) {
+                       core::merge_members(m, members, false);
+                       if (custom) merge_custom(m, *custom);
+                       return true;
+                     });
+  auto meeting = co_await std::move(change);
+  co_return CreatedCall{std::move(meeting), false};
 }
 
 }  // namespace
@@ -227,18 +241,11 @@ http::Task<core::Meeting> add_participant(const CallSettings& s, const http::Pri
       ref.type, ref.id,
       json::array{json::object{{"user_id", member.user_id}, {"role", member.role}}});
   co_await std::move(update);
-  const auto t = core::system_now();
-  auto save = s.store->update_meeting(
-      ref.type, ref.id, [member, t](std::optional<core::Meeting> m) {  // [gcc12-co_await]
-        if (m) {
-          core::merge_members(*m, {member});
-          m->updated_at = t;
-        }
-        return m;
-      });
-  auto meeting = co_await std::move(save);
-  if (!meeting) throw HttpError(404, "not_found", "No meeting for this call");
-  co_return std::move(*meeting);
+  auto change = change_meeting(s, ref, [member](core::Meeting& m) {  // [gcc12-co_await]
+    core::merge_members(m, {member});
+    return true;
+  });
+  co_return co_await std::move(change);
 }
 
 http::Task<core::Meeting> end_call(const CallSettings& s, const http::Principal& caller,
@@ -251,18 +258,14 @@ http::Task<core::Meeting> end_call(const CallSettings& s, const http::Principal&
     co_await std::move(end);
   }
   const auto t = core::system_now();
-  auto save = s.store->update_meeting(ref.type, ref.id,
-                                      [t, by = caller.subject](std::optional<core::Meeting> m) {
-                                        if (m && !m->ended_at) {
-                                          m->ended_at = t;
-                                          m->ended_by = by;
-                                          m->updated_at = t;
-                                        }
-                                        return m;
-                                      });
-  auto meeting = co_await std::move(save);
-  if (!meeting) throw HttpError(404, "not_found", "No meeting for this call");
-  co_return std::move(*meeting);
+  auto change =
+      change_meeting(s, ref, [t, by = caller.subject](core::Meeting& m) {  // [gcc12-co_await]
+        if (m.ended_at) return false;
+        m.ended_at = t;
+        m.ended_by = by;
+        return true;
+      });
+  co_return co_await std::move(change);
 }
 
 http::Task<core::Meeting> sync_call(const CallSettings& s, const http::Principal& caller,

@@ -13,13 +13,13 @@
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
-#include <charconv>
 
 #include <istream>
 #include <map>
 #include <mutex>
 #include <vector>
 
+#include "core/checked.hpp"
 #include "http/deadline.hpp"
 #include "http/log.hpp"
 #include "http/types.hpp"
@@ -71,11 +71,9 @@ struct Conn {
 
 // An integer of a RESP reply; throws (the limiter then fails open or closed) for anything else.
 std::int64_t resp_integer(const std::string& text) {
-  std::int64_t v = 0;
-  const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || p != text.data() + text.size())
-    throw std::runtime_error("redis: bad integer " + text.substr(0, 32));
-  return v;
+  const auto v = core::parse_int64(text);
+  if (!v) throw std::runtime_error("redis: bad integer " + text.substr(0, 32));
+  return *v;
 }
 
 }  // namespace

@@ -8,7 +8,6 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <random>
 
 #include "core/checked.hpp"
@@ -27,10 +26,7 @@ std::optional<std::int64_t> parse_int(std::string_view s) {
   const auto comma = s.find(',');  // repeated headers joined with commas: take the first
   if (comma != std::string_view::npos) s = s.substr(0, comma);
   while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-  std::int64_t v = 0;
-  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
+  return core::parse_int64(s);
 }
 
 // The longest wait a 429 may ask for that we take literally (a day); longer hints are clamped

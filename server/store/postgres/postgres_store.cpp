@@ -4,12 +4,12 @@
 // the first delivery. PostgreSQL commits concurrent transactions with shared WAL flushes.
 #include <libpq-fe.h>
 
-#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <thread>
 #include <utility>
 
+#include "core/checked.hpp"
 #include "server/store/blocking_pool.hpp"
 #include "server/store/postgres/postgres_store.hpp"
 #include "server/store/store_tx.hpp"
@@ -37,15 +37,12 @@ class Result {
     return std::string(PQgetvalue(r_, row, col),
                        static_cast<std::size_t>(PQgetlength(r_, row, col)));
   }
-  std::int64_t int64(int row, int col) const { return std::stoll(text(row, col)); }
+  std::int64_t int64(int row, int col) const { return core::parse_int64(text(row, col)).value_or(0); }
   // A stored time, range-checked like any other input (NULL or out of range: none).
   std::optional<core::Nanos> time(int row, int col) const {
     if (PQgetisnull(r_, row, col)) return std::nullopt;
-    const std::string t = text(row, col);
-    std::int64_t v = 0;
-    const auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-    if (ec != std::errc() || p != t.data() + t.size()) return std::nullopt;
-    return core::checked_unix_nanos(v);
+    const auto v = core::parse_int64(text(row, col));
+    return v ? core::checked_unix_nanos(*v) : std::nullopt;
   }
   std::string affected() const { return PQcmdTuples(r_); }
 
