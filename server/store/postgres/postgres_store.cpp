@@ -37,7 +37,9 @@ class Result {
     return std::string(PQgetvalue(r_, row, col),
                        static_cast<std::size_t>(PQgetlength(r_, row, col)));
   }
-  std::int64_t int64(int row, int col) const { return core::parse_int64(text(row, col)).value_or(0); }
+  std::int64_t int64(int row, int col) const {
+    return core::parse_int64(text(row, col)).value_or(0);
+  }
   // A stored time, range-checked like any other input (NULL or out of range: none).
   std::optional<core::Nanos> time(int row, int col) const {
     if (PQgetisnull(r_, row, col)) return std::nullopt;
