@@ -55,8 +55,10 @@ void merge_custom(core::Meeting& m, const json::object& custom) {
     m.meeting_id = std::string(mid->get_string());
 }
 
+// The coroutines here take the call by value: a coroutine keeps its reference parameters as
+// references, and the [gcc12-co_await] split form destroys a temporary argument before the await.
 // The meeting the caller may manage (creator or admin); 404 when it is not theirs to see.
-http::Task<core::Meeting> manageable(const CallSettings& s, const CallRef& ref,
+http::Task<core::Meeting> manageable(const CallSettings& s, CallRef ref,
                                      const http::Principal& caller) {
   auto find = s.store->get_meeting(ref.type, ref.id);  // [gcc12-co_await]
   auto m = co_await std::move(find);
@@ -70,7 +72,7 @@ http::Task<core::Meeting> manageable(const CallSettings& s, const CallRef& ref,
 
 // Changes the meeting of an existing call in one store transaction: `change` edits it and says
 // whether anything changed (only then is it saved, with updatedAt). 404 when there is none.
-http::Task<core::Meeting> change_meeting(const CallSettings& s, const CallRef& ref,
+http::Task<core::Meeting> change_meeting(const CallSettings& s, CallRef ref,
                                          std::function<bool(core::Meeting&)> change) {
   const auto t = core::system_now();
   auto save = s.store->update_meeting(  // [gcc12-co_await]
