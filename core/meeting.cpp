@@ -80,12 +80,21 @@ bool same_asset(const MediaAsset& a, const MediaAsset& b) {
 void merge_asset(std::vector<MediaAsset>& list, const MediaAsset& asset) {
   for (auto& existing : list) {
     if (!same_asset(existing, asset)) continue;
-    // A later delivery may carry a freshly signed URL for the same file.
-    if (!asset.url.empty()) existing.url = asset.url;
+    // A later event may carry a freshly signed URL for the same file: the URL of the latest
+    // event wins, whatever order the events arrive in (ties: the greater URL). The other facts
+    // merge by rules that do not depend on order either: the earliest start, the latest end, and
+    // of two different kinds or sessions (which Stream never sends) the greater.
+    const auto url_key = [](const MediaAsset& a) {
+      return std::make_tuple(a.url_at.has_value(), a.url_at.value_or(Nanos{}), std::cref(a.url));
+    };
+    if (!asset.url.empty() && (existing.url.empty() || url_key(asset) > url_key(existing))) {
+      existing.url = asset.url;
+      existing.url_at = asset.url_at;
+    }
     existing.start_time = earlier(existing.start_time, asset.start_time);
     existing.end_time = later(existing.end_time, asset.end_time);
-    if (existing.kind.empty()) existing.kind = asset.kind;
-    if (existing.session_id.empty()) existing.session_id = asset.session_id;
+    existing.kind = std::max(existing.kind, asset.kind);
+    existing.session_id = std::max(existing.session_id, asset.session_id);
     return;
   }
   list.push_back(asset);
@@ -148,7 +157,8 @@ json::array assets_to_storage(const std::vector<MediaAsset>& list) {
                                {"startTime", ns_or_null(a.start_time)},
                                {"endTime", ns_or_null(a.end_time)},
                                {"sessionId", a.session_id},
-                               {"kind", a.kind}});
+                               {"kind", a.kind},
+                               {"urlAt", ns_or_null(a.url_at)}});
   return out;
 }
 
@@ -160,7 +170,8 @@ std::vector<MediaAsset> assets_from_storage(const json::object& o, std::string_v
       const auto& a = v.get_object();
       out.push_back(MediaAsset{stored_str(a, "url"), stored_str(a, "filename"),
                                ns_from(a, "startTime"), ns_from(a, "endTime"),
-                               stored_str(a, "sessionId"), stored_str(a, "kind")});
+                               stored_str(a, "sessionId"), stored_str(a, "kind"),
+                               ns_from(a, "urlAt")});
     }
   }
   return out;
@@ -498,10 +509,10 @@ Meeting apply_event(std::optional<Meeting> existing, const CallEvent& ev, Nanos 
     }
     // An end with no time at all still closes the session.
     s.ended_at = later(s.ended_at, end ? end : std::optional<Nanos>(now));
-  } else if (ev.type == "call.recording_ready") {
-    merge_asset(m.recordings, *ev.asset);
-  } else if (ev.type == "call.transcription_ready") {
-    merge_asset(m.transcriptions, *ev.asset);
+  } else if (ev.type == "call.recording_ready" || ev.type == "call.transcription_ready") {
+    MediaAsset asset = *ev.asset;
+    asset.url_at = event_time;
+    merge_asset(ev.type == "call.recording_ready" ? m.recordings : m.transcriptions, asset);
   } else if (ev.type == "call.ended") {
     std::optional<Nanos> end = ev.call && ev.call->ended_at ? ev.call->ended_at : event_time;
     m.ended_at = earlier(m.ended_at, end ? end : std::optional<Nanos>(now));

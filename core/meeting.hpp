@@ -34,6 +34,7 @@ struct MediaAsset {
   std::optional<Nanos> end_time;
   std::string session_id;
   std::string kind;  // recording_type for recordings ("composite", ...); empty for transcriptions
+  std::optional<Nanos> url_at;  // the time of the event that brought `url` (stored, not shown)
 };
 
 // Ended sessions folded out of the meeting document (see fold_old_sessions): their count, the

@@ -119,22 +119,7 @@ struct Server::Impl {
     cap_connections_to_descriptors();
     if (!options.tls_cert_file.empty() || !options.tls_key_file.empty())
       tls = make_tls_context(options.tls_cert_file, options.tls_key_file);
-    dispatch = [](Request& req, Context& ctx) -> Task<Response> {
-      if (ctx.route == nullptr) {
-        if (ctx.path_known && req.method == Method::options) {
-          Response res;
-          res.status = 204;
-          res.content_type.clear();
-          res.set_header("Allow", ctx.allowed_methods);
-          co_return res;
-        }
-        if (ctx.path_known)
-          throw HttpError(405, "method_not_allowed", "Method not allowed for this path")
-              .with_header("Allow", ctx.allowed_methods);
-        throw HttpError(404, "not_found", "No such endpoint");
-      }
-      co_return co_await run_chain(ctx.route->options.middleware, ctx.route->handler, req, ctx);
-    };
+    dispatch = make_dispatch();
   }
 
   // HTTP_MAX_CONNECTIONS above what the process may open would end in EMFILE, with new clients

@@ -38,6 +38,15 @@ static_assert(kMaxHeaderLimit + kBufferSlack < 65000,
 
 using Parser = bhttp::request_parser<bhttp::string_body>;
 
+// A drain closes the server's idle connections; a MemoryStream has no server to drain it.
+void track_idle(IdleSet& idle, beast::tcp_stream& s, bool idle_now) {
+  if (idle_now)
+    idle.insert(&s);
+  else
+    idle.erase(&s);
+}
+void track_idle(IdleSet&, MemoryStream&, bool) {}
+
 bool is_quiet_network_error(const boost::system::error_code& ec) {
   return ec == beast::error::timeout || ec == asio::error::eof ||
          ec == asio::error::connection_reset || ec == asio::error::operation_aborted ||
@@ -152,10 +161,10 @@ Task<bool> read_request(Stream& stream, const SessionShared& s, IdleSet& idle,
   if (buffer.size() == 0) {
     // Idle between requests: the keep-alive timeout applies, and a drain may close us.
     if (s.draining.load()) co_return false;
-    idle.insert(&tcp_layer);
+    track_idle(idle, tcp_layer, true);
     tcp_layer.expires_after(s.options.idle_timeout);
     auto [rec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
-    idle.erase(&tcp_layer);
+    track_idle(idle, tcp_layer, false);
     if (rec) co_return false;
     buffer.commit(n);
   }
@@ -232,6 +241,25 @@ std::size_t bounded_header_limit(std::size_t configured) {
   return std::min(configured, kMaxHeaderLimit);
 }
 
+Handler make_dispatch() {
+  return [](Request& req, Context& ctx) -> Task<Response> {
+    if (ctx.route == nullptr) {
+      if (ctx.path_known && req.method == Method::options) {
+        Response res;
+        res.status = 204;
+        res.content_type.clear();
+        res.set_header("Allow", ctx.allowed_methods);
+        co_return res;
+      }
+      if (ctx.path_known)
+        throw HttpError(405, "method_not_allowed", "Method not allowed for this path")
+            .with_header("Allow", ctx.allowed_methods);
+      throw HttpError(404, "not_found", "No such endpoint");
+    }
+    co_return co_await run_chain(ctx.route->options.middleware, ctx.route->handler, req, ctx);
+  };
+}
+
 template <typename Stream>
 Task<void> serve_connection(Stream& stream, const SessionShared& s, IdleSet& idle,
                             const std::string& peer_ip) {
@@ -291,6 +319,8 @@ Task<void> write_error_and_close(Stream& stream, int status, std::string_view co
 template Task<void> serve_connection(PlainStream&, const SessionShared&, IdleSet&,
                                      const std::string&);
 template Task<void> serve_connection(TlsStream&, const SessionShared&, IdleSet&,
+                                     const std::string&);
+template Task<void> serve_connection(MemoryStream&, const SessionShared&, IdleSet&,
                                      const std::string&);
 template Task<void> write_error_and_close(PlainStream&, int, std::string_view, std::string_view,
                                           bool);

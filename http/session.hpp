@@ -12,6 +12,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "http/memory_stream.hpp"
 #include "http/pipeline.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
@@ -33,6 +34,10 @@ using IdleSet = std::unordered_set<boost::beast::tcp_stream*>;
 // The header limit in force, whatever is configured (see kMaxHeaderLimit in session.cpp).
 std::size_t bounded_header_limit(std::size_t configured);
 
+// The terminal handler of every session: the matched route's own chain, or 204 for OPTIONS, 405
+// with Allow, or 404.
+Handler make_dispatch();
+
 // Serves requests on `stream` until the client closes, an error ends it, keep-alive ends, or
 // the server drains. Every failure of the client's making is answered (4xx) or ends quietly;
 // nothing escapes.
@@ -52,6 +57,8 @@ using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream&>;
 extern template Task<void> serve_connection(PlainStream&, const SessionShared&, IdleSet&,
                                             const std::string&);
 extern template Task<void> serve_connection(TlsStream&, const SessionShared&, IdleSet&,
+                                            const std::string&);
+extern template Task<void> serve_connection(MemoryStream&, const SessionShared&, IdleSet&,
                                             const std::string&);
 extern template Task<void> write_error_and_close(PlainStream&, int, std::string_view,
                                                  std::string_view, bool);

@@ -1,6 +1,6 @@
 #pragma once
-// Call management (docs/spec.md §1.3): the requests as parsed from HTTP (pure), and the rules
-// that turn them into Stream calls and meeting changes. Stream and store failures propagate as
+// Call management (docs/spec.md §1.3): the rules that turn the parsed requests (call_request.hpp)
+// into Stream calls and meeting changes. Stream and store failures propagate as
 // StreamError and StoreUnavailable (mapped to HTTP once, in app/); the rules' own refusals are
 // HttpErrors (403, 404, 409).
 #include <boost/json/object.hpp>
@@ -14,6 +14,7 @@
 #include "core/meeting.hpp"
 #include "http/task.hpp"
 #include "http/types.hpp"
+#include "server/calls/call_request.hpp"
 #include "server/clients/stream_client.hpp"
 #include "server/store/store.hpp"
 
@@ -26,28 +27,6 @@ struct CallSettings {
   std::string creator_role = "host";
   std::string participant_role = "participant";
 };
-
-// A call named by the path (`{callId}`) and the `type` query parameter.
-struct CallRef {
-  std::string type;
-  std::string id;
-};
-// 400 invalid_request unless both are 1-64 characters of [A-Za-z0-9_-].
-CallRef parse_call_ref(std::string_view type, std::string_view id);
-
-// POST /api/v1/calls. `members` starts with the caller and the creator role; the listed
-// members follow, de-duplicated, without the caller.
-struct CreateCallRequest {
-  std::string type;
-  std::string id;  // a new UUID when the body has none
-  std::vector<core::Member> members;
-  std::optional<boost::json::object> custom;  // only when the body has it
-};
-CreateCallRequest parse_create_call(std::string_view body, const std::string& caller,
-                                    const std::string& creator_role);
-
-// POST /api/v1/calls/{callId}/participants: the member to add, with the default role filled.
-core::Member parse_participant(std::string_view body, const std::string& default_role);
 
 struct CreatedCall {
   core::Meeting meeting;

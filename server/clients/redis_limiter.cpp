@@ -1,5 +1,7 @@
 #include "server/clients/redis_limiter.hpp"
 
+#include <boost/asio/buffers_iterator.hpp>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -14,15 +16,14 @@
 
 #include <algorithm>
 
-#include <istream>
 #include <map>
 #include <mutex>
 #include <vector>
 
-#include "core/checked.hpp"
 #include "http/deadline.hpp"
 #include "http/log.hpp"
 #include "http/types.hpp"
+#include "server/clients/resp.hpp"
 
 namespace streamgate::server {
 namespace asio = boost::asio;
@@ -53,28 +54,12 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / rate) + 1000)
 return {allowed, math.floor(tokens), retry}
 )lua";
 
-// Appended piece by piece (GCC 12's -O2 warns, wrongly, on `"$" + std::to_string(...)`).
-std::string resp_command(const std::vector<std::string>& args) {
-  std::string out;
-  out.append("*").append(std::to_string(args.size())).append("\r\n");
-  for (const auto& a : args)
-    out.append("$").append(std::to_string(a.size())).append("\r\n").append(a).append("\r\n");
-  return out;
-}
-
 struct Conn {
   explicit Conn(asio::any_io_executor ex) : socket(ex) {}
   tcp::socket socket;
   // Our replies are a few short lines: a longer line is not Redis answering our script.
-  asio::streambuf buffer{4096};
+  asio::streambuf buffer{kMaxRespLine + 2};
 };
-
-// An integer of a RESP reply; throws (the limiter then fails open or closed) for anything else.
-std::int64_t resp_integer(const std::string& text) {
-  const auto v = core::parse_int64(text);
-  if (!v) throw std::runtime_error("redis: bad integer " + text.substr(0, 32));
-  return *v;
-}
 
 }  // namespace
 
@@ -92,39 +77,23 @@ struct RedisLimiter::Impl {
 
 namespace {
 
-// Reads one RESP reply line ("+OK", ":5", "-ERR x", "*3", "$4").
+// Reads one RESP reply line, without its CRLF (the buffer bounds it to kMaxRespLine).
 http::Task<std::string> read_line(Conn& c) {
   auto [ec, n] = co_await asio::async_read_until(c.socket, c.buffer, "\r\n", kTuple);
   if (ec) throw std::runtime_error("redis read: " + ec.message());
-  std::istream in(&c.buffer);
-  std::string line;
-  std::getline(in, line);
-  if (!line.empty() && line.back() == '\r') line.pop_back();
+  const auto data = c.buffer.data();
+  std::string line(asio::buffers_begin(data), asio::buffers_begin(data) + (n - 2));
+  c.buffer.consume(n);
   co_return line;
 }
 
 http::Task<std::vector<std::int64_t>> read_integers(Conn& c) {
-  auto first_op = read_line(c);  // [gcc12-co_await]
-  const std::string first = co_await std::move(first_op);
-  if (first.empty()) throw std::runtime_error("redis: empty reply");
-  if (first[0] == '-') throw std::runtime_error("redis: " + first.substr(1));
-  std::vector<std::int64_t> out;
-  if (first[0] == ':') {
-    out.push_back(resp_integer(first.substr(1)));
-    co_return out;
+  RespIntegerReply reply;
+  for (;;) {
+    auto line_op = read_line(c);  // [gcc12-co_await]
+    const std::string line = co_await std::move(line_op);
+    if (reply.take_line(line)) co_return reply.values();
   }
-  if (first[0] == '+') co_return out;
-  if (first[0] != '*') throw std::runtime_error("redis: unexpected reply " + first);
-  const std::int64_t n = resp_integer(first.substr(1));
-  if (n < 0 || n > 16) throw std::runtime_error("redis: unexpected array of " + std::to_string(n));
-  for (std::int64_t i = 0; i < n; ++i) {
-    auto item_op = read_line(c);  // [gcc12-co_await]
-    const std::string item = co_await std::move(item_op);
-    if (item.empty() || item[0] != ':')
-      throw std::runtime_error("redis: unexpected array item " + item);
-    out.push_back(resp_integer(item.substr(1)));
-  }
-  co_return out;
 }
 
 http::Task<std::vector<std::int64_t>> command(Conn& c, std::vector<std::string> args) {

@@ -20,29 +20,9 @@
 #include "core/meeting.hpp"
 #include "http/https_client.hpp"
 #include "http/types.hpp"
+#include "server/clients/stream_error.hpp"
 
 namespace streamgate::server {
-
-struct StreamError : std::runtime_error {
-  enum class Kind { rejected, unavailable, timeout };
-  StreamError(Kind kind, int status, int code, std::string message, bool unrecoverable = false,
-              std::int64_t retry_after = 0)
-      : std::runtime_error(std::move(message)),
-        kind(kind),
-        status(status),
-        code(code),
-        unrecoverable(unrecoverable),
-        retry_after_seconds(retry_after) {}
-  Kind kind;
-  int status;  // Stream's HTTP status, 0 for transport failures
-  int code;    // Stream's error code, 0 when unknown
-  bool unrecoverable;
-  std::int64_t retry_after_seconds;
-};
-
-// Our answer for a Stream failure (docs/spec.md §1.3): 4xx → 400/404/409/422 upstream_rejected with
-// error.upstreamCode; 5xx → 502, transport → 503, timeout → 504 upstream_unavailable.
-http::HttpError to_http_error(const StreamError& e);
 
 struct StreamClientOptions {
   std::string base_url;

@@ -7,19 +7,13 @@
 #include <vector>
 
 #include "http/pipeline.hpp"
+#include "server/meetings/replay_request.hpp"
 #include "server/store/store.hpp"
 
 namespace streamgate::server {
 
 // GET /api/v1/calls/{callId}: creator, member or admin; 404 for anyone else (no probing).
 http::Handler make_get_meeting_handler(std::shared_ptr<Store> store, std::string admin_role);
-
-// The body of POST /api/v1/admin/webhooks/replay (pure; 400 for anything malformed).
-struct ReplayRequest {
-  std::size_t limit = 100;
-  std::vector<std::string> webhook_ids;  // empty: the oldest failed ones
-};
-ReplayRequest parse_replay_request(std::string_view body);
 
 http::Handler make_replay_handler(std::shared_ptr<Store> store, std::string admin_role);
 

@@ -130,6 +130,29 @@ BOOST_AUTO_TEST_CASE(recordings_are_keyed_so_repeats_add_nothing) {
   BOOST_TEST(first.at("recordingType").as_string() == "composite");
 }
 
+BOOST_AUTO_TEST_CASE(a_re_signed_recording_url_is_the_latest_events_in_any_order) {
+  // Found by fuzz_webhook's order property: the URL used to be the last one applied.
+  auto redelivered = [](const char* at, const char* sig) {
+    auto o = json::parse(recording_ready("c", "s1", "a.mp4")).as_object();
+    o["created_at"] = at;
+    o["call_recording"].as_object()["url"] =
+        std::string("https://cdn.example/rec/a.mp4?sig=") + sig;
+    return json::serialize(o);
+  };
+  const auto early = redelivered("2026-04-08T15:05:00Z", "old");
+  const auto late = redelivered("2026-04-08T18:00:00Z", "new");
+  for (const auto& order : {std::vector<std::string>{early, late}, {late, early}}) {
+    const Meeting m = apply_all(order);
+    BOOST_REQUIRE(m.recordings.size() == 1u);
+    BOOST_TEST(m.recordings[0].url == "https://cdn.example/rec/a.mp4?sig=new");
+    // Across stored writes too: the URL's time is kept with it.
+    const Meeting stored = from_storage_json(to_storage_json(apply_all({order[0]})));
+    const Meeting next = apply_event(stored, parse_call_event(json::parse(order[1]).as_object()),
+                                     from_unix_nanos(1775700000000000000));
+    BOOST_TEST(next.recordings[0].url == "https://cdn.example/rec/a.mp4?sig=new");
+  }
+}
+
 BOOST_AUTO_TEST_CASE(an_unknown_call_is_created_from_the_event) {
   const Meeting m = apply_all({session_started("call-9", "s1", "2026-04-08T14:00:00Z", "carol")});
   BOOST_TEST(m.call_type == "default");
