@@ -180,6 +180,9 @@ int serve(const server::Config& c) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  // A file-size limit (RLIMIT_FSIZE) reached by the database: the write fails with EFBIG and the
+  // store answers 503, instead of the signal ending the process.
+  std::signal(SIGXFSZ, SIG_IGN);
 
   std::unique_ptr<server::App> app;
   std::uint16_t port = 0;

@@ -75,6 +75,8 @@ const std::vector<SettingInfo> kSettings = {
      false},
     {"DATABASE_BUSY_TIMEOUT_MS", "2000",
      "how long a store call waits for a lock before answering 503", false},
+    {"DATABASE_QUEUE_LIMIT", "1024",
+     "store calls that may wait for a connection or the writer; beyond it, 503 at once", false},
     {"WEBHOOK_BODY_LIMIT_BYTES", "1048576",
      "largest webhook body, compressed and after gunzip (413 beyond)", false},
     {"REDIS_URL", "", "redis://[:password@]host[:port][/db] to share rate limits between replicas",
@@ -296,6 +298,7 @@ void read_settings(Config& c, const std::map<std::string, std::string>& env, boo
     throw ConfigError("DATABASE_URL sqlite: needs a file path, e.g. sqlite:./data/streamgate.db");
   c.database_pool_size = r.integer("DATABASE_POOL_SIZE", 1, 256);
   c.database_busy_timeout_ms = r.integer("DATABASE_BUSY_TIMEOUT_MS", 10, 600'000);
+  c.database_queue_limit = r.integer("DATABASE_QUEUE_LIMIT", 1, 1'000'000);
   c.webhook_body_limit_bytes = r.integer("WEBHOOK_BODY_LIMIT_BYTES", 1024, 64 << 20);
   c.redis_url = trim(r.str("REDIS_URL"));
   if (!c.redis_url.empty() && c.redis_url.rfind("redis://", 0) != 0)

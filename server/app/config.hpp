@@ -69,6 +69,7 @@ struct Config {
   std::string database_url;
   std::int64_t database_pool_size{};
   std::int64_t database_busy_timeout_ms{};
+  std::int64_t database_queue_limit{};
   std::string redis_url;
   std::int64_t redis_timeout_ms{};
   bool rate_limit_fail_open{};

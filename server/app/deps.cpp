@@ -88,6 +88,7 @@ Deps make_deps(const Config& c) {
   store_options.database_url = c.database_url;
   store_options.pool_size = static_cast<std::size_t>(c.database_pool_size);
   store_options.busy_timeout_ms = static_cast<int>(c.database_busy_timeout_ms);
+  store_options.queue_limit = static_cast<std::size_t>(c.database_queue_limit);
   d.store = instrument(open_store(store_options), d.metrics);
 
   d.stream_https = https_client(c.stream_ca_file, 0, "STREAM_CA_FILE");

@@ -130,6 +130,40 @@ void RedisLimiter::close_idle() {
   impl_->idle.clear();
 }
 
+namespace {
+
+// One exchange on `conn` (connecting and authenticating it first when fresh): the script's reply.
+// Throws for anything that is not a usable answer.
+http::Task<std::vector<std::int64_t>> exchange(const RedisLimiter::Impl& impl, Conn& conn,
+                                               bool fresh, std::string key) {
+  if (fresh) {
+    tcp::resolver resolver(co_await asio::this_coro::executor);
+    auto [rec, endpoints] = co_await resolver.async_resolve(impl.host, impl.port, kTuple);
+    if (rec) throw std::runtime_error("redis resolve: " + rec.message());
+    auto [cec, ep] = co_await asio::async_connect(conn.socket, endpoints, kTuple);
+    if (cec) throw std::runtime_error("redis connect: " + cec.message());
+    conn.socket.set_option(tcp::no_delay(true));
+    if (!impl.password.empty()) {
+      auto auth = command(conn, {"AUTH", impl.password});  // [gcc12-co_await]
+      co_await std::move(auth);
+    }
+    if (!impl.db.empty()) {
+      auto select = command(conn, {"SELECT", impl.db});  // [gcc12-co_await]
+      co_await std::move(select);
+    }
+  }
+  const double rate_per_ms = static_cast<double>(impl.per_minute) / 60000.0;
+  char rate[64];
+  std::snprintf(rate, sizeof rate, "%.12g", rate_per_ms);
+  auto eval = command(conn, {"EVAL", kScript, "1", impl.prefix + key, rate,
+                             std::to_string(impl.per_minute)});  // [gcc12-co_await]
+  auto reply = co_await std::move(eval);
+  if (reply.size() != 3) throw std::runtime_error("redis: unexpected script reply");
+  co_return reply;
+}
+
+}  // namespace
+
 http::Task<http::RateDecision> RedisLimiter::take(std::string key) {
   auto impl = impl_;
   auto ex = co_await asio::this_coro::executor;
@@ -146,44 +180,31 @@ http::Task<http::RateDecision> RedisLimiter::take(std::string key) {
       list.pop_back();
     }
   }
-  const bool fresh = !conn;
+  bool fresh = !conn;
   if (!conn) conn = std::make_unique<Conn>(ex);
   // Closing the socket fails whatever operation is pending. Disarmed before the connection goes
   // back to the pool, so a late expiry never closes a pooled connection (http/deadline.hpp).
-  Conn* raw = conn.get();
   http::ScopedDeadline deadline(ex, std::chrono::steady_clock::now() + impl->options.timeout,
-                                [raw] {
+                                [&conn] {
                                   boost::system::error_code ignored;
-                                  raw->socket.close(ignored);
+                                  if (conn) conn->socket.close(ignored);
                                 });
   std::string error;
   std::vector<std::int64_t> reply;
-  try {
-    if (fresh) {
-      tcp::resolver resolver(ex);
-      auto [rec, endpoints] = co_await resolver.async_resolve(impl->host, impl->port, kTuple);
-      if (rec) throw std::runtime_error("redis resolve: " + rec.message());
-      auto [cec, ep] = co_await asio::async_connect(conn->socket, endpoints, kTuple);
-      if (cec) throw std::runtime_error("redis connect: " + cec.message());
-      conn->socket.set_option(tcp::no_delay(true));
-      if (!impl->password.empty()) {
-        auto auth = command(*conn, {"AUTH", impl->password});  // [gcc12-co_await]
-        co_await std::move(auth);
-      }
-      if (!impl->db.empty()) {
-        auto select = command(*conn, {"SELECT", impl->db});  // [gcc12-co_await]
-        co_await std::move(select);
-      }
+  for (;;) {
+    try {
+      auto op = exchange(*impl, *conn, fresh, key);  // [gcc12-co_await]
+      reply = co_await std::move(op);
+      error.clear();
+      break;
+    } catch (const std::exception& e) {
+      error = deadline.expired() ? "redis: no answer within the deadline" : e.what();
     }
-    const double rate_per_ms = static_cast<double>(impl->per_minute) / 60000.0;
-    char rate[64];
-    std::snprintf(rate, sizeof rate, "%.12g", rate_per_ms);
-    auto eval = command(*conn, {"EVAL", kScript, "1", impl->prefix + key, rate,
-                                std::to_string(impl->per_minute)});  // [gcc12-co_await]
-    reply = co_await std::move(eval);
-    if (reply.size() != 3) throw std::runtime_error("redis: unexpected script reply");
-  } catch (const std::exception& e) {
-    error = deadline.expired() ? "redis: no answer within the deadline" : e.what();
+    if (fresh || deadline.expired()) break;
+    // A pooled connection that Redis closed since (a restart) fails at once: once more, on a
+    // fresh connection, within the same deadline.
+    conn = std::make_unique<Conn>(ex);
+    fresh = true;
   }
   deadline.disarm();
   if (error.empty()) {

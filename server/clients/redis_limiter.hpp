@@ -28,8 +28,9 @@ class RedisLimiter final : public http::Limiter {
   // Drops pooled connections (call before the I/O contexts are destroyed).
   void close_idle();
 
+  struct Impl;  // the connection settings and the pool (redis_limiter.cpp)
+
  private:
-  struct Impl;
   std::shared_ptr<Impl> impl_;
 };
 

@@ -2,8 +2,9 @@
 
 namespace streamgate::server {
 
-BlockingPool::BlockingPool(std::size_t threads, std::function<void(std::size_t)> on_thread_exit)
-    : on_thread_exit_(std::move(on_thread_exit)) {
+BlockingPool::BlockingPool(std::size_t threads, std::size_t queue_limit,
+                           std::function<void(std::size_t)> on_thread_exit)
+    : queue_limit_(queue_limit), on_thread_exit_(std::move(on_thread_exit)) {
   for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this, i] { loop(i); });
 }
 
@@ -16,12 +17,14 @@ BlockingPool::~BlockingPool() {
   for (auto& t : threads_) t.join();
 }
 
-void BlockingPool::push(Job job) {
+bool BlockingPool::try_push(Job job) {
   {
     std::lock_guard lock(mutex_);
+    if (queue_.size() >= queue_limit_) return false;
     queue_.push_back(std::move(job));
   }
   cv_.notify_one();
+  return true;
 }
 
 void BlockingPool::loop(std::size_t index) {

@@ -16,15 +16,18 @@
 #include <vector>
 
 #include "http/pipeline.hpp"
+#include "server/store/store.hpp"
 
 namespace streamgate::server {
 
 class BlockingPool final {
  public:
   using Job = std::function<void(std::size_t worker)>;
-  BlockingPool(std::size_t threads, std::function<void(std::size_t)> on_thread_exit = {});
+  // At most `queue_limit` jobs wait; run() fails at once with StoreUnavailable beyond that.
+  BlockingPool(std::size_t threads, std::size_t queue_limit,
+               std::function<void(std::size_t)> on_thread_exit = {});
   ~BlockingPool();
-  void push(Job job);
+  bool try_push(Job job);  // false when the queue is full
   std::size_t size() const { return threads_.size(); }
 
   // Runs fn(worker) on a pool thread; the coroutine resumes on its own executor with the
@@ -36,7 +39,7 @@ class BlockingPool final {
         [this, fn = std::move(fn)](auto handler) mutable {
           using Handler = decltype(handler);
           auto h = std::make_shared<Handler>(std::move(handler));
-          push([h, fn = std::move(fn)](std::size_t worker) mutable {
+          const bool queued = try_push([h, fn = std::move(fn)](std::size_t worker) mutable {
             std::exception_ptr ep;
             R result{};
             try {
@@ -51,6 +54,12 @@ class BlockingPool final {
               (*h)(std::move(ep), std::move(result));
             });
           });
+          if (!queued) {
+            auto ex = boost::asio::get_associated_executor(*h);
+            boost::asio::post(ex, [h]() mutable {
+              (*h)(std::make_exception_ptr(StoreUnavailable("store queue full")), R{});
+            });
+          }
         },
         boost::asio::use_awaitable);
   }
@@ -60,6 +69,7 @@ class BlockingPool final {
   std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<Job> queue_;
+  std::size_t queue_limit_;
   bool stop_ = false;
   std::function<void(std::size_t)> on_thread_exit_;
   std::vector<std::thread> threads_;

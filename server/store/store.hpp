@@ -136,6 +136,9 @@ struct StoreOptions {
   std::size_t pool_size = 4;    // PostgreSQL connections / SQLite readers
   int busy_timeout_ms = 2000;   // how long to wait for a lock before StoreUnavailable
   std::size_t max_batch = 256;  // SQLite: transactions committed together (group commit)
+  // Store calls waiting for a connection (each pool) or for the SQLite writer; one more fails
+  // at once with StoreUnavailable, so a stalled database cannot grow memory without bound.
+  std::size_t queue_limit = 1024;
 };
 
 // Opens the backend named by the URL and runs the schema migrations. Throws

@@ -5,8 +5,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 namespace streamgate::test {
@@ -82,7 +85,43 @@ void PostgresServer::stop() {
   running_ = false;
 }
 
+void PostgresServer::kill() {
+  if (!running_) return;
+  run_as_postgres(bin_ + "/pg_ctl -D " + dir_ + "/data -m immediate -w stop >/dev/null");
+  running_ = false;
+}
+
+void PostgresServer::pause() {
+  // The postmaster's pid is the first line of postmaster.pid; its backends are its children.
+  std::ifstream pidfile(dir_ + "/data/postmaster.pid");
+  int postmaster = 0;
+  pidfile >> postmaster;
+  if (postmaster <= 0) throw std::runtime_error("PostgreSQL is not running");
+  paused_ = {postmaster};
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(e.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    char state = 0;
+    int ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == postmaster) paused_.push_back(std::stoi(name));
+  }
+  for (const int pid : paused_) ::kill(pid, SIGSTOP);
+}
+
+void PostgresServer::resume() {
+  for (const int pid : paused_) ::kill(pid, SIGCONT);
+  paused_.clear();
+}
+
 PostgresServer::~PostgresServer() {
+  resume();
   try {
     stop();
   } catch (...) {

@@ -4,6 +4,7 @@
 // when the object dies. available() is false when the PostgreSQL binaries are not installed.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace streamgate::test {
 
@@ -17,8 +18,11 @@ class PostgresServer {
   static bool available();
   // A URL for a fresh, empty database on this server.
   std::string create_database(const std::string& name);
-  void stop();   // fast shutdown (the store is then "down")
-  void start();  // start again on the same port and data
+  void stop();    // fast shutdown (the store is then "down")
+  void start();   // start again on the same port and data
+  void kill();    // immediate shutdown, as a crash: no checkpoint, connections cut
+  void pause();   // SIGSTOP to the postmaster and every backend: sockets open, nothing answers
+  void resume();  // SIGCONT to the same processes
   std::uint16_t port() const { return port_; }
 
  private:
@@ -27,6 +31,7 @@ class PostgresServer {
   std::string bin_;
   std::uint16_t port_ = 0;
   bool running_ = false;
+  std::vector<int> paused_;
 };
 
 std::uint16_t free_port();

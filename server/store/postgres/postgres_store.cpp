@@ -4,8 +4,13 @@
 // the first delivery. PostgreSQL commits concurrent transactions with shared WAL flushes.
 #include <libpq-fe.h>
 
+#include <poll.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -52,10 +57,22 @@ class Result {
   PGresult* r_;
 };
 
+// One libpq connection. Every statement runs against a client-side deadline (arm()): a server
+// that stops answering (paused, or a network that drops packets) cannot hold a pool thread, and
+// its server-side timeouts would never fire. A statement past its deadline throws
+// StoreUnavailable and closes the connection; the next call opens a fresh one.
 class Conn {
  public:
-  explicit Conn(const std::string& url) {
-    c_ = PQconnectdb(url.c_str());
+  using Clock = std::chrono::steady_clock;
+
+  Conn(const std::string& url, std::chrono::milliseconds connect_budget) {
+    // connect_timeout (whole seconds, at least 2) bounds the TCP connect and the start-up
+    // exchange, which a paused server accepts and never answers.
+    const auto seconds = std::max<std::int64_t>(2, (connect_budget.count() + 999) / 1000);
+    const std::string timeout = std::to_string(seconds);
+    const char* keys[] = {"dbname", "connect_timeout", nullptr};
+    const char* values[] = {url.c_str(), timeout.c_str(), nullptr};
+    c_ = PQconnectdbParams(keys, values, 1);
     if (PQstatus(c_) != CONNECTION_OK) {
       std::string msg = PQerrorMessage(c_);
       PQfinish(c_);
@@ -66,32 +83,90 @@ class Conn {
     // Server notices ("relation already exists, skipping") are not ours to print.
     PQsetNoticeProcessor(
         c_, [](void*, const char*) {}, nullptr);
+    if (PQsetnonblocking(c_, 1) != 0) throw StoreUnavailable("PostgreSQL: no non-blocking mode");
   }
-  ~Conn() {
-    if (c_) PQfinish(c_);
-  }
+  ~Conn() { close(); }
   bool ok() const { return c_ && PQstatus(c_) == CONNECTION_OK; }
 
+  // The time the statements from now on have, together.
+  void arm(std::chrono::milliseconds budget) { deadline_ = Clock::now() + budget; }
+
   Result exec(const char* sql, std::initializer_list<std::string_view> params = {}) {
+    if (!ok()) throw StoreUnavailable("PostgreSQL connection lost");
     std::vector<std::string> owned(params.begin(), params.end());  // NUL-terminated copies
     std::vector<const char*> values;
     for (const auto& p : owned) values.push_back(p.c_str());
     // Without parameters, the simple protocol (which also runs multi-statement migrations).
-    Result r(values.empty() ? PQexec(c_, sql)
-                            : PQexecParams(c_, sql, static_cast<int>(values.size()), nullptr,
-                                           values.data(), nullptr, nullptr, 0));
-    const auto st = PQresultStatus(r.get());
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-      const char* state = PQresultErrorField(r.get(), PG_DIAG_SQLSTATE);
-      std::string msg = PQerrorMessage(c_);
-      while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-      throw PgError("PostgreSQL: " + msg, state ? state : "");
+    const int sent = values.empty()
+                         ? PQsendQuery(c_, sql)
+                         : PQsendQueryParams(c_, sql, static_cast<int>(values.size()), nullptr,
+                                             values.data(), nullptr, nullptr, 0);
+    if (!sent) fail_connection("PostgreSQL: " + error_message());
+    for (;;) {  // send what libpq buffered
+      const int f = PQflush(c_);
+      if (f == 0) break;
+      if (f < 0) fail_connection("PostgreSQL: " + error_message());
+      wait_for(POLLOUT);
     }
-    return r;
+    while (PQisBusy(c_)) {
+      wait_for(POLLIN);
+      if (!PQconsumeInput(c_)) fail_connection("PostgreSQL: " + error_message());
+    }
+    // A multi-statement query has a result per statement: the first error, else the last.
+    std::optional<Result> last;
+    std::optional<PgError> error;
+    while (PGresult* raw = PQgetResult(c_)) {
+      Result r(raw);
+      const auto st = PQresultStatus(raw);
+      if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        if (!error) {
+          const char* state = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
+          std::string msg = PQresultErrorMessage(raw);
+          while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+          error.emplace("PostgreSQL: " + msg, state ? state : "");
+        }
+      } else {
+        last.emplace(std::move(r));
+      }
+      while (PQisBusy(c_)) {
+        wait_for(POLLIN);
+        if (!PQconsumeInput(c_)) fail_connection("PostgreSQL: " + error_message());
+      }
+    }
+    if (error) throw *error;
+    if (!last) throw StoreUnavailable("PostgreSQL: no result");
+    return std::move(*last);
   }
 
  private:
+  std::string error_message() const {
+    std::string msg = c_ ? PQerrorMessage(c_) : "";
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    return msg;
+  }
+  void close() {
+    if (c_) PQfinish(c_);
+    c_ = nullptr;
+  }
+  [[noreturn]] void fail_connection(const std::string& why) {
+    close();
+    throw StoreUnavailable(why);
+  }
+  // Waits until the socket is ready for `events`, or fails the connection at the deadline.
+  void wait_for(short events) {
+    for (;;) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now()).count();
+      if (left <= 0) fail_connection("PostgreSQL did not answer in time");
+      pollfd p{PQsocket(c_), events, 0};
+      const int r = ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(left, 60'000)));
+      if (r > 0) return;
+      if (r < 0 && errno != EINTR) fail_connection("PostgreSQL: poll failed");
+    }
+  }
+
   PGconn* c_ = nullptr;
+  Clock::time_point deadline_ = Clock::now() + std::chrono::seconds(60);
 };
 
 constexpr const char* kMigrations[] = {
@@ -248,12 +323,14 @@ class PostgresStore final : public Store {
   PostgresStore(const StoreOptions& o, std::string url)
       : url_(std::move(url)), busy_ms_(o.busy_timeout_ms) {
     {
-      Conn c(url_);
+      // Migrations may take a while on a big database; they get a minute.
+      Conn c(url_, std::chrono::milliseconds(busy_ms_));
+      c.arm(std::chrono::seconds(60));
       migrate(c);
     }
     conns_.resize(std::max<std::size_t>(1, o.pool_size));
-    pool_ =
-        std::make_unique<BlockingPool>(conns_.size(), [this](std::size_t i) { conns_[i].reset(); });
+    pool_ = std::make_unique<BlockingPool>(conns_.size(), o.queue_limit,
+                                           [this](std::size_t i) { conns_[i].reset(); });
   }
   ~PostgresStore() override { pool_.reset(); }
 
@@ -344,7 +421,8 @@ class PostgresStore final : public Store {
     auto& c = conns_[worker];
     if (!c || !c->ok()) {
       c.reset();
-      c = std::make_unique<Conn>(url_);
+      c = std::make_unique<Conn>(url_, std::chrono::milliseconds(busy_ms_));
+      c->arm(std::chrono::milliseconds(busy_ms_));
       c->exec(("SET lock_timeout = " + std::to_string(busy_ms_)).c_str());
       c->exec(("SET statement_timeout = " + std::to_string(busy_ms_ * 5)).c_str());
     }
@@ -353,8 +431,11 @@ class PostgresStore final : public Store {
 
   template <typename R>
   http::Task<R> with_conn(std::function<R(Conn&)> fn) {
-    return pool_->run<R>(
-        [this, fn = std::move(fn)](std::size_t worker) { return fn(conn(worker)); });
+    return pool_->run<R>([this, fn = std::move(fn)](std::size_t worker) {
+      Conn& c = conn(worker);
+      c.arm(std::chrono::milliseconds(busy_ms_));
+      return fn(c);
+    });
   }
 
   template <typename R>
@@ -362,6 +443,7 @@ class PostgresStore final : public Store {
     return pool_->run<R>([this, fn = std::move(fn)](std::size_t worker) {
       for (int attempt = 1;; ++attempt) {
         Conn& c = conn(worker);
+        c.arm(std::chrono::milliseconds(busy_ms_));
         try {
           c.exec("BEGIN");
           PgTx tx(c);

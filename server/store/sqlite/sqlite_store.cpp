@@ -306,14 +306,17 @@ void migrate(Db& db) {
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(const StoreOptions& o, std::string path)
-      : path_(std::move(path)), busy_ms_(o.busy_timeout_ms), max_batch_(o.max_batch) {
+      : path_(std::move(path)),
+        busy_ms_(o.busy_timeout_ms),
+        max_batch_(o.max_batch),
+        queue_limit_(o.queue_limit) {
     const auto dir = std::filesystem::path(path_).parent_path();
     if (!dir.empty()) std::filesystem::create_directories(dir);
     writer_db_ = std::make_unique<Db>(path_, busy_ms_, false);
     configure(*writer_db_, true);
     migrate(*writer_db_);
     readers_.resize(std::max<std::size_t>(1, o.pool_size));
-    reader_pool_ = std::make_unique<BlockingPool>(readers_.size(),
+    reader_pool_ = std::make_unique<BlockingPool>(readers_.size(), queue_limit_,
                                                   [this](std::size_t i) { readers_[i].reset(); });
     writer_ = std::thread([this] { write_loop(); });
   }
@@ -410,6 +413,11 @@ class SqliteStore final : public Store {
           };
           {
             std::lock_guard lock(mutex_);
+            if (queue_.size() >= queue_limit_) {
+              // The writer is stalled or swamped: refuse at once (see StoreOptions::queue_limit).
+              job.complete(std::make_exception_ptr(StoreUnavailable("store queue full")));
+              return;
+            }
             queue_.push_back(std::move(job));
           }
           cv_.notify_one();
@@ -476,6 +484,7 @@ class SqliteStore final : public Store {
   std::string path_;
   int busy_ms_;
   std::size_t max_batch_;
+  std::size_t queue_limit_;
   std::unique_ptr<Db> writer_db_;
   std::vector<std::unique_ptr<Db>> readers_;
   std::unique_ptr<BlockingPool> reader_pool_;
