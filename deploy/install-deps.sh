@@ -17,6 +17,8 @@ PKGS=(
 if [ "$BUILD_ONLY" = false ]; then
   # Servers and tools the tests and benchmarks start.
   PKGS+=(postgresql redis-server nginx-light wrk python3 chromium)
+  # The soak plot (tests/soak/plot.sh).
+  PKGS+=(gnuplot-nox)
   # The fuzz preset: clang with libFuzzer.
   PKGS+=(clang libclang-rt-14-dev)
 fi
