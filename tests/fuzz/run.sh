@@ -8,11 +8,11 @@ SECONDS_PER_TARGET="${1:-60}"
 cmake --preset fuzz -DSTREAMGATE_FUZZ_SECONDS="$SECONDS_PER_TARGET" >/dev/null
 cmake --build --preset fuzz >/dev/null
 status=0
-ctest --test-dir build/fuzz -L fuzz_timed --output-on-failure > build/fuzz/fuzz_timed.log 2>&1 ||
+ctest --test-dir build/fuzz -L fuzz_timed -V > build/fuzz/fuzz_timed.log 2>&1 ||
   status=1
-grep -E '^fuzz |FAILED|property failed|ERROR:' build/fuzz/fuzz_timed.log || true
-passed=$(grep -c '^fuzz .*: Done' build/fuzz/fuzz_timed.log || true)
-failed=$(grep -c '^fuzz .*: FAILED' build/fuzz/fuzz_timed.log || true)
+grep -E 'fuzz [a-z_]+: |property failed|ERROR:' build/fuzz/fuzz_timed.log || true
+passed=$(grep -cE 'fuzz [a-z_]+: Done' build/fuzz/fuzz_timed.log || true)
+failed=$(grep -cE 'fuzz [a-z_]+: FAILED' build/fuzz/fuzz_timed.log || true)
 [ "$status" = 0 ] || tail -60 build/fuzz/fuzz_timed.log
 echo "fuzz: $passed passed, $failed failed"
 exit $status

@@ -71,6 +71,8 @@ class Traffic {
 
   // The i-th request of this client: its kind and status.
   std::pair<const char*, int> next(std::uint64_t i) {
+    // App JWTs live ten minutes (app_jwt): a long soak signs a fresh one now and then.
+    if (i % 5000 == 0) jwt_ = app_jwt("soak-user", {}, kAppSecret);
     const std::string tag = std::to_string(client_) + "-" + std::to_string(i);
     switch (i % 10) {
       case 0:
@@ -108,7 +110,7 @@ class Traffic {
   }
   std::uint16_t port_;
   int client_;
-  std::string jwt_ = app_jwt("soak-user", {}, kAppSecret);
+  std::string jwt_;
   std::string last_hook_;
   std::string last_id_;
   std::string last_call_;
