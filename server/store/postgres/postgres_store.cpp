@@ -61,6 +61,12 @@ class Result {
 // that stops answering (paused, or a network that drops packets) cannot hold a pool thread, and
 // its server-side timeouts would never fire. A statement past its deadline throws
 // StoreUnavailable and closes the connection; the next call opens a fresh one.
+// libpq's messages end in a newline.
+std::string trimmed(std::string msg) {
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  return msg;
+}
+
 class Conn {
  public:
   using Clock = std::chrono::steady_clock;
@@ -74,10 +80,8 @@ class Conn {
     const char* values[] = {url.c_str(), timeout.c_str(), nullptr};
     c_ = PQconnectdbParams(keys, values, 1);
     if (PQstatus(c_) != CONNECTION_OK) {
-      std::string msg = PQerrorMessage(c_);
-      PQfinish(c_);
-      c_ = nullptr;
-      while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+      const std::string msg = trimmed(PQerrorMessage(c_));
+      close();
       throw StoreUnavailable("PostgreSQL connection failed: " + msg);
     }
     // Server notices ("relation already exists, skipping") are not ours to print.
@@ -108,10 +112,7 @@ class Conn {
       if (f < 0) fail_connection("PostgreSQL: " + error_message());
       wait_for(POLLOUT);
     }
-    while (PQisBusy(c_)) {
-      wait_for(POLLIN);
-      if (!PQconsumeInput(c_)) fail_connection("PostgreSQL: " + error_message());
-    }
+    read_until_idle();
     // A multi-statement query has a result per statement: the first error, else the last.
     std::optional<Result> last;
     std::optional<PgError> error;
@@ -121,17 +122,12 @@ class Conn {
       if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         if (!error) {
           const char* state = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
-          std::string msg = PQresultErrorMessage(raw);
-          while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-          error.emplace("PostgreSQL: " + msg, state ? state : "");
+          error.emplace("PostgreSQL: " + trimmed(PQresultErrorMessage(raw)), state ? state : "");
         }
       } else {
         last.emplace(std::move(r));
       }
-      while (PQisBusy(c_)) {
-        wait_for(POLLIN);
-        if (!PQconsumeInput(c_)) fail_connection("PostgreSQL: " + error_message());
-      }
+      read_until_idle();
     }
     if (error) throw *error;
     if (!last) throw StoreUnavailable("PostgreSQL: no result");
@@ -139,10 +135,13 @@ class Conn {
   }
 
  private:
-  std::string error_message() const {
-    std::string msg = c_ ? PQerrorMessage(c_) : "";
-    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-    return msg;
+  std::string error_message() const { return c_ ? trimmed(PQerrorMessage(c_)) : std::string(); }
+  // Reads until libpq holds the next result whole (or there is none), within the deadline.
+  void read_until_idle() {
+    while (PQisBusy(c_)) {
+      wait_for(POLLIN);
+      if (!PQconsumeInput(c_)) fail_connection("PostgreSQL: " + error_message());
+    }
   }
   void close() {
     if (c_) PQfinish(c_);
