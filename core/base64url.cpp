@@ -18,7 +18,31 @@ constexpr std::array<int8_t, 256> make_reverse() {
 }
 constexpr auto kReverse = make_reverse();
 
+// Standard base64 shares the URL-safe coder: only the last two letters differ.
+std::string to_standard(std::string s) {
+  for (auto& c : s) c = c == '-' ? '+' : c == '_' ? '/' : c;
+  return s;
+}
+
 }  // namespace
+
+std::string base64_encode(std::string_view bytes) {
+  std::string out = to_standard(base64url_encode(bytes));
+  while (out.size() % 4 != 0) out += '=';
+  return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  if (text.size() % 4 == 0) {
+    for (int i = 0; i < 2 && !text.empty() && text.back() == '='; ++i) text.remove_suffix(1);
+  }
+  std::string url(text);
+  for (auto& c : url) {
+    if (c == '-' || c == '_') return std::nullopt;
+    c = c == '+' ? '-' : c == '/' ? '_' : c;
+  }
+  return base64url_decode(url);
+}
 
 std::string base64url_encode(std::string_view bytes) {
   std::string out;

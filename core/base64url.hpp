@@ -12,4 +12,9 @@ std::string base64url_encode(std::string_view bytes);
 // 1 mod 4 and non-zero trailing bits, so that one token has exactly one encoding.
 std::optional<std::string> base64url_decode(std::string_view text);
 
+// Standard base64 (RFC 4648 §4) with padding, as the Standard Webhooks signatures and secrets
+// use it. The decoder accepts the padding or its absence, nothing else outside the alphabet.
+std::string base64_encode(std::string_view bytes);
+std::optional<std::string> base64_decode(std::string_view text);
+
 }  // namespace streamgate::core

@@ -549,7 +549,8 @@ json::object to_storage_json(const Meeting& m) {
                                     {"firstStartedAt", ns_or_null(m.archived.first_started_at)}}},
                       {"recordings", assets_to_storage(m.recordings)},
                       {"transcriptions", assets_to_storage(m.transcriptions)},
-                      {"updatedAt", to_unix_nanos(m.updated_at)}};
+                      {"updatedAt", to_unix_nanos(m.updated_at)},
+                      {"version", m.version}};
 }
 
 Meeting from_storage_json(const json::object& o) {
@@ -586,6 +587,8 @@ Meeting from_storage_json(const json::object& o) {
   m.recordings = assets_from_storage(o, "recordings");
   m.transcriptions = assets_from_storage(o, "transcriptions");
   m.updated_at = ns_from(o, "updatedAt").value_or(Nanos{});
+  if (const auto* v = o.if_contains("version"); v && v->is_int64())
+    m.version = std::max<std::int64_t>(0, v->get_int64());
   return m;
 }
 

@@ -70,6 +70,9 @@ struct Meeting {
   std::vector<MediaAsset> recordings;
   std::vector<MediaAsset> transcriptions;
   Nanos updated_at{};
+  // Increases with every stored change (set by the store, see next_version); app events carry it
+  // so that the app can apply the latest state and ignore stale deliveries.
+  std::int64_t version = 0;
 
   std::string cid() const { return call_type + ":" + call_id; }
   MeetingStatus status() const;

@@ -1,4 +1,4 @@
-// streamgate: the binary. Subcommands: serve (default), mint-dev-jwt, init-env.
+// streamgate: the binary. Subcommands: serve (default), mint-dev-jwt, init-env, trigger.
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -15,11 +15,14 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "core/app_events.hpp"
 #include "core/crypto.hpp"
+#include "core/ids.hpp"
 #include "core/jwt.hpp"
 #include "http/log.hpp"
 #include "server/app/app.hpp"
 #include "server/app/config.hpp"
+#include "server/app/trigger.hpp"
 #include "server/ops/logging.hpp"
 
 #ifndef STREAMGATE_VERSION
@@ -34,12 +37,16 @@ const char* kUsage =
     "usage: streamgate [serve] [--env-file PATH]\n"
     "       streamgate mint-dev-jwt --sub USER [--roles a,b] [--ttl SECONDS] [--env-file PATH]\n"
     "       streamgate init-env [--path PATH] [--force]\n"
+    "       streamgate trigger meeting [--call ID] [--url BASE] [--env-file PATH]\n"
     "       streamgate --help | --version\n"
     "\n"
     "serve         run the HTTP service (the default)\n"
     "mint-dev-jwt  print an HS256 app JWT signed with AUTH_JWT_SECRET, for trying the API locally\n"
     "init-env      write a development .env with random secrets (refuses to overwrite without "
     "--force)\n"
+    "trigger       send a running instance a signed Stream webhook sequence for one call\n"
+    "              (session started, session ended, recording ready, transcription ready);\n"
+    "              --url defaults to http://127.0.0.1:$PORT, --call to a new random id\n"
     "\n"
     "Settings come from the environment and, when present, from .env (the environment wins):\n";
 
@@ -51,6 +58,8 @@ struct Args {
   std::int64_t ttl = 3600;
   std::string path = ".env";
   bool force = false;
+  std::string call;
+  std::string url;
 };
 
 [[noreturn]] void usage_error(const std::string& msg) {
@@ -62,6 +71,10 @@ Args parse_args(int argc, char** argv) {
   Args a;
   int i = 1;
   if (i < argc && argv[i][0] != '-') a.command = argv[i++];
+  if (a.command == "trigger") {
+    if (i >= argc || std::string(argv[i]) != "meeting") usage_error("usage: trigger meeting");
+    ++i;
+  }
   for (; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -90,13 +103,18 @@ Args parse_args(int argc, char** argv) {
         usage_error("--ttl must be a number of seconds from 1 to 31622400");
     } else if (arg == "--path") {
       a.path = value();
+    } else if (arg == "--call") {
+      a.call = value();
+    } else if (arg == "--url") {
+      a.url = value();
     } else if (arg == "--force") {
       a.force = true;
     } else {
       usage_error("unknown argument " + arg);
     }
   }
-  if (a.command != "serve" && a.command != "mint-dev-jwt" && a.command != "init-env")
+  if (a.command != "serve" && a.command != "mint-dev-jwt" && a.command != "init-env" &&
+      a.command != "trigger")
     usage_error("unknown command " + a.command);
   return a;
 }
@@ -118,6 +136,12 @@ int init_env(const Args& a) {
       "\n"
       "AUTH_JWT_SECRET=" +
       core::random_hex(32) +
+      "\n"
+      "# App events (docs/app-events.md): set APP_WEBHOOK_URL to your app's endpoint to turn\n"
+      "# them on; the app verifies them with this secret.\n"
+      "# APP_WEBHOOK_URL=http://127.0.0.1:3000/webhooks/streamgate\n"
+      "APP_WEBHOOK_SECRET=" +
+      core::make_webhook_secret() +
       "\n"
       "LISTEN_ADDRESS=127.0.0.1\n"
       "PORT=8000\n"
@@ -168,6 +192,25 @@ int mint_dev_jwt(const Args& a, const server::Config& c) {
   const core::HmacSha256Key key(c.auth_jwt_secret);
   std::cout << core::sign_hs256(boost::json::serialize(claims), key) << "\n";
   return 0;
+}
+
+int trigger(const Args& a, const server::Config& c) {
+  const std::string call = a.call.empty() ? "trigger-" + core::random_hex(4) : a.call;
+  if (!core::is_valid_call_id(call)) usage_error("--call must be 1-64 characters of [A-Za-z0-9_-]");
+  std::string url = a.url;
+  if (url.empty()) {
+    const bool any =
+        c.listen_address == "0.0.0.0" || c.listen_address == "::" || c.listen_address.empty();
+    const std::string host = any ? "127.0.0.1"
+                             : c.listen_address.find(':') != std::string::npos
+                                 ? "[" + c.listen_address + "]"
+                                 : c.listen_address;
+    url = (c.tls_cert_file.empty() ? "http://" : "https://") + host + ":" + std::to_string(c.port);
+  }
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+    usage_error("--url must be an http(s):// base URL");
+  return server::trigger_meeting(c, call, url, std::cout);
 }
 
 int serve(const server::Config& c) {
@@ -261,5 +304,6 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (args.command == "mint-dev-jwt") return mint_dev_jwt(args, config);
+  if (args.command == "trigger") return trigger(args, config);
   return serve(config);
 }

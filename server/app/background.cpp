@@ -8,6 +8,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "core/app_events.hpp"
 #include "http/log.hpp"
 #include "server/calls/reconcile.hpp"
 
@@ -112,6 +113,30 @@ void Background::start(const Config& c, const Deps& d) {
                              c.reconcile_max_age_seconds, c.reconcile_retry_seconds};
     asio::co_spawn(*ctx_, reconcile_loop(t, d.stream, d.store, &stopping_), log_failure);
   }
+  if (!c.app_webhook_urls.empty()) {
+    DispatcherSettings s;
+    s.store = d.store;
+    s.client = d.app_https;
+    s.on_attempt = [m = d.metrics](std::string_view type, std::string_view outcome,
+                                   double seconds) {
+      m->app_event_attempt(type, outcome, seconds);
+    };
+    s.on_queue = [m = d.metrics](std::int64_t pending, double age) {
+      m->app_event_queue(pending, age);
+    };
+    for (const auto* secret : {&c.app_webhook_secret, &c.app_webhook_secret_previous})
+      if (const auto key = core::parse_webhook_secret(*secret))
+        s.keys.push_back(std::make_shared<const core::HmacSha256Key>(*key));
+    s.endpoints = c.app_webhook_urls;
+    s.retry_schedule_seconds = c.app_webhook_retry_schedule;
+    s.timeout = std::chrono::milliseconds(c.app_webhook_timeout_ms);
+    s.poll = std::chrono::milliseconds(c.app_webhook_poll_ms);
+    s.concurrency = static_cast<std::size_t>(c.app_webhook_concurrency);
+    s.user_agent = std::string("streamgate/") + STREAMGATE_VERSION;
+    s.waker = d.app_waker;
+    dispatcher_ = std::make_unique<AppEventDispatcher>(std::move(s));
+    dispatcher_->start(*ctx_);
+  }
   thread_ = std::thread([ctx = ctx_.get()] {
     auto work = asio::make_work_guard(*ctx);
     ctx->run();
@@ -120,6 +145,7 @@ void Background::start(const Config& c, const Deps& d) {
 
 void Background::stop() {
   stopping_.store(true);
+  if (dispatcher_) dispatcher_->stop();
   ctx_->stop();
   if (thread_.joinable()) thread_.join();
 }

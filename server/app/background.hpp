@@ -1,6 +1,7 @@
 #pragma once
 // The work that runs off the request threads, on a thread of its own: the reconciler (pulls
-// stale meetings from Stream, docs/spec.md §1.6) and the periodic JWKS refresh.
+// stale meetings from Stream, docs/spec.md §1.6), the periodic JWKS refresh and the app event
+// dispatcher (docs/app-events.md).
 #include <atomic>
 #include <memory>
 #include <thread>
@@ -27,6 +28,7 @@ class Background final {
 
  private:
   std::unique_ptr<boost::asio::io_context> ctx_;
+  std::unique_ptr<AppEventDispatcher> dispatcher_;  // after ctx_: stopped and gone before it
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/app_events.hpp"
+
 extern char** environ;
 
 namespace streamgate::server {
@@ -84,6 +86,23 @@ const std::vector<SettingInfo> kSettings = {
     {"REDIS_TIMEOUT_MS", "250", "deadline of one rate-limit call to Redis", false},
     {"RATE_LIMIT_REDIS_FAILURE", "open",
      "when Redis is unreachable: open (let requests through) or closed (503)", false},
+    {"APP_WEBHOOK_URL", "",
+     "comma-separated endpoints that receive app events (https, or http on loopback; empty: off)",
+     true},
+    {"APP_WEBHOOK_SECRET", "",
+     "Standard Webhooks signing secret, whsec_<base64 of >= 24 bytes> (init-env writes one)", true},
+    {"APP_WEBHOOK_SECRET_PREVIOUS", "",
+     "previous app event secret: deliveries carry both signatures during a rotation", true},
+    {"APP_WEBHOOK_EVENTS", "", "comma-separated app event types to send (empty: all)", false},
+    {"APP_WEBHOOK_TIMEOUT_MS", "10000", "deadline of one app event delivery attempt", false},
+    {"APP_WEBHOOK_CA_FILE", "", "CA bundle for the endpoints' certificates (default: system store)",
+     false},
+    {"APP_WEBHOOK_RETRY_SCHEDULE", "5,300,1800,7200,18000,36000,36000",
+     "seconds before each retry of a failed delivery (jittered); then the event is failed", false},
+    {"APP_WEBHOOK_POLL_MS", "1000",
+     "how often the outbox is read for due events (this replica's new events wake it at once)",
+     false},
+    {"APP_WEBHOOK_CONCURRENCY", "16", "app event deliveries in flight at most", false},
     {"TOKEN_TTL_SECONDS", "3600", "default Stream token validity", false},
     {"TOKEN_TTL_MIN_SECONDS", "60", "shortest validity a client may ask for", false},
     {"TOKEN_TTL_MAX_SECONDS", "86400", "longest validity a client may ask for", false},
@@ -163,6 +182,22 @@ std::vector<std::string> split_list(const std::string& s) {
     if (!item.empty()) out.push_back(item);
   }
   return out;
+}
+
+// True for localhost, 127.0.0.0/8 and [::1]: the hosts an http:// endpoint may name.
+bool loopback_host(std::string_view url) {
+  const auto start = url.find("://");
+  if (start == std::string_view::npos) return false;
+  auto rest = url.substr(start + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (const auto at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
+  std::string_view host = rest;
+  if (!host.empty() && host.front() == '[') {
+    host = host.substr(0, host.find(']') + 1);
+    return host == "[::1]";
+  }
+  host = host.substr(0, host.find(':'));
+  return host == "localhost" || host.rfind("127.", 0) == 0;
 }
 
 }  // namespace
@@ -314,6 +349,46 @@ void read_settings(Config& c, const std::map<std::string, std::string>& env, boo
       r.integer("TOKEN_TTL_SECONDS", c.token_ttl_min_seconds, c.token_ttl_max_seconds);
   c.token_iat_skew_seconds = r.integer("TOKEN_IAT_SKEW_SECONDS", 0, 300);
   c.call_token_policy = r.one_of("CALL_TOKEN_POLICY", {"off", "members"});
+
+  c.app_webhook_urls = split_list(r.str("APP_WEBHOOK_URL"));
+  if (c.app_webhook_urls.size() > 10) throw ConfigError("APP_WEBHOOK_URL lists at most 10 URLs");
+  for (const auto& url : c.app_webhook_urls) {
+    const bool https = url.rfind("https://", 0) == 0;
+    const bool http = url.rfind("http://", 0) == 0;
+    if (!(https || (http && loopback_host(url))) || url.size() > 2048)
+      throw ConfigError(
+          "APP_WEBHOOK_URL entries must be https:// URLs (http:// only for localhost)");
+  }
+  c.app_webhook_secret = trim(r.str("APP_WEBHOOK_SECRET"));
+  c.app_webhook_secret_previous = trim(r.str("APP_WEBHOOK_SECRET_PREVIOUS"));
+  if (!c.app_webhook_urls.empty() && c.app_webhook_secret.empty())
+    throw ConfigError("APP_WEBHOOK_SECRET is required with APP_WEBHOOK_URL");
+  for (const auto* name : {"APP_WEBHOOK_SECRET", "APP_WEBHOOK_SECRET_PREVIOUS"}) {
+    const auto& v = std::string(name) == "APP_WEBHOOK_SECRET" ? c.app_webhook_secret
+                                                              : c.app_webhook_secret_previous;
+    if (!v.empty() && !core::parse_webhook_secret(v))
+      throw ConfigError(std::string(name) + " must be whsec_ and the base64 of at least " +
+                        std::to_string(core::kMinWebhookKeyBytes) + " bytes");
+  }
+  c.app_webhook_events = split_list(r.str("APP_WEBHOOK_EVENTS"));
+  for (const auto& type : c.app_webhook_events)
+    if (!core::is_app_event_type(type))
+      throw ConfigError("APP_WEBHOOK_EVENTS: unknown event type \"" + type.substr(0, 64) +
+                        "\" (known: meeting.created, meeting.started, meeting.ended, "
+                        "meeting.recording_ready, meeting.transcription_ready, "
+                        "meeting.call_ended)");
+  c.app_webhook_timeout_ms = r.integer("APP_WEBHOOK_TIMEOUT_MS", 100, 120'000);
+  c.app_webhook_ca_file = trim(r.str("APP_WEBHOOK_CA_FILE"));
+  {
+    const auto schedule = core::parse_retry_schedule(trim(r.str("APP_WEBHOOK_RETRY_SCHEDULE")));
+    if (!schedule)
+      throw ConfigError(
+          "APP_WEBHOOK_RETRY_SCHEDULE must be comma-separated seconds (each 0 to 604800, at most "
+          "20)");
+    c.app_webhook_retry_schedule = *schedule;
+  }
+  c.app_webhook_poll_ms = r.integer("APP_WEBHOOK_POLL_MS", 10, 600'000);
+  c.app_webhook_concurrency = r.integer("APP_WEBHOOK_CONCURRENCY", 1, 1024);
 
   c.rate_limit_user_per_minute = r.integer("RATE_LIMIT_USER_PER_MINUTE", 0, 100'000'000);
   c.rate_limit_ip_per_minute = r.integer("RATE_LIMIT_IP_PER_MINUTE", 0, 100'000'000);

@@ -80,6 +80,16 @@ struct Config {
   std::int64_t token_ttl_max_seconds{};
   std::int64_t token_iat_skew_seconds{};
   std::string call_token_policy;  // "off" | "members"
+  // App events (outbound, Standard Webhooks)
+  std::vector<std::string> app_webhook_urls;
+  std::string app_webhook_secret;
+  std::string app_webhook_secret_previous;
+  std::vector<std::string> app_webhook_events;  // empty: every type
+  std::int64_t app_webhook_timeout_ms{};
+  std::string app_webhook_ca_file;
+  std::vector<std::int64_t> app_webhook_retry_schedule;  // seconds
+  std::int64_t app_webhook_poll_ms{};
+  std::int64_t app_webhook_concurrency{};
   // Limits and logs
   std::int64_t rate_limit_user_per_minute{};
   std::int64_t rate_limit_ip_per_minute{};

@@ -89,6 +89,13 @@ Deps make_deps(const Config& c) {
   store_options.pool_size = static_cast<std::size_t>(c.database_pool_size);
   store_options.busy_timeout_ms = static_cast<int>(c.database_busy_timeout_ms);
   store_options.queue_limit = static_cast<std::size_t>(c.database_queue_limit);
+  d.app_waker = std::make_shared<AppEventWaker>();
+  if (!c.app_webhook_urls.empty()) {
+    d.app_https = https_client(c.app_webhook_ca_file, 1024 * 1024, "APP_WEBHOOK_CA_FILE");
+    store_options.app_events.endpoints = c.app_webhook_urls;
+    store_options.app_events.types = c.app_webhook_events;
+    store_options.app_events.on_written = [waker = d.app_waker] { (*waker)(); };
+  }
   d.store = instrument(open_store(store_options), d.metrics);
 
   d.stream_https = https_client(c.stream_ca_file, 0, "STREAM_CA_FILE");
@@ -113,6 +120,7 @@ Deps make_deps(const Config& c) {
 void Deps::close_pools() {
   if (stream_https) stream_https->close_idle();
   if (jwks_https) jwks_https->close_idle();
+  if (app_https) app_https->close_idle();
   for (auto& l : redis_limiters) l->close_idle();
 }
 

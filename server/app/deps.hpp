@@ -8,6 +8,7 @@
 #include "http/https_client.hpp"
 #include "http/rate_limiter.hpp"
 #include "server/app/config.hpp"
+#include "server/app_events/dispatcher.hpp"
 #include "server/auth/app_jwt.hpp"
 #include "server/clients/redis_limiter.hpp"
 #include "server/clients/stream_client.hpp"
@@ -27,6 +28,8 @@ struct Deps {
   std::shared_ptr<http::Limiter> ip_limiter;    // null when RATE_LIMIT_IP_PER_MINUTE=0
   std::shared_ptr<http::Limiter> user_limiter;  // null when RATE_LIMIT_USER_PER_MINUTE=0
   std::vector<std::shared_ptr<RedisLimiter>> redis_limiters;
+  std::shared_ptr<http::HttpsClient> app_https;  // null without APP_WEBHOOK_URL
+  std::shared_ptr<AppEventWaker> app_waker;      // the store wakes the dispatcher with it
 
   // Pooled sockets belong to the I/O contexts: close them while those still exist.
   void close_pools();

@@ -2,8 +2,10 @@
 
 #include "http/middleware.hpp"
 #include "server/app/domain_errors.hpp"
+#include "server/app_events/app_event_handlers.hpp"
 #include "server/calls/call_handlers.hpp"
 #include "server/meetings/meeting_handlers.hpp"
+#include "server/meetings/meeting_list.hpp"
 #include "server/meetings/stream_signature.hpp"
 #include "server/meetings/webhook_handler.hpp"
 #include "server/ops/health.hpp"
@@ -103,6 +105,18 @@ http::Router make_routes(const Config& c, const Deps& d, RouteHooks hooks) {
   r.add(Method::post, "/api/v1/calls/{callId}/sync", make_sync_call_handler(calls), app);
   r.add(Method::post, "/api/v1/admin/webhooks/replay", make_replay_handler(d.store, c.admin_role),
         app);
+  r.add(Method::get, "/api/v1/meetings", make_list_meetings_handler(d.store, c.admin_role), app);
+  auto events = std::make_shared<AppEventAdminSettings>();
+  events->store = d.store;
+  events->admin_role = c.admin_role;
+  events->wake = [waker = d.app_waker] {
+    if (waker) (*waker)();
+  };
+  r.add(Method::get, "/api/v1/admin/app-events", make_list_app_events_handler(events), app);
+  r.add(Method::post, "/api/v1/admin/app-events/redeliver-failed",
+        make_redeliver_failed_handler(events), app);
+  r.add(Method::post, "/api/v1/admin/app-events/{id}/redeliver",
+        make_redeliver_app_event_handler(events), app);
   r.add(Method::post, "/api/webhook/stream", make_webhook_handler(webhook_settings(d)),
         stream_signed);
   r.add(Method::get, "/healthz", make_healthz_handler(), open);

@@ -43,6 +43,31 @@ class InstrumentedStore final : public Store {
     auto op = inner_->claim_stale_meetings(q);
     co_return co_await timed("claim_stale_meetings", std::move(op));
   }
+  http::Task<MeetingPage> list_meetings(MeetingListQuery q) override {
+    auto op = inner_->list_meetings(std::move(q));
+    co_return co_await timed("list_meetings", std::move(op));
+  }
+  http::Task<std::vector<AppEventRecord>> claim_app_events(AppEventClaim c) override {
+    auto op = inner_->claim_app_events(std::move(c));
+    co_return co_await timed("claim_app_events", std::move(op));
+  }
+  http::Task<bool> finish_app_event(AppEventOutcome o) override {
+    auto op = inner_->finish_app_event(std::move(o));
+    co_return co_await timed("finish_app_event", std::move(op));
+  }
+  http::Task<std::vector<AppEventRecord>> list_app_events(std::string status, std::int64_t after,
+                                                          std::size_t limit) override {
+    auto op = inner_->list_app_events(std::move(status), after, limit);
+    co_return co_await timed("list_app_events", std::move(op));
+  }
+  http::Task<std::int64_t> redeliver_app_events(std::string id, std::int64_t now) override {
+    auto op = inner_->redeliver_app_events(std::move(id), now);
+    co_return co_await timed("redeliver_app_events", std::move(op));
+  }
+  http::Task<AppEventStats> app_event_stats() override {
+    auto op = inner_->app_event_stats();
+    co_return co_await timed("app_event_stats", std::move(op));
+  }
   http::Task<bool> ping() override {
     auto op = inner_->ping();
     co_return co_await timed("ping", std::move(op));

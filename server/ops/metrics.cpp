@@ -9,6 +9,7 @@
 #include <chrono>
 #include <unordered_map>
 
+#include "core/app_events.hpp"
 #include "core/meeting.hpp"
 
 namespace streamgate::server {
@@ -73,7 +74,28 @@ struct Metrics::Impl {
                                      .Name("streamgate_build_info")
                                      .Help("Build information; always 1")
                                      .Register(*registry);
+  pm::Family<pm::Counter>& app_deliveries =
+      pm::BuildCounter()
+          .Name("streamgate_app_event_deliveries_total")
+          .Help("App event delivery attempts by event type and outcome (delivered, retry, failed)")
+          .Register(*registry);
+  pm::Family<pm::Histogram>& app_latency =
+      pm::BuildHistogram()
+          .Name("streamgate_app_event_attempt_duration_seconds")
+          .Help("App event delivery attempt latency by outcome")
+          .Register(*registry);
+  pm::Family<pm::Gauge>& app_pending = pm::BuildGauge()
+                                           .Name("streamgate_app_events_pending")
+                                           .Help("App events waiting for delivery (the outbox)")
+                                           .Register(*registry);
+  pm::Family<pm::Gauge>& app_oldest =
+      pm::BuildGauge()
+          .Name("streamgate_app_events_oldest_pending_seconds")
+          .Help("Age of the oldest app event waiting for delivery (0: none)")
+          .Register(*registry);
   pm::Gauge& open = connections.Add({});
+  pm::Gauge& pending = app_pending.Add({});
+  pm::Gauge& oldest = app_oldest.Add({});
 };
 
 Metrics::Metrics(std::string version) : impl_(std::make_unique<Impl>()) {
@@ -134,6 +156,17 @@ void Metrics::store_call(std::string_view operation, double seconds, bool ok) {
       .Add({{"operation", std::string(operation)}, {"result", ok ? "ok" : "error"}},
            latency_buckets())
       .Observe(seconds);
+}
+
+void Metrics::app_event_attempt(std::string_view type, std::string_view outcome, double seconds) {
+  const std::string t = core::is_app_event_type(type) ? std::string(type) : "other";
+  impl_->app_deliveries.Add({{"type", t}, {"outcome", std::string(outcome)}}).Increment();
+  impl_->app_latency.Add({{"outcome", std::string(outcome)}}, latency_buckets()).Observe(seconds);
+}
+
+void Metrics::app_event_queue(std::int64_t pending, double oldest_pending_seconds) {
+  impl_->pending.Set(static_cast<double>(pending));
+  impl_->oldest.Set(oldest_pending_seconds);
 }
 
 std::string Metrics::render(double open_connections) {

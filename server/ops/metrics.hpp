@@ -26,6 +26,10 @@ class Metrics final {
   void webhook(std::string_view type, std::string_view outcome);
   void stream_call(std::string_view operation, int status, bool retry);
   void store_call(std::string_view operation, double seconds, bool ok);
+  // One delivery attempt of an app event: outcome delivered | retry | failed.
+  void app_event_attempt(std::string_view type, std::string_view outcome, double seconds);
+  // The outbox: pending events, and the age of the oldest (0 when none).
+  void app_event_queue(std::int64_t pending, double oldest_pending_seconds);
   // Text exposition format; `open_connections` is read at scrape time.
   std::string render(double open_connections);
 

@@ -42,4 +42,37 @@ http::Task<std::vector<ReplayItem>> Store::replay_failed(std::vector<std::string
   co_return out;
 }
 
+// Backends without an outbox or a meeting list (test doubles) refuse them as unavailable.
+namespace {
+[[noreturn]] void unsupported(const char* what) {
+  throw StoreUnavailable(std::string(what) + " is not supported by this store");
+}
+}  // namespace
+
+http::Task<MeetingPage> Store::list_meetings(MeetingListQuery) {
+  unsupported("the meeting list");
+  co_return MeetingPage{};
+}
+http::Task<std::vector<AppEventRecord>> Store::claim_app_events(AppEventClaim) {
+  unsupported("the outbox");
+  co_return std::vector<AppEventRecord>{};
+}
+http::Task<bool> Store::finish_app_event(AppEventOutcome) {
+  unsupported("the outbox");
+  co_return false;
+}
+http::Task<std::vector<AppEventRecord>> Store::list_app_events(std::string, std::int64_t,
+                                                               std::size_t) {
+  unsupported("the outbox");
+  co_return std::vector<AppEventRecord>{};
+}
+http::Task<std::int64_t> Store::redeliver_app_events(std::string, std::int64_t) {
+  unsupported("the outbox");
+  co_return 0;
+}
+http::Task<AppEventStats> Store::app_event_stats() {
+  unsupported("the outbox");
+  co_return AppEventStats{};
+}
+
 }  // namespace streamgate::server

@@ -68,6 +68,68 @@ struct PreparedApply {
 };
 using ApplyFactory = std::function<PreparedApply(const InboxRecord&)>;
 
+// The meeting list (docs/spec.md §1.9): newest first by (createdAt, call type, call id).
+struct MeetingCursor {
+  std::int64_t created_at = 0;  // Unix ns
+  std::string call_type;
+  std::string call_id;
+};
+struct MeetingListQuery {
+  std::string user_id;  // creator or member; ignored with `all`
+  bool all = false;
+  std::string status;  // created | active | processing, or empty for any
+  std::optional<MeetingCursor> after;
+  std::size_t limit = 20;
+};
+struct MeetingPage {
+  std::vector<core::Meeting> meetings;
+  std::optional<MeetingCursor> next;  // none on the last page
+};
+
+// App events (docs/app-events.md): the outbox, one row per event and endpoint.
+struct AppEventRecord {
+  std::int64_t seq = 0;  // the outbox's own order, and the admin list's cursor
+  std::string id;        // webhook-id: the same for every endpoint and every attempt
+  std::string type;
+  std::string call_type;
+  std::string call_id;
+  std::string endpoint;
+  std::string payload;  // the body, fixed when the event was written
+  std::string status;   // pending | delivered | failed
+  std::int64_t attempts = 0;
+  std::int64_t step = 0;  // position in the retry schedule (0 again after a redelivery)
+  std::int64_t next_attempt_at = 0;
+  std::int64_t created_at = 0;
+  std::string last_error;
+};
+// Pending events due at `now` and not leased: leased to `owner` until `lease_until` (Unix ns).
+struct AppEventClaim {
+  std::int64_t now = 0;
+  std::int64_t lease_until = 0;
+  std::string owner;
+  std::size_t limit = 64;
+};
+// The outcome of one attempt; applied only while `owner` still holds the lease.
+struct AppEventOutcome {
+  std::int64_t seq = 0;
+  std::string owner;
+  std::string status;  // delivered | pending (retry at next_attempt_at) | failed
+  std::int64_t step = 0;
+  std::int64_t next_attempt_at = 0;
+  std::string error;
+};
+struct AppEventStats {
+  std::int64_t pending = 0;
+  std::optional<std::int64_t> oldest_pending_at;  // created_at of the oldest pending event
+};
+
+// What the store writes to the outbox with each meeting change (empty endpoints: nothing).
+struct AppEventOptions {
+  std::vector<std::string> endpoints;
+  std::vector<std::string> types;    // empty: every type
+  std::function<void()> on_written;  // after a commit that wrote events (from a store thread)
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -125,6 +187,21 @@ class Store {
   virtual http::Task<std::vector<std::pair<std::string, std::string>>> claim_stale_meetings(
       StaleQuery q) = 0;
 
+  // The meeting list, keyset-paginated.
+  virtual http::Task<MeetingPage> list_meetings(MeetingListQuery q);
+
+  // The outbox of app events. Default implementations throw StoreUnavailable.
+  virtual http::Task<std::vector<AppEventRecord>> claim_app_events(AppEventClaim claim);
+  virtual http::Task<bool> finish_app_event(AppEventOutcome outcome);
+  // `status` empty: any. Oldest first, after `after_seq`.
+  virtual http::Task<std::vector<AppEventRecord>> list_app_events(std::string status,
+                                                                  std::int64_t after_seq,
+                                                                  std::size_t limit);
+  // Makes the event `id` (every endpoint), or with an empty id every failed event, pending and
+  // due at `now`, its retry schedule from the start. Returns how many rows changed.
+  virtual http::Task<std::int64_t> redeliver_app_events(std::string id, std::int64_t now);
+  virtual http::Task<AppEventStats> app_event_stats();
+
   // True when the store answers a trivial query.
   virtual http::Task<bool> ping() = 0;
 
@@ -139,6 +216,7 @@ struct StoreOptions {
   // Store calls waiting for a connection (each pool) or for the SQLite writer; one more fails
   // at once with StoreUnavailable, so a stalled database cannot grow memory without bound.
   std::size_t queue_limit = 1024;
+  AppEventOptions app_events;
 };
 
 // Opens the backend named by the URL and runs the schema migrations. Throws

@@ -96,8 +96,10 @@ class Conn {
   void arm(std::chrono::milliseconds budget) { deadline_ = Clock::now() + budget; }
 
   Result exec(const char* sql, std::initializer_list<std::string_view> params = {}) {
+    return exec(sql, std::vector<std::string>(params.begin(), params.end()));
+  }
+  Result exec(const char* sql, const std::vector<std::string>& owned) {  // NUL-terminated
     if (!ok()) throw StoreUnavailable("PostgreSQL connection lost");
-    std::vector<std::string> owned(params.begin(), params.end());  // NUL-terminated copies
     std::vector<const char*> values;
     for (const auto& p : owned) values.push_back(p.c_str());
     // Without parameters, the simple protocol (which also runs multi-statement migrations).
@@ -194,7 +196,39 @@ constexpr const char* kMigrations[] = {
     "  call_type TEXT NOT NULL, call_id TEXT NOT NULL, session_id TEXT NOT NULL,"
     "  started_at BIGINT, ended_at BIGINT,"
     "  PRIMARY KEY (call_type, call_id, session_id));",
+    // 4: the meeting list and the outbox of app events (as in the SQLite backend).
+    "ALTER TABLE meetings ADD COLUMN created_at BIGINT NOT NULL DEFAULT 0;"
+    "CREATE INDEX meetings_list ON meetings (created_at, call_type, call_id);"
+    "CREATE INDEX meetings_list_status ON meetings (status, created_at, call_type, call_id);"
+    "CREATE TABLE meeting_index ("
+    "  call_type TEXT NOT NULL, call_id TEXT NOT NULL, user_id TEXT NOT NULL,"
+    "  created_at BIGINT NOT NULL, status TEXT NOT NULL,"
+    "  PRIMARY KEY (call_type, call_id, user_id));"
+    "CREATE INDEX meeting_index_user ON meeting_index (user_id, created_at, call_type, call_id);"
+    "CREATE INDEX meeting_index_user_status ON meeting_index"
+    "  (user_id, status, created_at, call_type, call_id);"
+    "CREATE TABLE app_events ("
+    "  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    "  id TEXT NOT NULL, event_type TEXT NOT NULL,"
+    "  call_type TEXT NOT NULL, call_id TEXT NOT NULL,"
+    "  endpoint TEXT NOT NULL, payload TEXT NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT 'pending',"
+    "  attempts INTEGER NOT NULL DEFAULT 0, step INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_at BIGINT NOT NULL,"
+    "  lease_until BIGINT NOT NULL DEFAULT 0, lease_owner TEXT NOT NULL DEFAULT '',"
+    "  last_error TEXT NOT NULL DEFAULT '',"
+    "  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,"
+    "  UNIQUE (id, endpoint));"
+    "CREATE INDEX app_events_due ON app_events (next_attempt_at) WHERE status = 'pending';"
+    "CREATE INDEX app_events_status ON app_events (status, seq);",
 };
+constexpr std::int64_t kBackfillIndexVersion = 4;
+
+constexpr const char* kAppEventColumns =
+    "seq, id, event_type, call_type, call_id, endpoint, payload, status, attempts, step, "
+    "next_attempt_at, created_at, last_error";
+
+std::string str(std::int64_t v) { return std::to_string(v); }
 
 class PgTx final : public Tx {
  public:
@@ -229,14 +263,154 @@ class PgTx final : public Tx {
   void save_meeting(const core::Meeting& m, const std::string& doc) override {
     c_.exec(
         "INSERT INTO meetings (call_type, call_id, created_by, document, updated_at, status, "
-        "recording_count) "
-        "VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (call_type, call_id) DO UPDATE SET "
+        "recording_count, created_at) "
+        "VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (call_type, call_id) DO UPDATE SET "
         "created_by = EXCLUDED.created_by, document = EXCLUDED.document, updated_at = "
         "EXCLUDED.updated_at, "
-        "status = EXCLUDED.status, recording_count = EXCLUDED.recording_count",
+        "status = EXCLUDED.status, recording_count = EXCLUDED.recording_count, "
+        "created_at = EXCLUDED.created_at",
         {m.call_type, m.call_id, m.created_by, doc,
          std::to_string(core::to_unix_nanos(m.updated_at)), core::to_string(m.status()),
-         std::to_string(m.recordings.size())});
+         std::to_string(m.recordings.size()), str(meeting_list_time(m))});
+  }
+  void index_meeting(const core::Meeting& m) override {
+    c_.exec("DELETE FROM meeting_index WHERE call_type = $1 AND call_id = $2",
+            {m.call_type, m.call_id});
+    const auto users = meeting_list_users(m);
+    if (users.empty()) return;
+    // One statement for every user: the members arrive as one array parameter.
+    std::string array = "{";
+    for (const auto& u : users) {
+      if (array.size() > 1) array += ',';
+      array += '"';
+      for (char ch : u) {
+        if (ch == '"' || ch == '\\') array += '\\';
+        array += ch;
+      }
+      array += '"';
+    }
+    array += '}';
+    c_.exec(
+        "INSERT INTO meeting_index (call_type, call_id, user_id, created_at, status) "
+        "SELECT $1, $2, u, $3, $4 FROM unnest($5::text[]) AS u",
+        {m.call_type, m.call_id, str(meeting_list_time(m)), core::to_string(m.status()), array});
+  }
+  void insert_app_event(const AppEventRow& r) override {
+    c_.exec(
+        "INSERT INTO app_events (id, event_type, call_type, call_id, endpoint, payload, "
+        "next_attempt_at, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$7,$7) "
+        "ON CONFLICT (id, endpoint) DO NOTHING",
+        {r.id, r.type, r.call_type, r.call_id, r.endpoint, r.payload, str(r.created_at)});
+  }
+  std::vector<std::pair<std::pair<std::string, std::string>, std::string>> meeting_page(
+      const std::string& type, const std::string& id, std::size_t limit) override {
+    const auto r = c_.exec(
+        "SELECT call_type, call_id, document FROM meetings WHERE (call_type, call_id) > ($1, $2) "
+        "ORDER BY call_type, call_id LIMIT $3",
+        {type, id, std::to_string(limit)});
+    std::vector<std::pair<std::pair<std::string, std::string>, std::string>> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back({{r.text(i, 0), r.text(i, 1)}, r.text(i, 2)});
+    return out;
+  }
+  MeetingPage list_meetings(const MeetingListQuery& q) {
+    std::vector<std::string> params;
+    const auto param = [&](std::string v) {
+      params.push_back(std::move(v));
+      return "$" + std::to_string(params.size());
+    };
+    const std::string p = q.all ? "" : "i.";
+    std::string sql = q.all ? "SELECT document, call_type, call_id, created_at FROM meetings "
+                              "WHERE true"
+                            : "SELECT m.document, i.call_type, i.call_id, i.created_at FROM "
+                              "meeting_index i JOIN meetings m ON m.call_type = i.call_type AND "
+                              "m.call_id = i.call_id WHERE i.user_id = " +
+                                  param(q.user_id);
+    if (!q.status.empty()) sql += " AND " + p + "status = " + param(q.status);
+    if (q.after) {
+      sql += " AND (" + p + "created_at, " + p + "call_type, " + p + "call_id) < (" +
+             param(str(q.after->created_at)) + "::BIGINT, ";
+      sql += param(q.after->call_type) + ", " + param(q.after->call_id) + ")";
+    }
+    sql += " ORDER BY " + p + "created_at DESC, " + p + "call_type DESC, " + p +
+           "call_id DESC LIMIT " + param(std::to_string(q.limit + 1));
+    const auto r = c_.exec(sql.c_str(), params);
+    MeetingPage page;
+    for (int i = 0; i < r.rows(); ++i) {
+      if (static_cast<std::size_t>(i) == q.limit) {
+        page.next = MeetingCursor{r.int64(i - 1, 3), r.text(i - 1, 1), r.text(i - 1, 2)};
+        break;
+      }
+      try {
+        auto m = meeting_from_document(r.text(i, 0));
+        m.call_type = r.text(i, 1);
+        m.call_id = r.text(i, 2);
+        page.meetings.push_back(std::move(m));
+      } catch (const StoreUnavailable&) {
+        // A damaged document is left out of the list (GET of that call answers for it).
+      }
+    }
+    return page;
+  }
+  std::vector<AppEventRecord> claim_app_events(const AppEventClaim& c) {
+    // SKIP LOCKED: replicas claiming at the same moment take different events; the lease keeps
+    // them apart until the attempt is finished, and frees a dead replica's events.
+    const auto r = c_.exec(
+        (std::string("UPDATE app_events SET lease_until = $1, lease_owner = $2 WHERE seq IN ("
+                     " SELECT seq FROM app_events WHERE status = 'pending' AND "
+                     "next_attempt_at <= $3 AND lease_until <= $3"
+                     " ORDER BY next_attempt_at, seq LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING ") +
+         kAppEventColumns)
+            .c_str(),
+        {str(c.lease_until), c.owner, str(c.now), std::to_string(c.limit)});
+    std::vector<AppEventRecord> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back(read_event(r, i));
+    std::sort(out.begin(), out.end(),
+              [](const AppEventRecord& a, const AppEventRecord& b) { return a.seq < b.seq; });
+    return out;
+  }
+  bool finish_app_event(const AppEventOutcome& o) {
+    const auto r = c_.exec(
+        "UPDATE app_events SET status = $1, attempts = attempts + 1, step = $2, "
+        "next_attempt_at = $3, last_error = $4, lease_until = 0, lease_owner = '', "
+        "updated_at = $5 WHERE seq = $6 AND lease_owner = $7",
+        {o.status, str(o.step), str(o.next_attempt_at), o.error, str(now_ns()), str(o.seq),
+         o.owner});
+    return r.affected() == "1";
+  }
+  std::vector<AppEventRecord> list_app_events(const std::string& status, std::int64_t after,
+                                              std::size_t limit) {
+    const auto r =
+        status.empty()
+            ? c_.exec((std::string("SELECT ") + kAppEventColumns +
+                       " FROM app_events WHERE seq > $1 ORDER BY seq LIMIT $2")
+                          .c_str(),
+                      {str(after), std::to_string(limit)})
+            : c_.exec((std::string("SELECT ") + kAppEventColumns +
+                       " FROM app_events WHERE seq > $1 AND status = $3 ORDER BY seq LIMIT $2")
+                          .c_str(),
+                      {str(after), std::to_string(limit), status});
+    std::vector<AppEventRecord> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back(read_event(r, i));
+    return out;
+  }
+  std::int64_t redeliver(const std::string& id, std::int64_t now) {
+    const auto r = id.empty() ? c_.exec(
+                                    "UPDATE app_events SET status = 'pending', step = 0, "
+                                    "next_attempt_at = $1, updated_at = $1 WHERE status = 'failed'",
+                                    {str(now)})
+                              : c_.exec(
+                                    "UPDATE app_events SET status = 'pending', step = 0, "
+                                    "next_attempt_at = $1, updated_at = $1 WHERE id = $2",
+                                    {str(now), id});
+    return core::parse_int64(r.affected()).value_or(0);
+  }
+  AppEventStats app_event_stats() {
+    const auto r =
+        c_.exec("SELECT COUNT(*), MIN(created_at) FROM app_events WHERE status = 'pending'");
+    AppEventStats st;
+    st.pending = r.int64(0, 0);
+    if (st.pending > 0) st.oldest_pending_at = r.int64(0, 1);
+    return st;
   }
   void archive_sessions(const std::string& type, const std::string& id,
                         const std::vector<core::CallSession>& sessions) override {
@@ -310,6 +484,23 @@ class PgTx final : public Tx {
   }
 
  private:
+  static AppEventRecord read_event(const Result& r, int i) {
+    AppEventRecord e;
+    e.seq = r.int64(i, 0);
+    e.id = r.text(i, 1);
+    e.type = r.text(i, 2);
+    e.call_type = r.text(i, 3);
+    e.call_id = r.text(i, 4);
+    e.endpoint = r.text(i, 5);
+    e.payload = r.text(i, 6);
+    e.status = r.text(i, 7);
+    e.attempts = r.int64(i, 8);
+    e.step = r.int64(i, 9);
+    e.next_attempt_at = r.int64(i, 10);
+    e.created_at = r.int64(i, 11);
+    e.last_error = r.text(i, 12);
+    return e;
+  }
   static InboxRecord read(const Result& r, int i) {
     return InboxRecord{r.text(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3),
                        r.text(i, 4), r.text(i, 5), r.text(i, 6), r.int64(i, 7)};
@@ -320,7 +511,7 @@ class PgTx final : public Tx {
 class PostgresStore final : public Store {
  public:
   PostgresStore(const StoreOptions& o, std::string url)
-      : url_(std::move(url)), busy_ms_(o.busy_timeout_ms) {
+      : url_(std::move(url)), busy_ms_(o.busy_timeout_ms), app_events_(o.app_events) {
     {
       // Migrations may take a while on a big database; they get a minute.
       Conn c(url_, std::chrono::milliseconds(busy_ms_));
@@ -376,6 +567,28 @@ class PostgresStore final : public Store {
         [q](Tx& tx) { return tx.claim_stale(q); });
   }
 
+  http::Task<MeetingPage> list_meetings(MeetingListQuery q) override {
+    return with_conn<MeetingPage>([q](Conn& c) { return PgTx(c).list_meetings(q); });
+  }
+  http::Task<std::vector<AppEventRecord>> claim_app_events(AppEventClaim claim) override {
+    return in_tx<std::vector<AppEventRecord>>(
+        [claim](Tx& tx) { return static_cast<PgTx&>(tx).claim_app_events(claim); });
+  }
+  http::Task<bool> finish_app_event(AppEventOutcome o) override {
+    return with_conn<bool>([o](Conn& c) { return PgTx(c).finish_app_event(o); });
+  }
+  http::Task<std::vector<AppEventRecord>> list_app_events(std::string status, std::int64_t after,
+                                                          std::size_t limit) override {
+    return with_conn<std::vector<AppEventRecord>>(
+        [status, after, limit](Conn& c) { return PgTx(c).list_app_events(status, after, limit); });
+  }
+  http::Task<std::int64_t> redeliver_app_events(std::string id, std::int64_t now) override {
+    return with_conn<std::int64_t>([id, now](Conn& c) { return PgTx(c).redeliver(id, now); });
+  }
+  http::Task<AppEventStats> app_event_stats() override {
+    return with_conn<AppEventStats>([](Conn& c) { return PgTx(c).app_event_stats(); });
+  }
+
   http::Task<bool> ping() override {
     auto probe = with_conn<bool>(
         [](Conn& c) { return c.exec("SELECT 1").rows() == 1; });  // [gcc12-co_await]
@@ -403,6 +616,10 @@ class PostgresStore final : public Store {
                                " is newer than this build");
       for (std::int64_t v = current + 1; v <= count; ++v) {
         c.exec(kMigrations[v - 1]);
+        if (v == kBackfillIndexVersion) {
+          PgTx tx(c);
+          backfill_meeting_index(tx);
+        }
         c.exec("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
                {std::to_string(v), std::to_string(now_ns())});
       }
@@ -446,8 +663,10 @@ class PostgresStore final : public Store {
         try {
           c.exec("BEGIN");
           PgTx tx(c);
+          tx.app_events = &app_events_;
           R result = fn(tx);
           c.exec("COMMIT");
+          if (tx.wrote_app_events && app_events_.on_written) app_events_.on_written();
           return result;
         } catch (const PgError& e) {
           try {
@@ -470,6 +689,7 @@ class PostgresStore final : public Store {
 
   std::string url_;
   int busy_ms_;
+  AppEventOptions app_events_;
   std::vector<std::unique_ptr<Conn>> conns_;
   std::unique_ptr<BlockingPool> pool_;
 };

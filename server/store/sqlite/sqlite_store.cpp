@@ -137,7 +137,39 @@ constexpr const char* kMigrations[] = {
     "  call_type TEXT NOT NULL, call_id TEXT NOT NULL, session_id TEXT NOT NULL,"
     "  started_at INTEGER, ended_at INTEGER,"
     "  PRIMARY KEY (call_type, call_id, session_id)) WITHOUT ROWID;",
+    // 4: the meeting list (an index by user and creation time) and the outbox of app events;
+    // the index is then filled from the stored meetings (backfill_meeting_index).
+    "ALTER TABLE meetings ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX meetings_list ON meetings (created_at, call_type, call_id);"
+    "CREATE INDEX meetings_list_status ON meetings (status, created_at, call_type, call_id);"
+    "CREATE TABLE meeting_index ("
+    "  call_type TEXT NOT NULL, call_id TEXT NOT NULL, user_id TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL, status TEXT NOT NULL,"
+    "  PRIMARY KEY (call_type, call_id, user_id)) WITHOUT ROWID;"
+    "CREATE INDEX meeting_index_user ON meeting_index (user_id, created_at, call_type, call_id);"
+    "CREATE INDEX meeting_index_user_status ON meeting_index"
+    "  (user_id, status, created_at, call_type, call_id);"
+    "CREATE TABLE app_events ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  id TEXT NOT NULL, event_type TEXT NOT NULL,"
+    "  call_type TEXT NOT NULL, call_id TEXT NOT NULL,"
+    "  endpoint TEXT NOT NULL, payload TEXT NOT NULL,"
+    "  status TEXT NOT NULL DEFAULT 'pending',"
+    "  attempts INTEGER NOT NULL DEFAULT 0, step INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_at INTEGER NOT NULL,"
+    "  lease_until INTEGER NOT NULL DEFAULT 0, lease_owner TEXT NOT NULL DEFAULT '',"
+    "  last_error TEXT NOT NULL DEFAULT '',"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    "  UNIQUE (id, endpoint));"
+    "CREATE INDEX app_events_due ON app_events (next_attempt_at) WHERE status = 'pending';"
+    "CREATE INDEX app_events_status ON app_events (status, seq);",
 };
+// Run after the migration of that version, in its transaction.
+constexpr std::int64_t kBackfillIndexVersion = 4;
+
+constexpr const char* kAppEventColumns =
+    "seq, id, event_type, call_type, call_id, endpoint, payload, status, attempts, step, "
+    "next_attempt_at, created_at, last_error";
 
 class SqliteTx final : public Tx {
  public:
@@ -176,15 +208,152 @@ class SqliteTx final : public Tx {
     Stmt s(
         db_,
         "INSERT INTO meetings (call_type, call_id, created_by, document, updated_at, status, "
-        "recording_count) "
-        "VALUES (?,?,?,?,?,?,?) ON CONFLICT (call_type, call_id) DO UPDATE SET created_by = "
+        "recording_count, created_at) "
+        "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (call_type, call_id) DO UPDATE SET created_by = "
         "excluded.created_by, "
         "document = excluded.document, updated_at = excluded.updated_at, status = excluded.status, "
-        "recording_count = excluded.recording_count");
+        "recording_count = excluded.recording_count, created_at = excluded.created_at");
     s.bind(1, m.call_type).bind(2, m.call_id).bind(3, m.created_by).bind(4, doc);
     s.bind(5, core::to_unix_nanos(m.updated_at)).bind(6, core::to_string(m.status()));
-    s.bind(7, static_cast<std::int64_t>(m.recordings.size()));
+    s.bind(7, static_cast<std::int64_t>(m.recordings.size())).bind(8, meeting_list_time(m));
     s.step();
+  }
+  void index_meeting(const core::Meeting& m) override {
+    {
+      Stmt d(db_, "DELETE FROM meeting_index WHERE call_type = ? AND call_id = ?");
+      d.bind(1, m.call_type).bind(2, m.call_id);
+      d.step();
+    }
+    Stmt s(db_,
+           "INSERT INTO meeting_index (call_type, call_id, user_id, created_at, status) "
+           "VALUES (?,?,?,?,?)");
+    for (const auto& user : meeting_list_users(m)) {
+      s.reset();
+      s.bind(1, m.call_type).bind(2, m.call_id).bind(3, user).bind(4, meeting_list_time(m));
+      s.bind(5, core::to_string(m.status()));
+      s.step();
+    }
+  }
+  void insert_app_event(const AppEventRow& r) override {
+    Stmt s(db_,
+           "INSERT OR IGNORE INTO app_events (id, event_type, call_type, call_id, endpoint, "
+           "payload, next_attempt_at, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)");
+    s.bind(1, r.id).bind(2, r.type).bind(3, r.call_type).bind(4, r.call_id).bind(5, r.endpoint);
+    s.bind(6, r.payload).bind(7, r.created_at).bind(8, r.created_at).bind(9, r.created_at);
+    s.step();
+  }
+  std::vector<std::pair<std::pair<std::string, std::string>, std::string>> meeting_page(
+      const std::string& type, const std::string& id, std::size_t limit) override {
+    Stmt s(db_,
+           "SELECT call_type, call_id, document FROM meetings WHERE (call_type, call_id) > (?, ?) "
+           "ORDER BY call_type, call_id LIMIT ?");
+    s.bind(1, type).bind(2, id).bind(3, static_cast<std::int64_t>(limit));
+    std::vector<std::pair<std::pair<std::string, std::string>, std::string>> out;
+    while (s.step()) out.push_back({{s.text(0), s.text(1)}, s.text(2)});
+    return out;
+  }
+  MeetingPage list_meetings(const MeetingListQuery& q) {
+    std::string sql = q.all
+                          ? "SELECT document, call_type, call_id, created_at FROM meetings WHERE 1"
+                          : "SELECT m.document, i.call_type, i.call_id, i.created_at FROM "
+                            "meeting_index i JOIN meetings m ON m.call_type = i.call_type AND "
+                            "m.call_id = i.call_id WHERE i.user_id = ?";
+    const std::string p = q.all ? "" : "i.";
+    if (!q.status.empty()) sql += " AND " + p + "status = ?";
+    if (q.after)
+      sql += " AND (" + p + "created_at, " + p + "call_type, " + p + "call_id) < (?,?,?)";
+    sql += " ORDER BY " + p + "created_at DESC, " + p + "call_type DESC, " + p +
+           "call_id DESC LIMIT ?";
+    Stmt s(db_, sql.c_str());
+    int i = 1;
+    if (!q.all) s.bind(i++, q.user_id);
+    if (!q.status.empty()) s.bind(i++, q.status);
+    if (q.after) {
+      s.bind(i, q.after->created_at).bind(i + 1, q.after->call_type).bind(i + 2, q.after->call_id);
+      i += 3;
+    }
+    s.bind(i, static_cast<std::int64_t>(q.limit + 1));
+    MeetingPage page;
+    std::optional<MeetingCursor> last;
+    std::size_t rows = 0;
+    while (s.step()) {
+      if (rows == q.limit) {
+        page.next = last;
+        break;
+      }
+      ++rows;
+      last = MeetingCursor{s.int64(3), s.text(1), s.text(2)};
+      try {
+        auto m = meeting_from_document(s.text(0));
+        m.call_type = last->call_type;
+        m.call_id = last->call_id;
+        page.meetings.push_back(std::move(m));
+      } catch (const StoreUnavailable&) {
+        // A damaged document is left out of the list (GET of that call answers for it).
+      }
+    }
+    return page;
+  }
+  std::vector<AppEventRecord> claim_app_events(const AppEventClaim& c) {
+    std::vector<AppEventRecord> out;
+    {
+      Stmt s(db_, (std::string("SELECT ") + kAppEventColumns +
+                   " FROM app_events WHERE status = 'pending' AND next_attempt_at <= ? AND "
+                   "lease_until <= ? ORDER BY next_attempt_at, seq LIMIT ?")
+                      .c_str());
+      s.bind(1, c.now).bind(2, c.now).bind(3, static_cast<std::int64_t>(c.limit));
+      while (s.step()) out.push_back(read_event(s));
+    }
+    Stmt u(db_, "UPDATE app_events SET lease_until = ?, lease_owner = ? WHERE seq = ?");
+    for (const auto& e : out) {
+      u.reset();
+      u.bind(1, c.lease_until).bind(2, c.owner).bind(3, e.seq);
+      u.step();
+    }
+    return out;
+  }
+  bool finish_app_event(const AppEventOutcome& o) {
+    Stmt s(db_,
+           "UPDATE app_events SET status = ?, attempts = attempts + 1, step = ?, "
+           "next_attempt_at = ?, last_error = ?, lease_until = 0, lease_owner = '', "
+           "updated_at = ? WHERE seq = ? AND lease_owner = ?");
+    s.bind(1, o.status).bind(2, o.step).bind(3, o.next_attempt_at).bind(4, o.error);
+    s.bind(5, now_ns()).bind(6, o.seq).bind(7, o.owner);
+    s.step();
+    return sqlite3_changes(db_.raw()) == 1;
+  }
+  std::vector<AppEventRecord> list_app_events(const std::string& status, std::int64_t after,
+                                              std::size_t limit) {
+    std::string sql = std::string("SELECT ") + kAppEventColumns + " FROM app_events WHERE seq > ?";
+    if (!status.empty()) sql += " AND status = ?";
+    sql += " ORDER BY seq LIMIT ?";
+    Stmt s(db_, sql.c_str());
+    int i = 1;
+    s.bind(i++, after);
+    if (!status.empty()) s.bind(i++, status);
+    s.bind(i, static_cast<std::int64_t>(limit));
+    std::vector<AppEventRecord> out;
+    while (s.step()) out.push_back(read_event(s));
+    return out;
+  }
+  std::int64_t redeliver(const std::string& id, std::int64_t now) {
+    Stmt s(db_, id.empty() ? "UPDATE app_events SET status = 'pending', step = 0, "
+                             "next_attempt_at = ?, updated_at = ? WHERE status = 'failed'"
+                           : "UPDATE app_events SET status = 'pending', step = 0, "
+                             "next_attempt_at = ?, updated_at = ? WHERE id = ?");
+    s.bind(1, now).bind(2, now);
+    if (!id.empty()) s.bind(3, id);
+    s.step();
+    return sqlite3_changes(db_.raw());
+  }
+  AppEventStats app_event_stats() {
+    Stmt s(db_, "SELECT COUNT(*), MIN(created_at) FROM app_events WHERE status = 'pending'");
+    AppEventStats st;
+    if (s.step()) {
+      st.pending = s.int64(0);
+      if (st.pending > 0) st.oldest_pending_at = s.int64(1);
+    }
+    return st;
   }
   void archive_sessions(const std::string& type, const std::string& id,
                         const std::vector<core::CallSession>& sessions) override {
@@ -268,6 +437,23 @@ class SqliteTx final : public Tx {
     else
       s.bind_null(i);
   }
+  static AppEventRecord read_event(Stmt& s) {
+    AppEventRecord r;
+    r.seq = s.int64(0);
+    r.id = s.text(1);
+    r.type = s.text(2);
+    r.call_type = s.text(3);
+    r.call_id = s.text(4);
+    r.endpoint = s.text(5);
+    r.payload = s.text(6);
+    r.status = s.text(7);
+    r.attempts = s.int64(8);
+    r.step = s.int64(9);
+    r.next_attempt_at = s.int64(10);
+    r.created_at = s.int64(11);
+    r.last_error = s.text(12);
+    return r;
+  }
   static InboxRecord read(Stmt& s) {
     return InboxRecord{s.text(0), s.text(1), s.text(2), s.text(3),
                        s.text(4), s.text(5), s.text(6), s.int64(7)};
@@ -292,6 +478,10 @@ void migrate(Db& db) {
                              " is newer than this build");
     for (std::int64_t v = current + 1; v <= count; ++v) {
       db.exec(kMigrations[v - 1]);
+      if (v == kBackfillIndexVersion) {
+        SqliteTx tx(db);
+        backfill_meeting_index(tx);
+      }
       Stmt s(db, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)");
       s.bind(1, v).bind(2, now_ns());
       s.step();
@@ -309,7 +499,8 @@ class SqliteStore final : public Store {
       : path_(std::move(path)),
         busy_ms_(o.busy_timeout_ms),
         max_batch_(o.max_batch),
-        queue_limit_(o.queue_limit) {
+        queue_limit_(o.queue_limit),
+        app_events_(o.app_events) {
     const auto dir = std::filesystem::path(path_).parent_path();
     if (!dir.empty()) std::filesystem::create_directories(dir);
     writer_db_ = std::make_unique<Db>(path_, busy_ms_, false);
@@ -377,6 +568,30 @@ class SqliteStore final : public Store {
       StaleQuery q) override {
     return write<std::vector<std::pair<std::string, std::string>>>(
         [q](Tx& tx) { return tx.claim_stale(q); });
+  }
+
+  http::Task<MeetingPage> list_meetings(MeetingListQuery q) override {
+    return read<MeetingPage>([q](Db& db) { return SqliteTx(db).list_meetings(q); });
+  }
+  http::Task<std::vector<AppEventRecord>> claim_app_events(AppEventClaim c) override {
+    return write<std::vector<AppEventRecord>>(
+        [c](Tx& tx) { return static_cast<SqliteTx&>(tx).claim_app_events(c); });
+  }
+  http::Task<bool> finish_app_event(AppEventOutcome o) override {
+    return write<bool>([o](Tx& tx) { return static_cast<SqliteTx&>(tx).finish_app_event(o); });
+  }
+  http::Task<std::vector<AppEventRecord>> list_app_events(std::string status, std::int64_t after,
+                                                          std::size_t limit) override {
+    return read<std::vector<AppEventRecord>>([status, after, limit](Db& db) {
+      return SqliteTx(db).list_app_events(status, after, limit);
+    });
+  }
+  http::Task<std::int64_t> redeliver_app_events(std::string id, std::int64_t now) override {
+    return write<std::int64_t>(
+        [id, now](Tx& tx) { return static_cast<SqliteTx&>(tx).redeliver(id, now); });
+  }
+  http::Task<AppEventStats> app_event_stats() override {
+    return read<AppEventStats>([](Db& db) { return SqliteTx(db).app_event_stats(); });
   }
 
   http::Task<bool> ping() override {
@@ -457,9 +672,10 @@ class SqliteStore final : public Store {
     Db& db = *writer_db_;
     std::vector<std::exception_ptr> errors(batch.size());
     std::exception_ptr batch_error;
+    SqliteTx tx(db);
+    tx.app_events = &app_events_;
     try {
       db.exec("BEGIN IMMEDIATE");
-      SqliteTx tx(db);
       for (std::size_t i = 0; i < batch.size(); ++i) {
         db.exec("SAVEPOINT job");
         try {
@@ -479,12 +695,14 @@ class SqliteStore final : public Store {
     }
     for (std::size_t i = 0; i < batch.size(); ++i)
       batch[i].complete(batch_error ? batch_error : errors[i]);
+    if (!batch_error && tx.wrote_app_events && app_events_.on_written) app_events_.on_written();
   }
 
   std::string path_;
   int busy_ms_;
   std::size_t max_batch_;
   std::size_t queue_limit_;
+  AppEventOptions app_events_;
   std::unique_ptr<Db> writer_db_;
   std::vector<std::unique_ptr<Db>> readers_;
   std::unique_ptr<BlockingPool> reader_pool_;

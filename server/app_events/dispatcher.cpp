@@ -1,0 +1,262 @@
+#include "server/app_events/dispatcher.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <random>
+
+#include "core/app_events.hpp"
+#include "core/time.hpp"
+#include "http/log.hpp"
+
+namespace streamgate::server {
+namespace asio = boost::asio;
+
+void AppEventWaker::operator()() const {
+  std::lock_guard lock(mutex_);
+  if (wake_) wake_();
+}
+
+void AppEventWaker::set(std::function<void()> wake) {
+  std::lock_guard lock(mutex_);
+  wake_ = std::move(wake);
+}
+
+std::string endpoint_for_logs(std::string_view url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string_view::npos) return "(invalid)";
+  auto rest = url.substr(scheme + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (const auto at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
+  return std::string(url.substr(0, scheme + 3)) + std::string(rest);
+}
+
+std::optional<std::chrono::milliseconds> AppEventDispatcher::retry_delay(
+    const std::vector<std::int64_t>& schedule, std::int64_t step, double jitter01) {
+  if (step < 0 || static_cast<std::size_t>(step) >= schedule.size()) return std::nullopt;
+  const double base_ms = static_cast<double>(schedule[static_cast<std::size_t>(step)]) * 1000.0;
+  const double factor = 0.9 + 0.2 * std::clamp(jitter01, 0.0, 1.0);
+  return std::chrono::milliseconds(static_cast<std::int64_t>(base_ms * factor));
+}
+
+namespace {
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+std::int64_t now_ns() { return core::to_unix_nanos(core::system_now()); }
+}  // namespace
+
+struct AppEventDispatcher::Impl : std::enable_shared_from_this<Impl> {
+  DispatcherSettings s;
+  std::string owner = "dispatcher-" + core::random_hex(8);
+  std::unique_ptr<asio::steady_timer> timer;  // the poll wait, cancelled by a wake
+  bool woken = false;
+  std::atomic<bool> stopping{false};
+  std::mt19937_64 rng{std::random_device{}()};
+  std::chrono::steady_clock::time_point last_stats{};
+
+  explicit Impl(DispatcherSettings settings) : s(std::move(settings)) {}
+
+  bool configured(const std::string& endpoint) const {
+    return std::find(s.endpoints.begin(), s.endpoints.end(), endpoint) != s.endpoints.end();
+  }
+
+  // One attempt at one event; records its outcome while the lease is still ours.
+  http::Task<void> attempt(AppEventRecord e) {
+    const auto started = std::chrono::steady_clock::now();
+    std::string error;
+    if (!configured(e.endpoint)) {
+      error = "endpoint no longer configured";
+    } else {
+      const std::int64_t ts = now_ns() / 1'000'000'000;
+      http::ClientRequest req;
+      req.method = "POST";
+      req.url = e.endpoint;
+      req.timeout = s.timeout;
+      req.body = e.payload;
+      req.headers = {{"Content-Type", "application/json"},
+                     {"User-Agent", s.user_agent},
+                     {"webhook-id", e.id},
+                     {"webhook-timestamp", std::to_string(ts)},
+                     {"webhook-signature", core::sign_app_event(s.keys, e.id, ts, e.payload)}};
+      try {
+        auto send = s.client->request(std::move(req));  // [gcc12-co_await]
+        const auto res = co_await std::move(send);
+        if (res.status < 200 || res.status > 299) error = "HTTP " + std::to_string(res.status);
+      } catch (const http::ClientError& ex) {
+        error = std::string(to_string(ex.kind)) + ": " + ex.what();
+      } catch (const std::exception& ex) {
+        error = ex.what();
+      }
+    }
+    AppEventOutcome out;
+    out.seq = e.seq;
+    out.owner = owner;
+    out.step = e.step;
+    out.error = error.substr(0, 512);
+    std::string_view outcome = "delivered";
+    if (error.empty()) {
+      out.status = "delivered";
+    } else if (const auto delay = configured(e.endpoint)
+                                      ? retry_delay(s.retry_schedule_seconds, e.step,
+                                                    std::uniform_real_distribution<>(0, 1)(rng))
+                                      : std::nullopt) {
+      out.status = "pending";
+      out.step = e.step + 1;
+      out.next_attempt_at = now_ns() + std::chrono::nanoseconds(*delay).count();
+      outcome = "retry";
+    } else {
+      out.status = "failed";
+      outcome = "failed";
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (s.on_attempt) s.on_attempt(e.type, outcome, seconds);
+    if (!error.empty()) {
+      auto line =
+          http::LogLine(outcome == "failed" ? "app event failed" : "app event attempt failed");
+      line.add("eventId", e.id)
+          .add("type", e.type)
+          .add("endpoint", endpoint_for_logs(e.endpoint))
+          .add("attempt", e.attempts + 1)
+          .add("error", out.error);
+      if (outcome == "retry")
+        line.add("nextAttemptAt",
+                 core::format_rfc3339(core::from_unix_nanos(out.next_attempt_at), 3));
+      http::log(spdlog::level::warn, line);
+    }
+    try {
+      auto finish = s.store->finish_app_event(out);  // [gcc12-co_await]
+      co_await std::move(finish);
+    } catch (const std::exception& ex) {
+      // The lease runs out and the event is attempted again: at least once, never lost.
+      http::log(spdlog::level::warn, http::LogLine("app event outcome not stored")
+                                         .add("eventId", e.id)
+                                         .add("error", ex.what()));
+    }
+  }
+
+  // The events of one meeting and endpoint, in order; other groups run beside it.
+  http::Task<void> group(std::vector<AppEventRecord> events, std::shared_ptr<std::size_t> left,
+                         asio::steady_timer* done) {
+    for (auto& e : events) {
+      auto one = attempt(std::move(e));  // [gcc12-co_await]
+      co_await std::move(one);
+    }
+    if (--*left == 0) done->cancel();
+  }
+
+  http::Task<void> update_stats() {
+    if (!s.on_queue) co_return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_stats < std::chrono::seconds(1)) co_return;
+    last_stats = now;
+    try {
+      auto query = s.store->app_event_stats();  // [gcc12-co_await]
+      const auto st = co_await std::move(query);
+      const double age =
+          st.oldest_pending_at
+              ? std::max(0.0, static_cast<double>(now_ns() - *st.oldest_pending_at) / 1e9)
+              : 0.0;
+      s.on_queue(st.pending, age);
+    } catch (const std::exception&) {
+      // The store is down: the claim loop logs it.
+    }
+  }
+
+  http::Task<void> run() {
+    auto self = shared_from_this();
+    auto ex = co_await asio::this_coro::executor;
+    asio::steady_timer done(ex);
+    bool store_down = false;
+    while (!stopping.load()) {
+      std::vector<AppEventRecord> claimed;
+      const std::int64_t now = now_ns();
+      AppEventClaim claim;
+      claim.now = now;
+      claim.limit = s.concurrency;
+      claim.owner = owner;
+      // Long enough for the slowest group (every event timing out in turn), and a margin.
+      claim.lease_until =
+          now + (s.timeout.count() * static_cast<std::int64_t>(s.concurrency) + 60'000) * 1'000'000;
+      try {
+        auto take = s.store->claim_app_events(claim);  // [gcc12-co_await]
+        claimed = co_await std::move(take);
+        if (store_down) http::log(spdlog::level::info, http::LogLine("app events: store back"));
+        store_down = false;
+      } catch (const std::exception& e) {
+        if (!store_down)
+          http::log(spdlog::level::warn,
+                    http::LogLine("app events: store unavailable").add("error", e.what()));
+        store_down = true;
+      }
+      if (!claimed.empty()) {
+        std::map<std::tuple<std::string, std::string, std::string>, std::vector<AppEventRecord>>
+            groups;
+        for (auto& e : claimed)
+          groups[{e.call_type, e.call_id, e.endpoint}].push_back(std::move(e));
+        auto left = std::make_shared<std::size_t>(groups.size());
+        done.expires_at(asio::steady_timer::time_point::max());
+        for (auto& [key, events] : groups)
+          asio::co_spawn(ex, group(std::move(events), left, &done), asio::detached);
+        if (*left > 0) co_await done.async_wait(kTuple);
+        auto stats = update_stats();  // [gcc12-co_await]
+        co_await std::move(stats);
+        continue;  // more may be due
+      }
+      auto stats = update_stats();  // [gcc12-co_await]
+      co_await std::move(stats);
+      if (woken) {
+        woken = false;
+        continue;
+      }
+      timer->expires_after(s.poll);
+      co_await timer->async_wait(kTuple);
+      woken = false;
+    }
+  }
+};
+
+AppEventDispatcher::AppEventDispatcher(DispatcherSettings settings)
+    : impl_(std::make_shared<Impl>(std::move(settings))) {}
+
+AppEventDispatcher::~AppEventDispatcher() { stop(); }
+
+void AppEventDispatcher::start(asio::io_context& ctx) {
+  impl_->timer = std::make_unique<asio::steady_timer>(ctx);
+  if (impl_->s.waker) {
+    std::weak_ptr<Impl> weak = impl_;
+    impl_->s.waker->set([weak, &ctx] {
+      asio::post(ctx, [weak] {
+        if (auto impl = weak.lock()) {
+          impl->woken = true;
+          impl->timer->cancel();
+        }
+      });
+    });
+  }
+  asio::co_spawn(ctx, impl_->run(), [](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      http::log(spdlog::level::err,
+                http::LogLine("app event dispatcher stopped").add("error", ex.what()));
+    }
+  });
+}
+
+void AppEventDispatcher::stop() {
+  if (!impl_) return;
+  impl_->stopping.store(true);
+  if (impl_->s.waker) impl_->s.waker->set(nullptr);
+}
+
+}  // namespace streamgate::server
