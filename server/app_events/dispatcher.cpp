@@ -68,8 +68,23 @@ struct AppEventDispatcher::Impl : std::enable_shared_from_this<Impl> {
     return std::find(s.endpoints.begin(), s.endpoints.end(), endpoint) != s.endpoints.end();
   }
 
-  // One attempt at one event; records its outcome while the lease is still ours.
-  http::Task<void> attempt(AppEventRecord e) {
+  // Gives an event back unattempted (an earlier event of its meeting is to be retried first).
+  http::Task<void> release(const AppEventRecord& e) {
+    AppEventOutcome out;
+    out.seq = e.seq;
+    out.owner = owner;
+    out.status = "released";
+    try {
+      auto finish = s.store->finish_app_event(out);  // [gcc12-co_await]
+      co_await std::move(finish);
+    } catch (const std::exception&) {
+      // The lease runs out instead.
+    }
+  }
+
+  // One attempt at one event; records its outcome while the lease is still ours. True when
+  // the event is settled (delivered or failed), false when it waits for a retry.
+  http::Task<bool> attempt(AppEventRecord e) {
     const auto started = std::chrono::steady_clock::now();
     std::string error;
     if (!configured(e.endpoint)) {
@@ -141,14 +156,22 @@ struct AppEventDispatcher::Impl : std::enable_shared_from_this<Impl> {
                                          .add("eventId", e.id)
                                          .add("error", ex.what()));
     }
+    co_return outcome != "retry";
   }
 
-  // The events of one meeting and endpoint, in order; other groups run beside it.
+  // The events of one meeting and endpoint, in order; other groups run beside it. After an
+  // event that waits for a retry, the rest are given back: they follow it later.
   http::Task<void> group(std::vector<AppEventRecord> events, std::shared_ptr<std::size_t> left,
                          asio::steady_timer* done) {
+    bool in_order = true;
     for (auto& e : events) {
+      if (!in_order) {
+        auto give_back = release(e);  // [gcc12-co_await]
+        co_await std::move(give_back);
+        continue;
+      }
       auto one = attempt(std::move(e));  // [gcc12-co_await]
-      co_await std::move(one);
+      in_order = co_await std::move(one);
     }
     if (--*left == 0) done->cancel();
   }

@@ -102,7 +102,9 @@ struct AppEventRecord {
   std::int64_t created_at = 0;
   std::string last_error;
 };
-// Pending events due at `now` and not leased: leased to `owner` until `lease_until` (Unix ns).
+// Pending events due at `now` and not leased, oldest first, none behind an earlier event of its
+// meeting and endpoint that waits for a retry (so that each endpoint gets a meeting's events in
+// order): leased to `owner` until `lease_until` (Unix ns).
 struct AppEventClaim {
   std::int64_t now = 0;
   std::int64_t lease_until = 0;
@@ -113,7 +115,9 @@ struct AppEventClaim {
 struct AppEventOutcome {
   std::int64_t seq = 0;
   std::string owner;
-  std::string status;  // delivered | pending (retry at next_attempt_at) | failed
+  // delivered | pending (retry at next_attempt_at) | failed | released (not attempted: the
+  // lease is given back, nothing else changes)
+  std::string status;
   std::int64_t step = 0;
   std::int64_t next_attempt_at = 0;
   std::string error;

@@ -30,8 +30,12 @@ function readBody(req) {
 const server = http.createServer(async (req, res) => {
   const body = await readBody(req);
   if (req.method === 'GET' && req.url === '/_received') {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ accepted, rejected, answers }));
+    const text = JSON.stringify({ accepted, rejected, answers });
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(text),
+    });
+    res.end(text);
     return;
   }
   if (req.method === 'POST' && req.url === '/_mode') {

@@ -184,6 +184,41 @@ BOOST_AUTO_TEST_CASE(claims_are_leased_retried_failed_and_redelivered) {
   });
 }
 
+// A meeting's events reach an endpoint in order: an event waiting for a retry holds back the
+// later events of its meeting and endpoint, not those of other meetings or endpoints.
+BOOST_AUTO_TEST_CASE(a_retry_holds_back_only_its_own_meeting_and_endpoint) {
+  for_each_backend([](const std::string&, const std::string& url) {
+    auto store = open_with(url, {"http://127.0.0.1:1/a", "http://127.0.0.1:1/b"});
+    deliver(*store, "o1", session_started("o1", "s1", kStart));  // created, started (×2)
+    deliver(*store, "o2", session_started("o2", "s1", kStart));  // another meeting (×2)
+    const std::int64_t now = now_ns();
+    auto first = run_coro(store->claim_app_events({now, now + 60'000'000'000, "A", 100}));
+    BOOST_TEST_REQUIRE(first.size() == 8u);
+    // o1's created to endpoint a fails; the rest of o1/a is given back unattempted.
+    for (const auto& e : first) {
+      std::string status = "delivered";
+      if (e.call_id == "o1" && e.endpoint.back() == 'a')
+        status = e.type == "meeting.created" ? "pending" : "released";
+      BOOST_TEST(run_coro(store->finish_app_event(
+          {e.seq, "A", status, 1, status == "pending" ? now + 5'000'000'000 : 0, "HTTP 500"})));
+    }
+    deliver(*store, "o3", session_ended("o1", "s1", kStart, kEnd));  // o1 ended (×2)
+    const auto t = now_ns();                                         // before the retry is due
+    const auto next = run_coro(store->claim_app_events({t, t + 60'000'000'000, "A", 100}));
+    BOOST_TEST_REQUIRE(next.size() == 1u);  // only o1's ended to b
+    BOOST_TEST(next[0].endpoint.back() == 'b');
+    BOOST_TEST(run_coro(store->finish_app_event({next[0].seq, "A", "delivered", 0, 0, ""})));
+    // Once the retry is due, o1/a goes on in order.
+    const auto later = t + 6'000'000'000;
+    const auto rest = run_coro(store->claim_app_events({later, later + 60'000'000'000, "A", 100}));
+    std::vector<std::string> order;
+    for (const auto& e : rest) order.push_back(e.type);
+    BOOST_TEST(
+        order == (std::vector<std::string>{"meeting.created", "meeting.started", "meeting.ended"}),
+        boost::test_tools::per_element());
+  });
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(meeting_list)

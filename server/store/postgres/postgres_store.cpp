@@ -220,7 +220,9 @@ constexpr const char* kMigrations[] = {
     "  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,"
     "  UNIQUE (id, endpoint));"
     "CREATE INDEX app_events_due ON app_events (next_attempt_at) WHERE status = 'pending';"
-    "CREATE INDEX app_events_status ON app_events (status, seq);",
+    "CREATE INDEX app_events_status ON app_events (status, seq);"
+    "CREATE INDEX app_events_order ON app_events (call_type, call_id, endpoint, seq)"
+    "  WHERE status = 'pending';",
 };
 constexpr std::int64_t kBackfillIndexVersion = 4;
 
@@ -356,9 +358,13 @@ class PgTx final : public Tx {
     // them apart until the attempt is finished, and frees a dead replica's events.
     const auto r = c_.exec(
         (std::string("UPDATE app_events SET lease_until = $1, lease_owner = $2 WHERE seq IN ("
-                     " SELECT seq FROM app_events WHERE status = 'pending' AND "
-                     "next_attempt_at <= $3 AND lease_until <= $3"
-                     " ORDER BY next_attempt_at, seq LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING ") +
+                     " SELECT seq FROM app_events e WHERE e.status = 'pending' AND "
+                     "e.next_attempt_at <= $3 AND e.lease_until <= $3 AND NOT EXISTS ("
+                     "SELECT 1 FROM app_events p WHERE p.call_type = e.call_type AND "
+                     "p.call_id = e.call_id AND p.endpoint = e.endpoint AND "
+                     "p.status = 'pending' AND p.seq < e.seq AND "
+                     "(p.next_attempt_at > $3 OR p.lease_until > $3))"
+                     " ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING ") +
          kAppEventColumns)
             .c_str(),
         {str(c.lease_until), c.owner, str(c.now), std::to_string(c.limit)});
@@ -369,6 +375,12 @@ class PgTx final : public Tx {
     return out;
   }
   bool finish_app_event(const AppEventOutcome& o) {
+    if (o.status == "released")
+      return c_.exec(
+                   "UPDATE app_events SET lease_until = 0, lease_owner = '' WHERE seq = $1 AND "
+                   "lease_owner = $2",
+                   {str(o.seq), o.owner})
+                 .affected() == "1";
     const auto r = c_.exec(
         "UPDATE app_events SET status = $1, attempts = attempts + 1, step = $2, "
         "next_attempt_at = $3, last_error = $4, lease_until = 0, lease_owner = '', "
