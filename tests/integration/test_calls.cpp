@@ -1,6 +1,8 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "core/app_events.hpp"
+
 #include <thread>
 
 #include "tests/support/app_fixture.hpp"
@@ -313,6 +315,45 @@ BOOST_AUTO_TEST_CASE(sync_heals_a_meeting_whose_webhooks_were_lost) {
   BOOST_TEST(imported.status == 200);
   BOOST_TEST(imported.json().at("data").at("createdBy").as_string() == "zoe");
   BOOST_TEST(fake.violations().empty());
+}
+
+// A meeting healed from Stream's REST view announces, as app events, the transitions its lost
+// webhooks would have: each once, whatever is synced again.
+BOOST_AUTO_TEST_CASE(a_healed_meeting_announces_what_it_missed) {
+  FakeStream fake(kStreamKey, kStreamSecret);
+  auto env = against(fake);
+  env["APP_WEBHOOK_URL"] = "http://127.0.0.1:9/unreachable";
+  env["APP_WEBHOOK_SECRET"] = core::make_webhook_secret();
+  env["APP_WEBHOOK_RETRY_SCHEDULE"] = "3600";
+  RunningApp app(env);
+  BOOST_TEST_REQUIRE(
+      api(app.port, "POST", "/api/v1/calls", app_jwt("alice"), R"({"callId":"missed"})").status ==
+      201);
+  const std::string started = session_started("missed", "sess-1", "2026-04-08T14:00:00Z");
+  BOOST_TEST(http_request(app.port, "POST", "/api/webhook/stream",
+                          {{"X-Signature", sign(kStreamSecret, started)}}, started)
+                 .status == 200);
+  fake.with_call("default:missed", [](FakeStream::Call& c) {
+    c.session_id = "sess-1";
+    c.session_started_at = 1775656800000000000;
+    c.session_ended_at = 1775658600000000000;
+    c.recordings.push_back({{"filename", "missed.mp4"},
+                            {"url", "https://cdn.example/missed.mp4"},
+                            {"start_time", "2026-04-08T14:00:05Z"},
+                            {"end_time", "2026-04-08T14:29:55Z"}});
+  });
+  for (int i = 0; i < 2; ++i)
+    BOOST_TEST_REQUIRE(
+        api(app.port, "POST", "/api/v1/calls/missed/sync", app_jwt("alice")).status == 200);
+  const auto list = api(app.port, "GET", "/api/v1/admin/app-events", admin());
+  BOOST_TEST_REQUIRE(list.status == 200, list.body);
+  std::vector<std::string> types;
+  const auto events = list.json().at("data").at("events").as_array();
+  for (const auto& e : events)
+    types.emplace_back(e.at("type").as_string());
+  BOOST_TEST(types == (std::vector<std::string>{"meeting.created", "meeting.started",
+                                                "meeting.ended", "meeting.recording_ready"}),
+             boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(the_background_reconciler_heals_stale_meetings) {
