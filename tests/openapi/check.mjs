@@ -1,13 +1,28 @@
 // 1. docs/openapi.yaml is a valid OpenAPI 3.1 document (a real validator from npm).
 // 2. Live answers of a running streamgate match the schemas the document gives them.
-// Usage: node check.mjs <openapi.yaml> <base-url> <stream-secret> <app-jwt> <admin-jwt> <limited-admin-jwt>
+// 3. The app events it delivers (to a receiver here) match the document's webhooks payload.
+// Usage: node check.mjs <openapi.yaml> <base-url> <stream-secret> <app-jwt> <admin-jwt> <limited-admin-jwt> <receiver-port>
 import { readFileSync } from "node:fs";
 import { createHmac } from "node:crypto";
+import http from "node:http";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import Ajv2020 from "ajv/dist/2020.js";
 import YAML from "yaml";
 
-const [file, base, streamSecret, appJwt, adminJwt, limitedJwt] = process.argv.slice(2);
+const [file, base, streamSecret, appJwt, adminJwt, limitedJwt, receiverPort] = process.argv.slice(2);
+
+// The app's endpoint: every delivery is kept, with its headers.
+const deliveries = [];
+const receiver = http.createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    deliveries.push({ headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
+    res.writeHead(204);
+    res.end();
+  });
+});
+await new Promise((resolve) => receiver.listen(Number(receiverPort), "127.0.0.1", resolve));
 let failures = 0, passed = 0;
 const fail = (msg) => { failures++; console.error("FAIL " + msg); };
 const pass = () => { passed++; };
@@ -75,6 +90,29 @@ await call("meeting", "get", "/api/v1/calls/oa-1", "/api/v1/calls/{callId}", { h
 await call("meeting unknown", "get", "/api/v1/calls/nope", "/api/v1/calls/{callId}", { headers: auth(appJwt), status: 404 });
 await call("replay", "post", "/api/v1/admin/webhooks/replay", "/api/v1/admin/webhooks/replay", { headers: auth(adminJwt), body: "{}", schema: "ReplayResponse", status: 200 });
 await call("replay not admin", "post", "/api/v1/admin/webhooks/replay", "/api/v1/admin/webhooks/replay", { headers: auth(appJwt), body: "{}", status: 403 });
+// The meeting list, and the app events the webhook above caused (created, started).
+await call("meetings", "get", "/api/v1/meetings?limit=5", "/api/v1/meetings", { headers: auth(appJwt), schema: "MeetingListResponse", status: 200 });
+await call("meetings all", "get", "/api/v1/meetings?all=true&status=active", "/api/v1/meetings", { headers: auth(adminJwt), schema: "MeetingListResponse", status: 200 });
+await call("meetings bad status", "get", "/api/v1/meetings?status=gone", "/api/v1/meetings", { headers: auth(appJwt), status: 400 });
+await call("meetings all, not admin", "get", "/api/v1/meetings?all=true", "/api/v1/meetings", { headers: auth(appJwt), status: 403 });
+for (let i = 0; i < 100 && deliveries.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+if (deliveries.length < 2) fail(`app events: ${deliveries.length} delivered, expected 2`);
+for (const d of deliveries) {
+  for (const h of ["webhook-id", "webhook-timestamp", "webhook-signature"]) if (!d.headers[h]) fail(`app event without ${h}`);
+  check("app event " + d.headers["webhook-id"], "AppEventPayload", JSON.parse(d.body));
+}
+const events = await call("app events", "get", "/api/v1/admin/app-events?status=delivered", "/api/v1/admin/app-events", { headers: auth(adminJwt), schema: "AppEventListResponse", status: 200 });
+if (events.data.events.length < 2) fail("app events list: fewer than 2 delivered");
+await call("app events not admin", "get", "/api/v1/admin/app-events", "/api/v1/admin/app-events", { headers: auth(appJwt), status: 403 });
+await call("app events bad cursor", "get", "/api/v1/admin/app-events?cursor=zz", "/api/v1/admin/app-events", { headers: auth(adminJwt), status: 400 });
+await call("redeliver", "post", `/api/v1/admin/app-events/${events.data.events[0]?.id}/redeliver`, "/api/v1/admin/app-events/{id}/redeliver", { headers: auth(adminJwt), schema: "RedeliveredResponse", status: 202 });
+await call("redeliver unknown", "post", "/api/v1/admin/app-events/evt_nope/redeliver", "/api/v1/admin/app-events/{id}/redeliver", { headers: auth(adminJwt), status: 404 });
+await call("redeliver failed", "post", "/api/v1/admin/app-events/redeliver-failed", "/api/v1/admin/app-events/redeliver-failed", { headers: auth(adminJwt), schema: "RedeliveredResponse", status: 202 });
+for (let i = 0; i < 100 && deliveries.length < 3; i++) await new Promise((r) => setTimeout(r, 100));
+if (deliveries.length < 3 || deliveries[2].headers["webhook-id"] !== events.data.events[0]?.id) fail("the redelivery did not arrive with the same webhook-id");
+else pass();
+receiver.close();
+
 // Stream is unreachable in this run: the documented upstream error.
 await call("create call, Stream down", "post", "/api/v1/calls", "/api/v1/calls", { headers: auth(appJwt), body: JSON.stringify({ callId: "oa-2" }), status: 503 });
 await call("end unknown", "post", "/api/v1/calls/nope/end", "/api/v1/calls/{callId}/end", { headers: auth(appJwt), status: 404 });
@@ -87,7 +125,9 @@ for (const [path, template] of [["/api/v1/stream/token", "/api/v1/stream/token"]
                                  ["/api/v1/calls/oa-1/participants", "/api/v1/calls/{callId}/participants"],
                                  ["/api/v1/calls/oa-1/end", "/api/v1/calls/{callId}/end"],
                                  ["/api/v1/calls/oa-1/sync", "/api/v1/calls/{callId}/sync"],
-                                 ["/api/v1/admin/webhooks/replay", "/api/v1/admin/webhooks/replay"]]) {
+                                 ["/api/v1/admin/webhooks/replay", "/api/v1/admin/webhooks/replay"],
+                                 ["/api/v1/admin/app-events/evt_x/redeliver", "/api/v1/admin/app-events/{id}/redeliver"],
+                                 ["/api/v1/admin/app-events/redeliver-failed", "/api/v1/admin/app-events/redeliver-failed"]]) {
   await call("413 " + path, "post", path, template, { headers: auth(adminJwt), body: big, status: 413 });
 }
 await call("413 webhook", "post", "/api/webhook/stream", "/api/webhook/stream",
@@ -100,7 +140,11 @@ for (const [method, path, template] of [["post", "/api/v1/stream/token", "/api/v
                                          ["post", "/api/v1/calls/oa-1/participants", "/api/v1/calls/{callId}/participants"],
                                          ["post", "/api/v1/calls/oa-1/end", "/api/v1/calls/{callId}/end"],
                                          ["post", "/api/v1/calls/oa-1/sync", "/api/v1/calls/{callId}/sync"],
-                                         ["post", "/api/v1/admin/webhooks/replay", "/api/v1/admin/webhooks/replay"]]) {
+                                         ["post", "/api/v1/admin/webhooks/replay", "/api/v1/admin/webhooks/replay"],
+                                         ["get", "/api/v1/meetings", "/api/v1/meetings"],
+                                         ["get", "/api/v1/admin/app-events", "/api/v1/admin/app-events"],
+                                         ["post", "/api/v1/admin/app-events/evt_x/redeliver", "/api/v1/admin/app-events/{id}/redeliver"],
+                                         ["post", "/api/v1/admin/app-events/redeliver-failed", "/api/v1/admin/app-events/redeliver-failed"]]) {
   const res = await fetch(base + path, { method: method.toUpperCase(), headers: auth(limitedJwt), body: method === "get" ? undefined : "{}" });
   const json = await res.json();
   if (res.status !== 429) fail(`${path}: expected 429, got ${res.status}`);

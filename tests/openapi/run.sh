@@ -11,6 +11,11 @@ trap 'kill "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
 export STREAM_API_KEY=openapi-key STREAM_API_SECRET=openapi-stream-secret AUTH_JWT_SECRET=openapi-app-secret
 export LISTEN_ADDRESS=127.0.0.1 PORT=0 DATABASE_URL="sqlite:$WORK/db.sqlite" STREAM_BASE_URL=https://127.0.0.1:9
 export STREAM_MAX_ATTEMPTS=1 RECONCILE_INTERVAL_SECONDS=0
+# App events go to a receiver inside check.mjs, on a free port chosen here.
+RECEIVER_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export APP_WEBHOOK_URL="http://127.0.0.1:$RECEIVER_PORT/app-events"
+export APP_WEBHOOK_SECRET="whsec_$(head -c 32 /dev/urandom | base64)"
+export APP_WEBHOOK_RETRY_SCHEDULE=1,1,1,1,1 APP_WEBHOOK_POLL_MS=100
 # shellcheck source=../support/streamgate.sh
 . "$HERE/../support/streamgate.sh"
 start_streamgate "$BIN" "$WORK/log"
@@ -19,4 +24,4 @@ PORT=$SG_PORT
 APP=$(env -u PORT "$BIN" mint-dev-jwt --env-file /dev/null --sub alice)
 ADMIN=$(env -u PORT "$BIN" mint-dev-jwt --env-file /dev/null --sub ops --roles admin)
 LIMITED=$(env -u PORT "$BIN" mint-dev-jwt --env-file /dev/null --sub busy-ops --roles admin)
-node "$HERE/check.mjs" "$HERE/../../docs/openapi.yaml" "http://127.0.0.1:$PORT" "$STREAM_API_SECRET" "$APP" "$ADMIN" "$LIMITED"
+node "$HERE/check.mjs" "$HERE/../../docs/openapi.yaml" "http://127.0.0.1:$PORT" "$STREAM_API_SECRET" "$APP" "$ADMIN" "$LIMITED" "$RECEIVER_PORT"
