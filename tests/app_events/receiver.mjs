@@ -63,6 +63,7 @@ const server = http.createServer(async (req, res) => {
       signature: headers['webhook-signature'],
       contentType: req.headers['content-type'] || '',
       path: req.url,
+      receivedAt: Date.now(),
       body: payload,
     });
     res.writeHead(204);

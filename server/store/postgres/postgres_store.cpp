@@ -318,7 +318,9 @@ class PgTx final : public Tx {
     std::vector<std::string> params;
     const auto param = [&](std::string v) {
       params.push_back(std::move(v));
-      return "$" + std::to_string(params.size());
+      std::string placeholder(1, '$');  // (not "$" + ...: gcc 12 warns falsely on that)
+      placeholder += std::to_string(params.size());
+      return placeholder;
     };
     const std::string p = q.all ? "" : "i.";
     std::string sql = q.all ? "SELECT document, call_type, call_id, created_at FROM meetings "
