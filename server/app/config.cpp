@@ -102,7 +102,7 @@ const std::vector<SettingInfo> kSettings = {
     {"APP_WEBHOOK_POLL_MS", "1000",
      "how often the outbox is read for due events (this replica's new events wake it at once)",
      false},
-    {"APP_WEBHOOK_CONCURRENCY", "16", "app event deliveries in flight at most", false},
+    {"APP_WEBHOOK_CONCURRENCY", "64", "app event deliveries in flight at most", false},
     {"TOKEN_TTL_SECONDS", "3600", "default Stream token validity", false},
     {"TOKEN_TTL_MIN_SECONDS", "60", "shortest validity a client may ask for", false},
     {"TOKEN_TTL_MAX_SECONDS", "86400", "longest validity a client may ask for", false},

@@ -10,9 +10,10 @@ namespace streamgate::server {
 namespace {
 
 std::shared_ptr<http::HttpsClient> https_client(const std::string& ca_file,
-                                                std::size_t max_response_bytes,
-                                                const char* setting) {
+                                                std::size_t max_response_bytes, const char* setting,
+                                                std::size_t max_idle = 8) {
   http::ClientOptions options;
+  options.max_idle_per_host = max_idle;
   options.ca_file = ca_file;
   if (max_response_bytes > 0) options.max_response_bytes = max_response_bytes;
   try {
@@ -91,7 +92,9 @@ Deps make_deps(const Config& c) {
   store_options.queue_limit = static_cast<std::size_t>(c.database_queue_limit);
   d.app_waker = std::make_shared<AppEventWaker>();
   if (!c.app_webhook_urls.empty()) {
-    d.app_https = https_client(c.app_webhook_ca_file, 1024 * 1024, "APP_WEBHOOK_CA_FILE");
+    // A pooled connection for every delivery that may be in flight: no new handshake per event.
+    d.app_https = https_client(c.app_webhook_ca_file, 1024 * 1024, "APP_WEBHOOK_CA_FILE",
+                               static_cast<std::size_t>(c.app_webhook_concurrency));
     store_options.app_events.endpoints = c.app_webhook_urls;
     store_options.app_events.types = c.app_webhook_events;
     store_options.app_events.on_written = [waker = d.app_waker] { (*waker)(); };

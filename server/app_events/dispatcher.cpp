@@ -50,6 +50,9 @@ std::optional<std::chrono::milliseconds> AppEventDispatcher::retry_delay(
 
 namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+// Events of one meeting and endpoint attempted in one round; the rest are given back (they follow
+// in the next round), so that a lease covers kMaxPerGroup attempts.
+constexpr std::int64_t kMaxPerGroup = 4;
 std::int64_t now_ns() { return core::to_unix_nanos(core::system_now()); }
 }  // namespace
 
@@ -160,12 +163,15 @@ struct AppEventDispatcher::Impl : std::enable_shared_from_this<Impl> {
   }
 
   // The events of one meeting and endpoint, in order; other groups run beside it. After an
-  // event that waits for a retry, the rest are given back: they follow it later.
+  // event that waits for a retry, or after kMaxPerGroup, the rest are given back: they follow
+  // later, in order.
   http::Task<void> group(std::vector<AppEventRecord> events, std::shared_ptr<std::size_t> left,
                          asio::steady_timer* done) {
     bool in_order = true;
+    std::int64_t attempted = 0;
     for (auto& e : events) {
-      if (!in_order) {
+      if (!in_order || attempted++ == kMaxPerGroup) {
+        in_order = false;
         auto give_back = release(e);  // [gcc12-co_await]
         co_await std::move(give_back);
         continue;
@@ -206,9 +212,9 @@ struct AppEventDispatcher::Impl : std::enable_shared_from_this<Impl> {
       claim.now = now;
       claim.limit = s.concurrency;
       claim.owner = owner;
-      // Long enough for the slowest group (every event timing out in turn), and a margin.
-      claim.lease_until =
-          now + (s.timeout.count() * static_cast<std::int64_t>(s.concurrency) + 60'000) * 1'000'000;
+      // Long enough for the slowest group (kMaxPerGroup events timing out in turn) and one more
+      // timeout as a margin; short enough that a dead replica's events move on within a minute.
+      claim.lease_until = now + s.timeout.count() * (kMaxPerGroup + 1) * 1'000'000;
       try {
         auto take = s.store->claim_app_events(claim);  // [gcc12-co_await]
         claimed = co_await std::move(take);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # App event delivery benchmark: the release binary on SQLite (a temporary file), the npm
 # standardwebhooks receiver, and tests/bench/app_events_load.py posting CALLS signed webhooks.
-# Usage: bash tests/bench/run_app_events.sh [calls] [threads]
+# Usage: [CONCURRENCY=64] bash tests/bench/run_app_events.sh [calls] [threads]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CALLS="${1:-5000}"
@@ -22,6 +22,7 @@ env -i PATH=/usr/bin:/bin STREAM_API_KEY=bench-key STREAM_API_SECRET=bench-secre
   LISTEN_ADDRESS=127.0.0.1 PORT=$SPORT DATABASE_URL="sqlite:$WORK/db.sqlite" LOG_LEVEL=warn \
   RATE_LIMIT_USER_PER_MINUTE=0 RATE_LIMIT_IP_PER_MINUTE=0 RECONCILE_INTERVAL_SECONDS=0 \
   APP_WEBHOOK_URL="http://127.0.0.1:$RPORT/hooks" APP_WEBHOOK_SECRET="$SECRET" \
+  APP_WEBHOOK_CONCURRENCY="${CONCURRENCY:-64}" \
   "$BIN" > "$WORK/sg.log" 2>&1 &
 SG=$!
 wait_port $SPORT
