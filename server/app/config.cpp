@@ -1,5 +1,6 @@
 #include "server/app/config.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -197,7 +198,11 @@ bool loopback_host(std::string_view url) {
     return host == "[::1]";
   }
   host = host.substr(0, host.find(':'));
-  return host == "localhost" || host.rfind("127.", 0) == 0;
+  if (host == "localhost") return true;
+  // An IPv4 literal in 127.0.0.0/8 (not a name that merely starts with "127.").
+  if (host.rfind("127.", 0) != 0 || std::count(host.begin(), host.end(), '.') != 3) return false;
+  return host.find_first_not_of("0123456789.") == std::string_view::npos &&
+         host.find("..") == std::string_view::npos && host.back() != '.';
 }
 
 }  // namespace

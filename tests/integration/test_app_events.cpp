@@ -263,6 +263,36 @@ BOOST_AUTO_TEST_CASE(a_meeting_lifecycle_arrives_verified_once_in_order) {
                                       {{"Authorization", "Bearer " + app_jwt("alice")}});
   BOOST_TEST(not_admin.status == 403);
   BOOST_TEST(sg.log().find(kSecret.substr(6)) == std::string::npos);
+
+  // The deliveries are counted by type and outcome.
+  const auto metrics = http_request(sg.port, "GET", "/metrics", {});
+  BOOST_TEST(
+      metrics.body.find(
+          R"(streamgate_app_event_deliveries_total{outcome="delivered",type="meeting.created"} 2)") !=
+      std::string::npos);
+  BOOST_TEST(metrics.body.find("streamgate_app_events_pending 0") != std::string::npos);
+}
+
+// `streamgate trigger meeting` (the developer loop without Stream): the app receives the
+// events of a whole meeting.
+BOOST_AUTO_TEST_CASE(trigger_meeting_sends_a_whole_meeting) {
+  Receiver app(kSecret);
+  Service sg(events_env(app.url()));
+  auto env = base_env();
+  env["PATH"] = "/usr/bin:/bin";
+  const auto [code, out] = run_command({STREAMGATE_BINARY, "trigger", "meeting", "--call", "trig",
+                                        "--url", "http://127.0.0.1:" + std::to_string(sg.port)},
+                                       env, sg.dir);
+  BOOST_TEST(code == 0, out);
+  BOOST_TEST(out.find("call.transcription_ready default:trig -> 200") != std::string::npos, out);
+  const auto got = app.wait_for(5);
+  BOOST_TEST(types_of(got) == (std::vector<std::string>{"meeting.created", "meeting.started",
+                                                        "meeting.ended", "meeting.recording_ready",
+                                                        "meeting.transcription_ready"}),
+             boost::test_tools::per_element());
+  const auto bad =
+      run_command({STREAMGATE_BINARY, "trigger", "meeting", "--call", "bad id!"}, env, sg.dir);
+  BOOST_TEST(bad.first == 2);
 }
 
 // The receiver knows another secret: the library refuses every delivery (so these tests can

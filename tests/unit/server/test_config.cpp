@@ -100,6 +100,52 @@ BOOST_AUTO_TEST_CASE(secret_values_never_appear_in_errors) {
   BOOST_TEST(settings_help().find("STREAM_API_SECRET_PREVIOUS") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(app_event_settings_are_checked) {
+  const std::string secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  auto with = [&](std::map<std::string, std::string> extra) {
+    auto env = minimal();
+    for (auto& [k, v] : extra) env[k] = v;
+    return env;
+  };
+  const Config off = load_config(minimal());
+  BOOST_TEST(off.app_webhook_urls.empty());
+  BOOST_TEST(off.app_webhook_retry_schedule ==
+                 (std::vector<std::int64_t>{5, 300, 1800, 7200, 18000, 36000, 36000}),
+             boost::test_tools::per_element());
+  const Config on = load_config(with({{"APP_WEBHOOK_URL",
+                                       "https://app.example/hooks, http://127.0.0.1:3000/x,"
+                                       "http://localhost:9/y,http://[::1]:9/z"},
+                                      {"APP_WEBHOOK_SECRET", secret},
+                                      {"APP_WEBHOOK_EVENTS", "meeting.ended,meeting.started"},
+                                      {"APP_WEBHOOK_RETRY_SCHEDULE", "1,2"}}));
+  BOOST_TEST(on.app_webhook_urls.size() == 4u);
+  BOOST_TEST(on.app_webhook_events.size() == 2u);
+  BOOST_TEST(on.app_webhook_retry_schedule.size() == 2u);
+  struct Bad {
+    std::map<std::string, std::string> env;
+    const char* names;
+  };
+  const std::vector<Bad> bad = {
+      {{{"APP_WEBHOOK_URL", "http://app.example/hooks"}, {"APP_WEBHOOK_SECRET", secret}},
+       "APP_WEBHOOK_URL"},
+      {{{"APP_WEBHOOK_URL", "http://127.0.0.1.evil.example/x"}, {"APP_WEBHOOK_SECRET", secret}},
+       "APP_WEBHOOK_URL"},
+      {{{"APP_WEBHOOK_URL", "ftp://x"}, {"APP_WEBHOOK_SECRET", secret}}, "APP_WEBHOOK_URL"},
+      {{{"APP_WEBHOOK_URL", "https://app.example/hooks"}}, "APP_WEBHOOK_SECRET"},
+      {{{"APP_WEBHOOK_URL", "https://a.example"}, {"APP_WEBHOOK_SECRET", "not-a-whsec"}},
+       "APP_WEBHOOK_SECRET"},
+      {{{"APP_WEBHOOK_SECRET_PREVIOUS", "whsec_c2hvcnQ="}}, "APP_WEBHOOK_SECRET_PREVIOUS"},
+      {{{"APP_WEBHOOK_EVENTS", "meeting.exploded"}}, "APP_WEBHOOK_EVENTS"},
+      {{{"APP_WEBHOOK_RETRY_SCHEDULE", "5,,6"}}, "APP_WEBHOOK_RETRY_SCHEDULE"},
+      {{{"APP_WEBHOOK_CONCURRENCY", "0"}}, "APP_WEBHOOK_CONCURRENCY"},
+  };
+  for (const auto& b : bad) {
+    const auto error = error_of(with(b.env));
+    BOOST_TEST(error.find(b.names) != std::string::npos, b.names << ": " << error);
+    BOOST_TEST(error.find("not-a-whsec") == std::string::npos);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(dotenv_parsing) {
   const auto m = parse_dotenv(
       "# comment\n"
