@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -36,7 +37,9 @@ void install_receiver() {
   if (!std::filesystem::exists(kReceiverDir + "/node_modules/standardwebhooks")) {
     const auto [code, out] =
         run_command({"/bin/sh", "-c", "npm ci --no-audit --no-fund --silent"},
-                    {{"PATH", "/usr/local/bin:/usr/bin:/bin"}, {"HOME", "/root"}}, kReceiverDir);
+                    {{"PATH", "/usr/local/bin:/usr/bin:/bin"},
+                     {"HOME", std::getenv("HOME") ? std::getenv("HOME") : "/tmp"}},
+                    kReceiverDir);
     BOOST_TEST_REQUIRE(code == 0, "npm ci failed: " << out);
   }
   done = true;
