@@ -9,6 +9,7 @@
 #include "core/time.hpp"
 #include "http/json_response.hpp"
 #include "http/log.hpp"
+#include "server/app_events/dispatcher.hpp"
 
 namespace streamgate::server {
 namespace json = boost::json;
@@ -59,7 +60,7 @@ json::object to_json(const AppEventRecord& e) {
       {"attempts", e.attempts},
       {"nextAttemptAt", e.status == "pending" ? time_or_null(e.next_attempt_at) : nullptr},
       {"lastError", e.last_error.empty() ? json::value(nullptr) : json::value(e.last_error)},
-      {"endpoint", e.endpoint},
+      {"endpoint", endpoint_for_logs(e.endpoint)},  // its path or query may hold a token
       {"createdAt", time_or_null(e.created_at)},
       {"meeting", meeting_of(e)}};
 }

@@ -167,17 +167,23 @@ struct AppEventDispatcher::Impl : std::enable_shared_from_this<Impl> {
   // later, in order.
   http::Task<void> group(std::vector<AppEventRecord> events, std::shared_ptr<std::size_t> left,
                          asio::steady_timer* done) {
-    bool in_order = true;
-    std::int64_t attempted = 0;
-    for (auto& e : events) {
-      if (!in_order || attempted++ == kMaxPerGroup) {
-        in_order = false;
-        auto give_back = release(e);  // [gcc12-co_await]
-        co_await std::move(give_back);
-        continue;
+    // The count goes down however the group ends (not when the context is torn down), or the
+    // round would wait for it forever.
+    try {
+      bool in_order = true;
+      std::int64_t attempted = 0;
+      for (auto& e : events) {
+        if (!in_order || attempted++ == kMaxPerGroup) {
+          in_order = false;
+          auto give_back = release(e);  // [gcc12-co_await]
+          co_await std::move(give_back);
+          continue;
+        }
+        auto one = attempt(std::move(e));  // [gcc12-co_await]
+        in_order = co_await std::move(one);
       }
-      auto one = attempt(std::move(e));  // [gcc12-co_await]
-      in_order = co_await std::move(one);
+    } catch (const std::exception& e) {
+      http::log(spdlog::level::err, http::LogLine("app event group failed").add("error", e.what()));
     }
     if (--*left == 0) done->cancel();
   }

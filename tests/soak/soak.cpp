@@ -5,9 +5,11 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -47,6 +49,37 @@ std::vector<std::string> fd_targets(int pid) {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+// The process's established TCP connections to `port` (the fake Stream): the HTTPS client's
+// keep-alive pool, which holds up to max_idle_per_host per I/O thread by design.
+int connections_to(int pid, std::uint16_t port) {
+  std::set<std::string> inodes;
+  std::error_code ec;
+  for (const auto& e :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
+    const std::string t = std::filesystem::read_symlink(e.path(), ec).string();
+    if (t.rfind("socket:[", 0) == 0) inodes.insert(t.substr(8, t.size() - 9));
+  }
+  char hex[8];
+  std::snprintf(hex, sizeof hex, ":%04X", port);
+  int n = 0;
+  for (const char* table : {"/net/tcp", "/net/tcp6"}) {
+    std::ifstream in("/proc/" + std::to_string(pid) + table);
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      std::istringstream f(line);
+      std::string sl, local, remote, state, skip, inode;
+      f >> sl >> local >> remote >> state;
+      for (int i = 0; i < 5; ++i) f >> skip;  // tx:rx tr:when retrnsmt uid timeout
+      f >> inode;
+      if (state == "01" && remote.size() > 5 && remote.substr(remote.size() - 5) == hex &&
+          inodes.count(inode))
+        ++n;
+    }
+  }
+  return n;
 }
 
 int open_fds(int pid) {
@@ -145,6 +178,8 @@ std::string SoakReport::summary() const {
   out << "  RSS: " << (samples.empty() ? 0 : samples.front().rss_kb) << " kB at start, "
       << rss_after_warmup_kb << " kB after " << warmup_seconds << " s of warm-up, " << rss_end_kb
       << " kB at the end; slope after warm-up " << slope_kb_per_minute << " kB/min\n";
+  out << "  pooled connections to Stream at the end (not counted below): "
+      << pooled_stream_connections << "\n";
   out << "  descriptors: " << baseline_fds << " at rest after warm-up, " << final_fds
       << " after the traffic stopped\n";
   if (final_fds != baseline_fds) {
@@ -213,12 +248,16 @@ SoakReport run_soak(const SoakOptions& o) {
       }
     });
   // Descriptors at rest, measured the same way after warm-up and at the end: no request in
-  // flight, and idle keep-alive connections closed by HTTP_IDLE_TIMEOUT_MS.
+  // flight, and idle keep-alive connections closed by HTTP_IDLE_TIMEOUT_MS. The outbound pool to
+  // the fake Stream is counted apart: it holds as many idle connections as the last burst
+  // needed (bounded), which is not a leak.
+  const std::uint16_t stream_port =
+      static_cast<std::uint16_t>(std::stoi(fake.base_url().substr(fake.base_url().rfind(':') + 1)));
   const auto settle = [&] {
-    int fds = open_fds(pid);
+    int fds = open_fds(pid) - connections_to(pid, stream_port);
     for (int i = 0; i < 40; ++i) {  // up to 4 s past the 2 s idle timeout
       std::this_thread::sleep_for(100ms);
-      fds = std::min(fds, open_fds(pid));
+      fds = std::min(fds, open_fds(pid) - connections_to(pid, stream_port));
     }
     return fds;
   };
@@ -255,6 +294,7 @@ SoakReport run_soak(const SoakOptions& o) {
   for (auto& c : clients) c.join();
 
   report.final_fds = settle();
+  report.pooled_stream_connections = connections_to(pid, stream_port);
   report.final_fd_targets = fd_targets(pid);
   report.rss_end_kb = report.samples.empty() ? 0 : report.samples.back().rss_kb;
 

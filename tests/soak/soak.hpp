@@ -23,6 +23,8 @@ struct SoakReport {
   std::vector<SoakSample> samples;
   int baseline_fds = 0;  // after warm-up, between requests
   int final_fds = 0;     // after the traffic stopped and idle connections closed
+  // Both without the HTTPS client's idle connections to the fake Stream, counted here (at the end).
+  int pooled_stream_connections = 0;
   std::vector<std::string> baseline_fd_targets, final_fd_targets;
   double warmup_seconds = 0;
   std::int64_t rss_after_warmup_kb = 0;
