@@ -91,6 +91,18 @@ std::string app_event_body(std::string_view type, Nanos at, const Meeting& m) {
                    {"data", json::object{{"meeting", to_api_json(m)}, {"version", m.version}}}});
 }
 
+std::string transcript_ready_body(Nanos at, const Meeting& m, std::string_view file,
+                                  std::int64_t segments, std::int64_t speakers) {
+  return json::serialize(json::object{
+      {"type", kTranscriptReady},
+      {"timestamp", format_rfc3339(at, 3)},
+      {"data", json::object{{"meeting", to_api_json(m)},
+                            {"version", m.version},
+                            {"transcript", json::object{{"file", file},
+                                                        {"segmentCount", segments},
+                                                        {"speakerCount", speakers}}}}}});
+}
+
 std::optional<std::string> parse_webhook_secret(std::string_view secret) {
   constexpr std::string_view kPrefix = "whsec_";
   if (secret.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
@@ -135,6 +147,14 @@ std::optional<std::vector<std::int64_t>> parse_retry_schedule(std::string_view t
     if (text.empty()) return std::nullopt;  // a trailing comma
   }
   return out;
+}
+
+std::optional<std::int64_t> retry_delay_ms(const std::vector<std::int64_t>& schedule,
+                                           std::int64_t step, double jitter01) {
+  if (step < 0 || static_cast<std::size_t>(step) >= schedule.size()) return std::nullopt;
+  const double base_ms = static_cast<double>(schedule[static_cast<std::size_t>(step)]) * 1000.0;
+  const double factor = 0.9 + 0.2 * std::clamp(jitter01, 0.0, 1.0);
+  return static_cast<std::int64_t>(base_ms * factor);
 }
 
 }  // namespace streamgate::core

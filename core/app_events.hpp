@@ -14,12 +14,13 @@
 
 namespace streamgate::core {
 
-inline constexpr std::array<std::string_view, 6> kAppEventTypes = {"meeting.created",
+inline constexpr std::array<std::string_view, 7> kAppEventTypes = {"meeting.created",
                                                                    "meeting.started",
                                                                    "meeting.ended",
                                                                    "meeting.recording_ready",
                                                                    "meeting.transcription_ready",
-                                                                   "meeting.call_ended"};
+                                                                   "meeting.call_ended",
+                                                                   "meeting.transcript_ready"};
 bool is_app_event_type(std::string_view type);
 
 // One state transition of a meeting: its type and the item it is about (a session id, a file),
@@ -47,6 +48,13 @@ std::string app_event_id(std::string_view call_cid, const MeetingTransition& t);
 // The body of an app event: {"type", "timestamp", "data": {"meeting": <API form>, "version"}}.
 std::string app_event_body(std::string_view type, Nanos at, const Meeting& m);
 
+// meeting.transcript_ready (docs/transcripts.md): a transcription file was fetched, parsed and
+// stored. Its body adds data.transcript = {file, segmentCount, speakerCount}; its id is that of
+// the transition (meeting.transcript_ready, file).
+inline constexpr std::string_view kTranscriptReady = "meeting.transcript_ready";
+std::string transcript_ready_body(Nanos at, const Meeting& m, std::string_view file,
+                                  std::int64_t segments, std::int64_t speakers);
+
 // A Standard Webhooks secret, "whsec_" and the base64 of the key: the key bytes, or nullopt for
 // anything else or a key shorter than kMinWebhookKeyBytes.
 inline constexpr std::size_t kMinWebhookKeyBytes = 24;
@@ -61,5 +69,9 @@ std::string sign_app_event(const std::vector<std::shared_ptr<const HmacSha256Key
 
 // APP_WEBHOOK_RETRY_SCHEDULE: comma-separated delays in seconds (0 to 7 days each, at most 20).
 std::optional<std::vector<std::int64_t>> parse_retry_schedule(std::string_view text);
+// The delay in milliseconds before retry `step` (0-based) of such a schedule, jittered by ±10 %
+// (`jitter01` in [0, 1]); nullopt when the schedule is exhausted.
+std::optional<std::int64_t> retry_delay_ms(const std::vector<std::int64_t>& schedule,
+                                           std::int64_t step, double jitter01);
 
 }  // namespace streamgate::core

@@ -42,10 +42,9 @@ std::string endpoint_for_logs(std::string_view url) {
 
 std::optional<std::chrono::milliseconds> AppEventDispatcher::retry_delay(
     const std::vector<std::int64_t>& schedule, std::int64_t step, double jitter01) {
-  if (step < 0 || static_cast<std::size_t>(step) >= schedule.size()) return std::nullopt;
-  const double base_ms = static_cast<double>(schedule[static_cast<std::size_t>(step)]) * 1000.0;
-  const double factor = 0.9 + 0.2 * std::clamp(jitter01, 0.0, 1.0);
-  return std::chrono::milliseconds(static_cast<std::int64_t>(base_ms * factor));
+  const auto ms = core::retry_delay_ms(schedule, step, jitter01);
+  if (!ms) return std::nullopt;
+  return std::chrono::milliseconds(*ms);
 }
 
 namespace {
