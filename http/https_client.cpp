@@ -9,6 +9,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
@@ -40,6 +42,7 @@ std::string_view to_string(ClientErrorKind k) {
     case ClientErrorKind::timeout: return "timeout";
     case ClientErrorKind::protocol: return "protocol";
     case ClientErrorKind::too_large: return "too_large";
+    case ClientErrorKind::refused: return "refused";
   }
   return "protocol";
 }
@@ -139,10 +142,13 @@ struct HttpsClient::Impl {
 
 namespace {
 
+using VetAddress = std::function<std::optional<std::string>(std::string_view ip)>;
+
 Task<std::unique_ptr<Connection>> open_connection(ssl::context& tls_ctx,
                                                   std::atomic<std::uint64_t>& opened,
                                                   const Target& t,
-                                                  std::chrono::steady_clock::time_point deadline) {
+                                                  std::chrono::steady_clock::time_point deadline,
+                                                  VetAddress vet = nullptr) {
   auto ex = co_await asio::this_coro::executor;
   tcp::resolver resolver(ex);
   // The resolver has no timeout of its own (see http/deadline.hpp for why not a bare timer).
@@ -153,6 +159,22 @@ Task<std::unique_ptr<Connection>> open_connection(ssl::context& tls_ctx,
   if (timed_out) throw ClientError(ClientErrorKind::timeout, "timed out resolving " + t.host);
   if (rec)
     throw ClientError(ClientErrorKind::resolve, "cannot resolve " + t.host + ": " + rec.message());
+  // Only the addresses that pass are connected to: the same ones that were checked.
+  std::vector<tcp::endpoint> allowed;
+  std::string refusal;
+  for (const auto& entry : endpoints) {
+    const auto ep = entry.endpoint();
+    const auto why = vet ? vet(ep.address().to_string()) : std::nullopt;
+    if (!why) {
+      allowed.push_back(ep);
+    } else if (refusal.empty()) {
+      refusal = *why;
+    }
+  }
+  if (allowed.empty())
+    throw ClientError(vet ? ClientErrorKind::refused : ClientErrorKind::resolve,
+                      refusal.empty() ? "no address for " + t.host
+                                      : "refused to connect to " + t.host + ": " + refusal);
 
   auto conn = std::make_unique<Connection>();
   if (t.tls) {
@@ -162,7 +184,7 @@ Task<std::unique_ptr<Connection>> open_connection(ssl::context& tls_ctx,
   }
   auto& tcp_layer = conn->lowest();
   tcp_layer.expires_at(deadline);
-  auto [cec, ep] = co_await tcp_layer.async_connect(endpoints, kTuple);
+  auto [cec, ep] = co_await tcp_layer.async_connect(allowed, kTuple);
   if (cec == beast::error::timeout)
     throw ClientError(ClientErrorKind::timeout, "timed out connecting to " + t.host);
   if (cec)
@@ -282,6 +304,84 @@ Task<ClientResponse> HttpsClient::request(ClientRequest r) {
     if (keep_alive) impl->give_back(ctx_key, key, std::move(conn));
     co_return std::move(*response);
   }
+}
+
+namespace {
+
+template <typename Stream>
+Task<FetchResult> fetch_on(Stream& stream, Connection& conn, bhttp::request<bhttp::empty_body>& req,
+                           const FetchRequest& r, std::chrono::steady_clock::time_point deadline) {
+  conn.lowest().expires_at(deadline);
+  auto [wec, wn] = co_await bhttp::async_write(stream, req, kTuple);
+  if (wec == beast::error::timeout)
+    throw ClientError(ClientErrorKind::timeout, "timed out sending the request");
+  if (wec)
+    throw ClientError(ClientErrorKind::connect, "sending the request failed: " + wec.message());
+  bhttp::response_parser<bhttp::buffer_body> parser;
+  parser.header_limit(64 * 1024);
+  parser.body_limit(r.max_bytes);  // a larger Content-Length fails with the header
+  auto [hec, hn] = co_await bhttp::async_read_header(stream, conn.buffer, parser, kTuple);
+  if (hec == beast::error::timeout)
+    throw ClientError(ClientErrorKind::timeout, "timed out waiting for the response");
+  if (hec == bhttp::error::body_limit)
+    throw ClientError(ClientErrorKind::too_large,
+                      "the file is larger than " + std::to_string(r.max_bytes) + " bytes");
+  if (hec)
+    throw ClientError(ClientErrorKind::protocol, "reading the response failed: " + hec.message());
+  FetchResult out;
+  out.status = static_cast<int>(parser.get().result_int());
+  const bool ok = out.status >= 200 && out.status <= 299;
+  std::vector<char> chunk(64 * 1024);
+  while (!parser.is_done()) {
+    parser.get().body().data = chunk.data();
+    parser.get().body().size = chunk.size();
+    auto [rec, rn] = co_await bhttp::async_read(stream, conn.buffer, parser, kTuple);
+    if (rec == bhttp::error::need_buffer) rec = {};
+    if (rec == beast::error::timeout)
+      throw ClientError(ClientErrorKind::timeout, "timed out reading the file");
+    if (rec == bhttp::error::body_limit)
+      throw ClientError(ClientErrorKind::too_large,
+                        "the file is larger than " + std::to_string(r.max_bytes) + " bytes");
+    if (rec)
+      throw ClientError(ClientErrorKind::protocol, "reading the file failed: " + rec.message());
+    const std::string_view got(chunk.data(), chunk.size() - parser.get().body().size);
+    if (ok) {
+      out.bytes += static_cast<std::int64_t>(got.size());
+      if (r.on_body && !got.empty()) r.on_body(got);
+    } else {
+      out.error_body.append(
+          got.substr(0, 4096 - std::min<std::size_t>(4096, out.error_body.size())));
+      if (out.error_body.size() >= 4096) break;  // enough to say why; the connection is dropped
+    }
+  }
+  co_return out;
+}
+
+}  // namespace
+
+Task<FetchResult> HttpsClient::fetch(FetchRequest r) {
+  auto impl = impl_;
+  const Target t = parse_url(r.url);
+  if (r.https_only && !t.tls)
+    throw ClientError(ClientErrorKind::refused, "only https:// URLs are fetched");
+  if (r.vet_host)
+    if (const auto why = r.vet_host(t.host))
+      throw ClientError(ClientErrorKind::refused, "refused host " + t.host + ": " + *why);
+  const auto deadline = std::chrono::steady_clock::now() + r.timeout;
+  bhttp::request<bhttp::empty_body> req{bhttp::verb::get, t.path_and_query, 11};
+  req.set(bhttp::field::host, t.host_header);
+  req.set(bhttp::field::user_agent, "streamgate");
+  req.set(bhttp::field::accept_encoding, "identity");
+  req.keep_alive(false);
+  auto open = open_connection(impl->ctx, impl->opened, t, deadline,
+                              VetAddress(r.vet_address));  // [gcc12-co_await]
+  auto conn = co_await std::move(open);
+  if (conn->tls) {
+    auto get = fetch_on(*conn->tls, *conn, req, r, deadline);  // [gcc12-co_await]
+    co_return co_await std::move(get);
+  }
+  auto get = fetch_on(*conn->plain, *conn, req, r, deadline);  // [gcc12-co_await]
+  co_return co_await std::move(get);
 }
 
 }  // namespace streamgate::http

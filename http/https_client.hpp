@@ -6,7 +6,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -31,7 +33,17 @@ struct ClientResponse {
   std::string_view header(std::string_view name) const;
 };
 
-enum class ClientErrorKind { invalid_url, resolve, connect, tls, timeout, protocol, too_large };
+// `refused`: the URL or its address is not one the caller lets us reach (see FetchRequest).
+enum class ClientErrorKind {
+  invalid_url,
+  resolve,
+  connect,
+  tls,
+  timeout,
+  protocol,
+  too_large,
+  refused
+};
 std::string_view to_string(ClientErrorKind k);
 
 struct ClientError : std::runtime_error {
@@ -47,6 +59,27 @@ struct ClientOptions {
   std::size_t max_response_bytes = 8 * 1024 * 1024;
 };
 
+// A streaming GET of a file that an outside party named (a transcript URL). Unlike request():
+// never pooled (a new connection each time); the host and every resolved address are vetted
+// before connecting, and only the vetted addresses are connected to, so a second resolution
+// cannot change the answer (no DNS rebinding); the body goes to `on_body` chunk by chunk as it
+// arrives and never beyond `max_bytes` (a larger Content-Length fails before the body is read).
+struct FetchRequest {
+  std::string url;
+  bool https_only = true;  // an http:// URL is refused
+  std::chrono::milliseconds timeout{60000};
+  std::size_t max_bytes = 32 * 1024 * 1024;
+  // Why the host name or an address may not be reached, or nullopt (null: no check).
+  std::function<std::optional<std::string>(std::string_view host)> vet_host;
+  std::function<std::optional<std::string>(std::string_view ip)> vet_address;
+  std::function<void(std::string_view chunk)> on_body;  // 2xx answers only
+};
+struct FetchResult {
+  int status = 0;
+  std::int64_t bytes = 0;  // body bytes given to on_body
+  std::string error_body;  // the first 4 KiB of a non-2xx answer's body
+};
+
 class HttpsClient final {
  public:
   explicit HttpsClient(ClientOptions options = {});  // throws std::runtime_error for a bad CA file
@@ -57,6 +90,10 @@ class HttpsClient final {
   // Throws ClientError. A connection reused from the pool that turns out to be closed is
   // replaced once, transparently.
   Task<ClientResponse> request(ClientRequest req);
+
+  // Throws ClientError: `refused` for a URL, host or address the request's checks refuse,
+  // `too_large` past max_bytes, the others as request().
+  Task<FetchResult> fetch(FetchRequest req);
 
   std::uint64_t connections_opened() const;
 
