@@ -68,6 +68,26 @@ class InstrumentedStore final : public Store {
     auto op = inner_->app_event_stats();
     co_return co_await timed("app_event_stats", std::move(op));
   }
+  http::Task<std::vector<TranscriptFile>> claim_transcript_jobs(TranscriptClaim c) override {
+    auto op = inner_->claim_transcript_jobs(std::move(c));
+    co_return co_await timed("claim_transcript_jobs", std::move(op));
+  }
+  http::Task<bool> finish_transcript_job(TranscriptOutcome o) override {
+    auto op = inner_->finish_transcript_job(std::move(o));
+    co_return co_await timed("finish_transcript_job", std::move(op));
+  }
+  http::Task<bool> store_transcript(TranscriptContent c) override {
+    auto op = inner_->store_transcript(std::move(c));
+    co_return co_await timed("store_transcript", std::move(op));
+  }
+  http::Task<TranscriptView> get_transcript(std::string t, std::string i) override {
+    auto op = inner_->get_transcript(std::move(t), std::move(i));
+    co_return co_await timed("get_transcript", std::move(op));
+  }
+  http::Task<TranscriptSearchPage> search_transcripts(TranscriptSearch q) override {
+    auto op = inner_->search_transcripts(std::move(q));
+    co_return co_await timed("search_transcripts", std::move(op));
+  }
   http::Task<bool> ping() override {
     auto op = inner_->ping();
     co_return co_await timed("ping", std::move(op));

@@ -75,4 +75,25 @@ http::Task<AppEventStats> Store::app_event_stats() {
   co_return AppEventStats{};
 }
 
+http::Task<std::vector<TranscriptFile>> Store::claim_transcript_jobs(TranscriptClaim) {
+  unsupported("transcripts");
+  co_return std::vector<TranscriptFile>{};
+}
+http::Task<bool> Store::finish_transcript_job(TranscriptOutcome) {
+  unsupported("transcripts");
+  co_return false;
+}
+http::Task<bool> Store::store_transcript(TranscriptContent) {
+  unsupported("transcripts");
+  co_return false;
+}
+http::Task<TranscriptView> Store::get_transcript(std::string, std::string) {
+  unsupported("transcripts");
+  co_return TranscriptView{};
+}
+http::Task<TranscriptSearchPage> Store::search_transcripts(TranscriptSearch) {
+  unsupported("transcripts");
+  co_return TranscriptSearchPage{};
+}
+
 }  // namespace streamgate::server

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/meeting.hpp"
+#include "core/transcript.hpp"
 #include "http/task.hpp"
 
 namespace streamgate::server {
@@ -134,6 +135,87 @@ struct AppEventOptions {
   std::function<void()> on_written;  // after a commit that wrote events (from a store thread)
 };
 
+// Transcripts (docs/transcripts.md): one fetch job per transcription file of a meeting (keyed by
+// its filename, or its URL when it has none), the file's parsed segments, and their search index.
+struct TranscriptFile {
+  std::string call_type;
+  std::string call_id;
+  std::string file;
+  std::string url;
+  std::string status;  // pending | ready | failed
+  std::int64_t attempts = 0;
+  std::int64_t step = 0;
+  std::int64_t next_attempt_at = 0;
+  std::string error;
+  std::int64_t segment_count = 0;
+  std::int64_t speaker_count = 0;
+  std::int64_t malformed_lines = 0;
+  std::int64_t bytes = 0;
+  std::int64_t duration_ms = 0;            // the latest segment end
+  std::optional<std::int64_t> start_time;  // the transcription's start (Unix ns), if known
+  std::optional<std::int64_t> fetched_at;
+};
+// Pending jobs due at `now` and not leased, leased to `owner` until `lease_until`.
+struct TranscriptClaim {
+  std::int64_t now = 0;
+  std::int64_t lease_until = 0;
+  std::string owner;
+  std::size_t limit = 4;
+};
+// The outcome of an attempt that stored nothing; applied only while `owner` holds the lease.
+struct TranscriptOutcome {
+  std::string call_type;
+  std::string call_id;
+  std::string file;
+  std::string owner;
+  std::string status;  // pending (retry at next_attempt_at) | failed | released
+  std::int64_t step = 0;
+  std::int64_t next_attempt_at = 0;
+  std::string error;
+  std::string url;  // not empty: the file's fresh URL (re-listed from Stream)
+};
+// A parsed file, stored with its segments and index in one transaction (with the
+// meeting.transcript_ready app event when app events are on).
+struct TranscriptContent {
+  std::string call_type;
+  std::string call_id;
+  std::string file;
+  std::string owner;
+  std::vector<core::TranscriptSegment> segments;
+  std::int64_t malformed_lines = 0;
+  std::int64_t bytes = 0;
+};
+// A meeting's files (ordered by start, then name) and each file's segments in order.
+struct TranscriptView {
+  std::vector<TranscriptFile> files;
+  std::vector<std::vector<core::TranscriptSegment>> segments;  // one list per file
+};
+struct TranscriptSearch {
+  std::string user_id;  // creator or member; ignored with `all`
+  bool all = false;
+  core::SearchQuery query;
+  std::size_t offset = 0;
+  std::size_t limit = 10;
+  std::size_t matches_per_meeting = 3;
+};
+struct TranscriptMatch {
+  std::string file;
+  std::string speaker_id;
+  std::int64_t start_ms = 0;  // as in the file
+  std::int64_t end_ms = 0;
+  std::string highlighted;  // the text, matches between core::kMarkStart and core::kMarkEnd
+};
+struct TranscriptHit {
+  core::Meeting meeting;
+  std::int64_t matching_segments = 0;
+  std::vector<TranscriptMatch> matches;  // best first
+  std::vector<TranscriptFile> files;     // the meeting's files (for their timeline offsets)
+};
+struct TranscriptSearchPage {
+  std::vector<TranscriptHit> hits;  // most relevant first
+  bool more = false;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -206,6 +288,14 @@ class Store {
   virtual http::Task<std::int64_t> redeliver_app_events(std::string id, std::int64_t now);
   virtual http::Task<AppEventStats> app_event_stats();
 
+  // Transcripts. Default implementations throw StoreUnavailable.
+  virtual http::Task<std::vector<TranscriptFile>> claim_transcript_jobs(TranscriptClaim claim);
+  virtual http::Task<bool> finish_transcript_job(TranscriptOutcome outcome);
+  // False when the lease was lost (another replica has the job, or it was settled).
+  virtual http::Task<bool> store_transcript(TranscriptContent content);
+  virtual http::Task<TranscriptView> get_transcript(std::string call_type, std::string call_id);
+  virtual http::Task<TranscriptSearchPage> search_transcripts(TranscriptSearch search);
+
   // True when the store answers a trivial query.
   virtual http::Task<bool> ping() = 0;
 
@@ -221,6 +311,7 @@ struct StoreOptions {
   // at once with StoreUnavailable, so a stalled database cannot grow memory without bound.
   std::size_t queue_limit = 1024;
   AppEventOptions app_events;
+  bool transcripts = false;  // a new transcription file enqueues its fetch job
 };
 
 // Opens the backend named by the URL and runs the schema migrations. Throws

@@ -1,8 +1,11 @@
 #include "server/store/store_tx.hpp"
 
 #include <algorithm>
+#include <map>
+#include <tuple>
 
 #include "core/app_events.hpp"
+#include "core/checked.hpp"
 
 namespace streamgate::server {
 
@@ -27,6 +30,34 @@ bool wanted(const AppEventOptions& o, const std::string& type) {
   return o.types.empty() || std::find(o.types.begin(), o.types.end(), type) != o.types.end();
 }
 
+// The key of a transcription file: its filename, or its URL when it has none.
+const std::string& file_key(const core::MediaAsset& a) {
+  return a.filename.empty() ? a.url : a.filename;
+}
+
+// A fetch job for each transcription file that is new or has a new URL.
+void enqueue_transcripts(Tx& tx, const core::Meeting* before, const core::Meeting& m) {
+  const auto now = core::to_unix_nanos(core::system_now());
+  for (const auto& t : m.transcriptions) {
+    if (t.url.empty() || file_key(t).empty()) continue;
+    if (before) {
+      const auto same =
+          std::find_if(before->transcriptions.begin(), before->transcriptions.end(),
+                       [&](const core::MediaAsset& b) { return file_key(b) == file_key(t); });
+      if (same != before->transcriptions.end() && same->url == t.url) continue;
+    }
+    TranscriptFile job;
+    job.call_type = m.call_type;
+    job.call_id = m.call_id;
+    job.file = file_key(t);
+    job.url = t.url;
+    job.status = "pending";
+    job.next_attempt_at = now;
+    if (t.start_time) job.start_time = core::to_unix_nanos(*t.start_time);
+    tx.upsert_transcript_job(job);
+  }
+}
+
 bool same_list_entry(const core::Meeting& a, const core::Meeting& b) {
   return meeting_list_time(a) == meeting_list_time(b) && a.status() == b.status() &&
          meeting_list_users(a) == meeting_list_users(b);
@@ -48,6 +79,7 @@ void save(Tx& tx, const core::Meeting* before, core::Meeting& m) {
   if (!folded.empty()) tx.archive_sessions(m.call_type, m.call_id, folded);
   tx.save_meeting(m, meeting_to_document(m));
   if (!before || !same_list_entry(*before, m)) tx.index_meeting(m);
+  if (tx.transcripts && changed) enqueue_transcripts(tx, before, m);
   const auto now = core::system_now();
   for (const auto& t : transitions) {
     if (!wanted(*tx.app_events, t.type)) continue;
@@ -141,6 +173,103 @@ std::optional<core::Meeting> update_meeting_tx(Tx& tx, const std::string& call_t
   if (!next) return current;
   save(tx, current ? &*current : nullptr, *next);
   return next;
+}
+
+bool store_transcript_tx(Tx& tx, const TranscriptContent& c) {
+  if (!tx.transcript_leased(c.call_type, c.call_id, c.file, c.owner)) return false;
+  tx.replace_transcript_segments(c);
+  const auto speakers = core::speakers_of(c.segments);
+  TranscriptFile done;
+  done.call_type = c.call_type;
+  done.call_id = c.call_id;
+  done.file = c.file;
+  done.status = "ready";
+  done.segment_count = static_cast<std::int64_t>(c.segments.size());
+  done.speaker_count = static_cast<std::int64_t>(speakers.size());
+  done.malformed_lines = c.malformed_lines;
+  done.bytes = c.bytes;
+  for (const auto& s : c.segments) done.duration_ms = std::max(done.duration_ms, s.end_ms);
+  const auto now = core::system_now();
+  done.fetched_at = core::to_unix_nanos(now);
+  tx.mark_transcript_ready(done);
+  if (tx.app_events && !tx.app_events->endpoints.empty() &&
+      wanted(*tx.app_events, std::string(core::kTranscriptReady))) {
+    const auto doc = tx.load_meeting(c.call_type, c.call_id);
+    if (doc) {
+      auto m = meeting_from_document(*doc);
+      m.call_type = c.call_type;
+      m.call_id = c.call_id;
+      AppEventRow row{
+          core::app_event_id(m.cid(), {std::string(core::kTranscriptReady), c.file}),
+          std::string(core::kTranscriptReady),
+          m.call_type,
+          m.call_id,
+          {},
+          core::transcript_ready_body(now, m, c.file, done.segment_count, done.speaker_count),
+          core::to_unix_nanos(now)};
+      for (const auto& endpoint : tx.app_events->endpoints) {
+        row.endpoint = endpoint;
+        tx.insert_app_event(row);
+      }
+      tx.wrote_app_events = true;
+    }
+  }
+  return true;
+}
+
+std::vector<std::int64_t> transcript_offsets(const std::vector<TranscriptFile>& files) {
+  std::vector<std::int64_t> out;
+  constexpr std::int64_t kNsPerMs = 1'000'000;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    if (i == 0) {
+      out.push_back(0);
+      continue;
+    }
+    const auto& first = files.front();
+    std::int64_t offset = 0;
+    if (first.start_time && files[i].start_time && *files[i].start_time >= *first.start_time) {
+      offset = core::sat_sub(*files[i].start_time, *first.start_time) / kNsPerMs;
+    } else {
+      offset = core::sat_add(out.back(), files[i - 1].duration_ms);
+    }
+    // Never before the previous file starts.
+    out.push_back(std::clamp<std::int64_t>(offset, out.back(), core::kMaxTranscriptMs * 16));
+  }
+  return out;
+}
+
+void MeetingRanker::add(const std::string& call_type, const std::string& call_id,
+                        std::int64_t segment_id, double score) {
+  auto [it, fresh] = meetings_.try_emplace({call_type, call_id});
+  auto& m = it->second;
+  if (fresh) {
+    m.call_type = call_type;
+    m.call_id = call_id;
+    m.score = score;
+  }
+  ++m.count;
+  m.score = std::min(m.score, score);
+  const std::pair<double, std::int64_t> entry{score, segment_id};
+  if (m.best.size() < per_meeting_ || entry < m.best.back()) {
+    m.best.insert(std::upper_bound(m.best.begin(), m.best.end(), entry), entry);
+    if (m.best.size() > per_meeting_) m.best.pop_back();
+  }
+}
+
+RankedPage MeetingRanker::page(std::size_t offset, std::size_t limit) {
+  std::vector<RankedMeeting*> order;
+  order.reserve(meetings_.size());
+  for (auto& [key, m] : meetings_) order.push_back(&m);
+  std::sort(order.begin(), order.end(), [](const RankedMeeting* a, const RankedMeeting* b) {
+    return std::make_tuple(a->score, -a->count, std::cref(a->call_type), std::cref(a->call_id)) <
+           std::make_tuple(b->score, -b->count, std::cref(b->call_type), std::cref(b->call_id));
+  });
+  RankedPage page;
+  if (offset >= order.size()) return page;
+  const auto end = std::min(order.size(), offset + limit);
+  page.more = end < order.size();
+  for (auto i = offset; i < end; ++i) page.meetings.push_back(std::move(*order[i]));
+  return page;
 }
 
 std::optional<ReplayItem> replay_one_tx(Tx& tx, const std::string& webhook_id,

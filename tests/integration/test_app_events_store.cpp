@@ -335,13 +335,14 @@ BOOST_AUTO_TEST_CASE(the_migration_indexes_meetings_stored_before_it) {
     make_meeting(*store, "old2", 2, "bob", {});
   }
   {
-    // Back to schema 3, as a database of the previous release.
+    // Back to schema 3, as a database of an earlier release.
     sqlite3* db = nullptr;
     BOOST_TEST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
     const char* sql =
         "DROP TABLE meeting_index; DROP TABLE app_events; DROP INDEX meetings_list;"
         "DROP INDEX meetings_list_status; ALTER TABLE meetings DROP COLUMN created_at;"
-        "DELETE FROM schema_migrations WHERE version = 4;";
+        "DROP TABLE transcript_fts; DROP TABLE transcript_segments; DROP TABLE transcripts;"
+        "DELETE FROM schema_migrations WHERE version >= 4;";
     char* err = nullptr;
     BOOST_TEST(sqlite3_exec(db, sql, nullptr, nullptr, &err) == SQLITE_OK, (err ? err : ""));
     sqlite3_free(err);

@@ -67,7 +67,7 @@ PostgresServer::PostgresServer() : bin_(find_bin()) {
   if (::geteuid() == 0) sh("chown postgres " + dir_);
   port_ = free_port();
   run_as_postgres(bin_ + "/initdb -D " + dir_ +
-                  "/data -U postgres -A trust --no-sync -E UTF8 >/dev/null");
+                  "/data -U postgres -A trust --no-sync -E UTF8 --locale=C.UTF-8 >/dev/null");
   start();
 }
 

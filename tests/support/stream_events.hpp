@@ -75,18 +75,25 @@ inline std::string recording_ready(const std::string& cid_id, const std::string&
 }
 
 inline std::string transcription_ready(const std::string& cid_id, const std::string& session,
-                                       const std::string& file) {
+                                       const std::string& file, const std::string& url,
+                                       std::int64_t created_at = 1775660700000000000,
+                                       std::int64_t start_time = 1775656860000000000) {
   return boost::json::serialize(boost::json::object{
       {"type", "call.transcription_ready"},
-      {"created_at", 1775660700000000000},  // integer nanoseconds, the other form Stream uses
+      {"created_at", created_at},  // integer nanoseconds, the other form Stream uses
       {"call_cid", "default:" + cid_id},
       {"egress_id", "eg-2"},
       {"call_transcription",
        {{"filename", file},
-        {"url", "https://cdn.example/tr/" + file},
-        {"start_time", 1775656860000000000},
-        {"end_time", 1775658660000000000},
+        {"url", url},
+        {"start_time", start_time},
+        {"end_time", start_time + 1800000000000},
         {"session_id", session}}}});
+}
+
+inline std::string transcription_ready(const std::string& cid_id, const std::string& session,
+                                       const std::string& file) {
+  return transcription_ready(cid_id, session, file, "https://cdn.example/tr/" + file);
 }
 
 inline std::string call_ended(const std::string& cid_id, const std::string& by,

@@ -223,8 +223,35 @@ constexpr const char* kMigrations[] = {
     "CREATE INDEX app_events_status ON app_events (status, seq);"
     "CREATE INDEX app_events_order ON app_events (call_type, call_id, endpoint, seq)"
     "  WHERE status = 'pending';",
+    // 5: transcripts (as in the SQLite backend); the search index is a generated tsvector with a
+    // GIN index ('simple': lower-cased words, no stemming, as SQLite's unicode61).
+    "CREATE TABLE transcripts ("
+    "  call_type TEXT NOT NULL, call_id TEXT NOT NULL, file TEXT NOT NULL,"
+    "  url TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending',"
+    "  attempts INTEGER NOT NULL DEFAULT 0, step INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_at BIGINT NOT NULL,"
+    "  lease_until BIGINT NOT NULL DEFAULT 0, lease_owner TEXT NOT NULL DEFAULT '',"
+    "  last_error TEXT NOT NULL DEFAULT '',"
+    "  segment_count BIGINT NOT NULL DEFAULT 0, speaker_count BIGINT NOT NULL DEFAULT 0,"
+    "  malformed_lines BIGINT NOT NULL DEFAULT 0, bytes BIGINT NOT NULL DEFAULT 0,"
+    "  duration_ms BIGINT NOT NULL DEFAULT 0, start_time BIGINT, fetched_at BIGINT,"
+    "  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,"
+    "  PRIMARY KEY (call_type, call_id, file));"
+    "CREATE INDEX transcripts_due ON transcripts (next_attempt_at) WHERE status = 'pending';"
+    "CREATE TABLE transcript_segments ("
+    "  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    "  call_type TEXT NOT NULL, call_id TEXT NOT NULL, file TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL, speaker_id TEXT NOT NULL,"
+    "  start_ms BIGINT NOT NULL, end_ms BIGINT NOT NULL, text TEXT NOT NULL,"
+    "  tsv tsvector GENERATED ALWAYS AS (to_tsvector('simple', text)) STORED);"
+    "CREATE INDEX transcript_segments_file ON transcript_segments (call_type, call_id, file, seq);"
+    "CREATE INDEX transcript_segments_tsv ON transcript_segments USING GIN (tsv);",
 };
 constexpr std::int64_t kBackfillIndexVersion = 4;
+
+constexpr const char* kTranscriptColumns =
+    "call_type, call_id, file, url, status, attempts, step, next_attempt_at, last_error, "
+    "segment_count, speaker_count, malformed_lines, bytes, duration_ms, start_time, fetched_at";
 
 constexpr const char* kAppEventColumns =
     "seq, id, event_type, call_type, call_id, endpoint, payload, status, attempts, step, "
@@ -354,6 +381,165 @@ class PgTx final : public Tx {
       }
     }
     return page;
+  }
+  void upsert_transcript_job(const TranscriptFile& j) override {
+    c_.exec(
+        "INSERT INTO transcripts (call_type, call_id, file, url, next_attempt_at, start_time, "
+        "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, NULLIF($6, '')::BIGINT, $7, $7) "
+        "ON CONFLICT (call_type, call_id, file) DO UPDATE SET url = excluded.url, "
+        "status = 'pending', step = 0, next_attempt_at = excluded.next_attempt_at, "
+        "updated_at = excluded.updated_at WHERE transcripts.status <> 'ready' AND "
+        "transcripts.url <> excluded.url",
+        {j.call_type, j.call_id, j.file, j.url, str(j.next_attempt_at),
+         j.start_time ? str(*j.start_time) : std::string(), str(now_ns())});
+  }
+  bool transcript_leased(const std::string& type, const std::string& id, const std::string& file,
+                         const std::string& owner) override {
+    return c_.exec(
+                 "SELECT 1 FROM transcripts WHERE call_type = $1 AND call_id = $2 AND file = $3 "
+                 "AND status = 'pending' AND lease_owner = $4 FOR UPDATE",
+                 {type, id, file, owner})
+               .rows() == 1;
+  }
+  void replace_transcript_segments(const TranscriptContent& c) override {
+    c_.exec("DELETE FROM transcript_segments WHERE call_type = $1 AND call_id = $2 AND file = $3",
+            {c.call_type, c.call_id, c.file});
+    // Many rows per statement (8 parameters each), so a long meeting is a few round trips.
+    constexpr std::size_t kRows = 500;
+    for (std::size_t at = 0; at < c.segments.size(); at += kRows) {
+      const auto end = std::min(c.segments.size(), at + kRows);
+      std::string sql =
+          "INSERT INTO transcript_segments (call_type, call_id, file, seq, speaker_id, start_ms, "
+          "end_ms, text) VALUES ";
+      std::vector<std::string> params;
+      params.reserve((end - at) * 8);
+      for (std::size_t i = at; i < end; ++i) {
+        const auto n = params.size();
+        if (i > at) sql += ',';
+        sql += "($" + std::to_string(n + 1);
+        for (std::size_t k = 2; k <= 8; ++k) sql += ",$" + std::to_string(n + k);
+        sql += ')';
+        const auto& seg = c.segments[i];
+        params.insert(params.end(), {c.call_type, c.call_id, c.file, std::to_string(i),
+                                     seg.speaker_id, str(seg.start_ms), str(seg.end_ms), seg.text});
+      }
+      c_.exec(sql.c_str(), params);
+    }
+  }
+  void mark_transcript_ready(const TranscriptFile& f) override {
+    c_.exec(
+        "UPDATE transcripts SET status = 'ready', attempts = attempts + 1, last_error = '', "
+        "segment_count = $1, speaker_count = $2, malformed_lines = $3, bytes = $4, "
+        "duration_ms = $5, fetched_at = $6, lease_until = 0, lease_owner = '', updated_at = $7 "
+        "WHERE call_type = $8 AND call_id = $9 AND file = $10",
+        {str(f.segment_count), str(f.speaker_count), str(f.malformed_lines), str(f.bytes),
+         str(f.duration_ms), str(f.fetched_at.value_or(0)), str(now_ns()), f.call_type, f.call_id,
+         f.file});
+  }
+  std::vector<TranscriptFile> claim_transcripts(const TranscriptClaim& c) {
+    const auto r = c_.exec(
+        (std::string("UPDATE transcripts SET lease_until = $1, lease_owner = $2 WHERE "
+                     "(call_type, call_id, file) IN (SELECT call_type, call_id, file FROM "
+                     "transcripts WHERE status = 'pending' AND next_attempt_at <= $3 AND "
+                     "lease_until <= $3 ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED) "
+                     "RETURNING ") +
+         kTranscriptColumns)
+            .c_str(),
+        {str(c.lease_until), c.owner, str(c.now), std::to_string(c.limit)});
+    std::vector<TranscriptFile> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back(read_transcript(r, i));
+    return out;
+  }
+  bool finish_transcript(const TranscriptOutcome& o) {
+    if (o.status == "released")
+      return c_.exec(
+                   "UPDATE transcripts SET lease_until = 0, lease_owner = '' WHERE call_type = $1 "
+                   "AND call_id = $2 AND file = $3 AND lease_owner = $4 AND status = 'pending'",
+                   {o.call_type, o.call_id, o.file, o.owner})
+                 .affected() == "1";
+    return c_.exec(
+                 "UPDATE transcripts SET status = $1, attempts = attempts + 1, step = $2, "
+                 "next_attempt_at = $3, last_error = $4, url = COALESCE(NULLIF($5, ''), url), "
+                 "lease_until = 0, lease_owner = '', updated_at = $6 WHERE call_type = $7 AND "
+                 "call_id = $8 AND file = $9 AND lease_owner = $10 AND status = 'pending'",
+                 {o.status, str(o.step), str(o.next_attempt_at), o.error, o.url, str(now_ns()),
+                  o.call_type, o.call_id, o.file, o.owner})
+               .affected() == "1";
+  }
+  std::vector<TranscriptFile> transcript_files(const std::string& type, const std::string& id) {
+    const auto r = c_.exec((std::string("SELECT ") + kTranscriptColumns +
+                            " FROM transcripts WHERE call_type = $1 AND call_id = $2 "
+                            "ORDER BY start_time IS NULL, start_time, file")
+                               .c_str(),
+                           {type, id});
+    std::vector<TranscriptFile> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back(read_transcript(r, i));
+    return out;
+  }
+  TranscriptView transcript(const std::string& type, const std::string& id) {
+    TranscriptView v;
+    v.files = transcript_files(type, id);
+    for (const auto& f : v.files) {
+      const auto r = c_.exec(
+          "SELECT speaker_id, start_ms, end_ms, text FROM transcript_segments WHERE "
+          "call_type = $1 AND call_id = $2 AND file = $3 ORDER BY seq",
+          {type, id, f.file});
+      auto& list = v.segments.emplace_back();
+      list.reserve(static_cast<std::size_t>(r.rows()));
+      for (int i = 0; i < r.rows(); ++i)
+        list.push_back(
+            core::TranscriptSegment{r.text(i, 0), r.int64(i, 1), r.int64(i, 2), r.text(i, 3)});
+    }
+    return v;
+  }
+  TranscriptSearchPage search(const TranscriptSearch& q) {
+    // ts_rank is higher for better matches; negated, so that lower is better as with bm25.
+    const std::string query = core::to_tsquery_text(q.query);
+    std::string sql =
+        "SELECT s.call_type, s.call_id, s.id, -ts_rank(s.tsv, q) FROM transcript_segments s, "
+        "to_tsquery('simple', $1) q WHERE s.tsv @@ q";
+    if (!q.all)
+      sql +=
+          " AND EXISTS (SELECT 1 FROM meeting_index i WHERE i.user_id = $2 AND "
+          "i.call_type = s.call_type AND i.call_id = s.call_id)";
+    const auto r = q.all ? c_.exec(sql.c_str(), {query}) : c_.exec(sql.c_str(), {query, q.user_id});
+    MeetingRanker ranker(q.matches_per_meeting);
+    for (int i = 0; i < r.rows(); ++i) {
+      const double score = std::strtod(PQgetvalue(r.get(), i, 3), nullptr);
+      ranker.add(r.text(i, 0), r.text(i, 1), r.int64(i, 2), score);
+    }
+    auto page = ranker.page(q.offset, q.limit);
+    TranscriptSearchPage out;
+    out.more = page.more;
+    for (auto& ranked : page.meetings) {
+      auto doc = load_meeting(ranked.call_type, ranked.call_id);
+      if (!doc) continue;
+      TranscriptHit hit;
+      try {
+        hit.meeting = meeting_from_document(*doc);
+      } catch (const StoreUnavailable&) {
+        continue;  // a damaged document is left out
+      }
+      hit.meeting.call_type = ranked.call_type;
+      hit.meeting.call_id = ranked.call_id;
+      hit.matching_segments = ranked.count;
+      std::string ids = "{";
+      for (const auto& [score, id] : ranked.best) ids += (ids.size() > 1 ? "," : "") + str(id);
+      ids += "}";
+      const auto m = c_.exec(
+          "SELECT s.id, s.file, s.speaker_id, s.start_ms, s.end_ms, ts_headline('simple', s.text, "
+          "to_tsquery('simple', $1), 'HighlightAll=true, StartSel=' || chr(1) || ', StopSel=' || "
+          "chr(2)) FROM transcript_segments s WHERE s.id = ANY($2::BIGINT[])",
+          {query, ids});
+      for (const auto& [score, id] : ranked.best)
+        for (int i = 0; i < m.rows(); ++i)
+          if (m.int64(i, 0) == id)
+            hit.matches.push_back(TranscriptMatch{m.text(i, 1), m.text(i, 2), m.int64(i, 3),
+                                                  m.int64(i, 4), m.text(i, 5)});
+      hit.files = transcript_files(ranked.call_type, ranked.call_id);
+      out.hits.push_back(std::move(hit));
+    }
+    return out;
   }
   std::vector<AppEventRecord> claim_app_events(const AppEventClaim& c) {
     // SKIP LOCKED: replicas claiming at the same moment take different events; the lease keeps
@@ -498,6 +684,26 @@ class PgTx final : public Tx {
   }
 
  private:
+  static TranscriptFile read_transcript(const Result& r, int i) {
+    TranscriptFile f;
+    f.call_type = r.text(i, 0);
+    f.call_id = r.text(i, 1);
+    f.file = r.text(i, 2);
+    f.url = r.text(i, 3);
+    f.status = r.text(i, 4);
+    f.attempts = r.int64(i, 5);
+    f.step = r.int64(i, 6);
+    f.next_attempt_at = r.int64(i, 7);
+    f.error = r.text(i, 8);
+    f.segment_count = r.int64(i, 9);
+    f.speaker_count = r.int64(i, 10);
+    f.malformed_lines = r.int64(i, 11);
+    f.bytes = r.int64(i, 12);
+    f.duration_ms = r.int64(i, 13);
+    if (!PQgetisnull(r.get(), i, 14)) f.start_time = r.int64(i, 14);
+    if (!PQgetisnull(r.get(), i, 15)) f.fetched_at = r.int64(i, 15);
+    return f;
+  }
   static AppEventRecord read_event(const Result& r, int i) {
     AppEventRecord e;
     e.seq = r.int64(i, 0);
@@ -525,7 +731,10 @@ class PgTx final : public Tx {
 class PostgresStore final : public Store {
  public:
   PostgresStore(const StoreOptions& o, std::string url)
-      : url_(std::move(url)), busy_ms_(o.busy_timeout_ms), app_events_(o.app_events) {
+      : url_(std::move(url)),
+        busy_ms_(o.busy_timeout_ms),
+        app_events_(o.app_events),
+        transcripts_(o.transcripts) {
     {
       // Migrations may take a while on a big database; they get a minute.
       Conn c(url_, std::chrono::milliseconds(busy_ms_));
@@ -603,6 +812,24 @@ class PostgresStore final : public Store {
     return with_conn<AppEventStats>([](Conn& c) { return PgTx(c).app_event_stats(); });
   }
 
+  http::Task<std::vector<TranscriptFile>> claim_transcript_jobs(TranscriptClaim claim) override {
+    return in_tx<std::vector<TranscriptFile>>(
+        [claim](Tx& tx) { return static_cast<PgTx&>(tx).claim_transcripts(claim); });
+  }
+  http::Task<bool> finish_transcript_job(TranscriptOutcome o) override {
+    return with_conn<bool>([o](Conn& c) { return PgTx(c).finish_transcript(o); });
+  }
+  http::Task<bool> store_transcript(TranscriptContent content) override {
+    auto shared = std::make_shared<const TranscriptContent>(std::move(content));
+    return in_tx<bool>([shared](Tx& tx) { return store_transcript_tx(tx, *shared); });
+  }
+  http::Task<TranscriptView> get_transcript(std::string type, std::string id) override {
+    return snapshot<TranscriptView>([type, id](Conn& c) { return PgTx(c).transcript(type, id); });
+  }
+  http::Task<TranscriptSearchPage> search_transcripts(TranscriptSearch q) override {
+    return snapshot<TranscriptSearchPage>([q](Conn& c) { return PgTx(c).search(q); });
+  }
+
   http::Task<bool> ping() override {
     auto probe = with_conn<bool>(
         [](Conn& c) { return c.exec("SELECT 1").rows() == 1; });  // [gcc12-co_await]
@@ -668,6 +895,25 @@ class PostgresStore final : public Store {
     });
   }
 
+  // Several reads that must agree (a ranking and the rows it names): one read-only snapshot.
+  template <typename R>
+  http::Task<R> snapshot(std::function<R(Conn&)> fn) {
+    return with_conn<R>([fn = std::move(fn)](Conn& c) {
+      c.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      try {
+        R result = fn(c);
+        c.exec("COMMIT");
+        return result;
+      } catch (...) {
+        try {
+          if (c.ok()) c.exec("ROLLBACK");
+        } catch (...) {
+        }
+        throw;
+      }
+    });
+  }
+
   template <typename R>
   http::Task<R> in_tx(std::function<R(Tx&)> fn) {
     return pool_->run<R>([this, fn = std::move(fn)](std::size_t worker) {
@@ -678,6 +924,7 @@ class PostgresStore final : public Store {
           c.exec("BEGIN");
           PgTx tx(c);
           tx.app_events = &app_events_;
+          tx.transcripts = transcripts_;
           R result = fn(tx);
           c.exec("COMMIT");
           if (tx.wrote_app_events && app_events_.on_written) app_events_.on_written();
@@ -704,6 +951,7 @@ class PostgresStore final : public Store {
   std::string url_;
   int busy_ms_;
   AppEventOptions app_events_;
+  bool transcripts_ = false;
   std::vector<std::unique_ptr<Conn>> conns_;
   std::unique_ptr<BlockingPool> pool_;
 };

@@ -87,6 +87,11 @@ class Stmt {
              : std::string();
   }
   std::int64_t int64(int col) { return sqlite3_column_int64(s_, col); }
+  double real(int col) { return sqlite3_column_double(s_, col); }
+  std::optional<std::int64_t> optional_int64(int col) {
+    if (sqlite3_column_type(s_, col) != SQLITE_INTEGER) return std::nullopt;
+    return sqlite3_column_int64(s_, col);
+  }
   // A stored time, range-checked like any other input (NULL or out of range: none).
   std::optional<core::Nanos> time(int col) {
     if (sqlite3_column_type(s_, col) != SQLITE_INTEGER) return std::nullopt;
@@ -165,6 +170,35 @@ constexpr const char* kMigrations[] = {
     "CREATE INDEX app_events_status ON app_events (status, seq);"
     "CREATE INDEX app_events_order ON app_events (call_type, call_id, endpoint, seq)"
     "  WHERE status = 'pending';",
+    // 5: transcripts: a fetch job per transcription file, the parsed segments, and their full-text
+    // index (FTS5 over the segments' text, kept in step by triggers)
+    "CREATE TABLE transcripts ("
+    "  call_type TEXT NOT NULL, call_id TEXT NOT NULL, file TEXT NOT NULL,"
+    "  url TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending',"
+    "  attempts INTEGER NOT NULL DEFAULT 0, step INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_at INTEGER NOT NULL,"
+    "  lease_until INTEGER NOT NULL DEFAULT 0, lease_owner TEXT NOT NULL DEFAULT '',"
+    "  last_error TEXT NOT NULL DEFAULT '',"
+    "  segment_count INTEGER NOT NULL DEFAULT 0, speaker_count INTEGER NOT NULL DEFAULT 0,"
+    "  malformed_lines INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0,"
+    "  duration_ms INTEGER NOT NULL DEFAULT 0, start_time INTEGER, fetched_at INTEGER,"
+    "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (call_type, call_id, file));"
+    "CREATE INDEX transcripts_due ON transcripts (next_attempt_at) WHERE status = 'pending';"
+    "CREATE TABLE transcript_segments ("
+    "  id INTEGER PRIMARY KEY,"
+    "  call_type TEXT NOT NULL, call_id TEXT NOT NULL, file TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL, speaker_id TEXT NOT NULL,"
+    "  start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, text TEXT NOT NULL);"
+    "CREATE INDEX transcript_segments_file ON transcript_segments (call_type, call_id, file, seq);"
+    "CREATE VIRTUAL TABLE transcript_fts USING fts5(text, content='transcript_segments',"
+    "  content_rowid='id', tokenize='unicode61 remove_diacritics 0');"
+    "CREATE TRIGGER transcript_segments_ai AFTER INSERT ON transcript_segments BEGIN"
+    "  INSERT INTO transcript_fts (rowid, text) VALUES (new.id, new.text); END;"
+    "CREATE TRIGGER transcript_segments_ad AFTER DELETE ON transcript_segments BEGIN"
+    "  INSERT INTO transcript_fts (transcript_fts, rowid, text) VALUES ('delete', old.id, "
+    "old.text);"
+    "  END;",
 };
 // Run after the migration of that version, in its transaction.
 constexpr std::int64_t kBackfillIndexVersion = 4;
@@ -176,6 +210,10 @@ constexpr const char* kClaimable =
     "SELECT 1 FROM app_events p WHERE p.call_type = e.call_type AND p.call_id = e.call_id AND "
     "p.endpoint = e.endpoint AND p.status = 'pending' AND p.seq < e.seq AND "
     "(p.next_attempt_at > ? OR p.lease_until > ?))";
+
+constexpr const char* kTranscriptColumns =
+    "call_type, call_id, file, url, status, attempts, step, next_attempt_at, last_error, "
+    "segment_count, speaker_count, malformed_lines, bytes, duration_ms, start_time, fetched_at";
 
 constexpr const char* kAppEventColumns =
     "seq, id, event_type, call_type, call_id, endpoint, payload, status, attempts, step, "
@@ -251,6 +289,177 @@ class SqliteTx final : public Tx {
     s.bind(1, r.id).bind(2, r.type).bind(3, r.call_type).bind(4, r.call_id).bind(5, r.endpoint);
     s.bind(6, r.payload).bind(7, r.created_at).bind(8, r.created_at).bind(9, r.created_at);
     s.step();
+  }
+  void upsert_transcript_job(const TranscriptFile& j) override {
+    Stmt s(db_,
+           "INSERT INTO transcripts (call_type, call_id, file, url, next_attempt_at, start_time, "
+           "created_at, updated_at) VALUES (?,?,?,?,?,?,?,?) "
+           "ON CONFLICT (call_type, call_id, file) DO UPDATE SET url = excluded.url, "
+           "status = 'pending', step = 0, next_attempt_at = excluded.next_attempt_at, "
+           "updated_at = excluded.updated_at WHERE transcripts.status <> 'ready' AND "
+           "transcripts.url <> excluded.url");
+    s.bind(1, j.call_type).bind(2, j.call_id).bind(3, j.file).bind(4, j.url);
+    s.bind(5, j.next_attempt_at);
+    if (j.start_time)
+      s.bind(6, *j.start_time);
+    else
+      s.bind_null(6);
+    s.bind(7, now_ns()).bind(8, now_ns());
+    s.step();
+  }
+  bool transcript_leased(const std::string& type, const std::string& id, const std::string& file,
+                         const std::string& owner) override {
+    Stmt s(db_,
+           "SELECT 1 FROM transcripts WHERE call_type = ? AND call_id = ? AND file = ? AND "
+           "status = 'pending' AND lease_owner = ?");
+    s.bind(1, type).bind(2, id).bind(3, file).bind(4, owner);
+    return s.step();
+  }
+  void replace_transcript_segments(const TranscriptContent& c) override {
+    {
+      Stmt d(db_,
+             "DELETE FROM transcript_segments WHERE call_type = ? AND call_id = ? AND file = ?");
+      d.bind(1, c.call_type).bind(2, c.call_id).bind(3, c.file);
+      d.step();
+    }
+    Stmt s(db_,
+           "INSERT INTO transcript_segments (call_type, call_id, file, seq, speaker_id, start_ms, "
+           "end_ms, text) VALUES (?,?,?,?,?,?,?,?)");
+    std::int64_t seq = 0;
+    for (const auto& seg : c.segments) {
+      s.reset();
+      s.bind(1, c.call_type).bind(2, c.call_id).bind(3, c.file).bind(4, seq++);
+      s.bind(5, seg.speaker_id).bind(6, seg.start_ms).bind(7, seg.end_ms).bind(8, seg.text);
+      s.step();
+    }
+  }
+  void mark_transcript_ready(const TranscriptFile& f) override {
+    Stmt s(db_,
+           "UPDATE transcripts SET status = 'ready', attempts = attempts + 1, last_error = '', "
+           "segment_count = ?, speaker_count = ?, malformed_lines = ?, bytes = ?, duration_ms = ?, "
+           "fetched_at = ?, lease_until = 0, lease_owner = '', updated_at = ? "
+           "WHERE call_type = ? AND call_id = ? AND file = ?");
+    s.bind(1, f.segment_count).bind(2, f.speaker_count).bind(3, f.malformed_lines);
+    s.bind(4, f.bytes).bind(5, f.duration_ms).bind(6, f.fetched_at.value_or(0)).bind(7, now_ns());
+    s.bind(8, f.call_type).bind(9, f.call_id).bind(10, f.file);
+    s.step();
+  }
+  std::vector<TranscriptFile> claim_transcripts(const TranscriptClaim& c) {
+    std::vector<TranscriptFile> out;
+    {
+      Stmt s(db_, (std::string("SELECT ") + kTranscriptColumns +
+                   " FROM transcripts WHERE status = 'pending' AND next_attempt_at <= ? AND "
+                   "lease_until <= ? ORDER BY next_attempt_at LIMIT ?")
+                      .c_str());
+      s.bind(1, c.now).bind(2, c.now).bind(3, static_cast<std::int64_t>(c.limit));
+      while (s.step()) out.push_back(read_transcript(s));
+    }
+    Stmt u(db_,
+           "UPDATE transcripts SET lease_until = ?, lease_owner = ? WHERE call_type = ? AND "
+           "call_id = ? AND file = ?");
+    for (const auto& f : out) {
+      u.reset();
+      u.bind(1, c.lease_until).bind(2, c.owner).bind(3, f.call_type).bind(4, f.call_id);
+      u.bind(5, f.file);
+      u.step();
+    }
+    return out;
+  }
+  bool finish_transcript(const TranscriptOutcome& o) {
+    if (o.status == "released") {
+      Stmt r(db_,
+             "UPDATE transcripts SET lease_until = 0, lease_owner = '' WHERE call_type = ? AND "
+             "call_id = ? AND file = ? AND lease_owner = ? AND status = 'pending'");
+      r.bind(1, o.call_type).bind(2, o.call_id).bind(3, o.file).bind(4, o.owner);
+      r.step();
+      return sqlite3_changes(db_.raw()) == 1;
+    }
+    Stmt s(db_,
+           "UPDATE transcripts SET status = ?, attempts = attempts + 1, step = ?, "
+           "next_attempt_at = ?, last_error = ?, url = CASE WHEN ? = '' THEN url ELSE ? END, "
+           "lease_until = 0, lease_owner = '', updated_at = ? WHERE call_type = ? AND "
+           "call_id = ? AND file = ? AND lease_owner = ? AND status = 'pending'");
+    s.bind(1, o.status).bind(2, o.step).bind(3, o.next_attempt_at).bind(4, o.error);
+    s.bind(5, o.url).bind(6, o.url).bind(7, now_ns());
+    s.bind(8, o.call_type).bind(9, o.call_id).bind(10, o.file).bind(11, o.owner);
+    s.step();
+    return sqlite3_changes(db_.raw()) == 1;
+  }
+  std::vector<TranscriptFile> transcript_files(const std::string& type, const std::string& id) {
+    Stmt s(db_, (std::string("SELECT ") + kTranscriptColumns +
+                 " FROM transcripts WHERE call_type = ? AND call_id = ? "
+                 "ORDER BY start_time IS NULL, start_time, file")
+                    .c_str());
+    s.bind(1, type).bind(2, id);
+    std::vector<TranscriptFile> out;
+    while (s.step()) out.push_back(read_transcript(s));
+    return out;
+  }
+  TranscriptView transcript(const std::string& type, const std::string& id) {
+    TranscriptView v;
+    v.files = transcript_files(type, id);
+    Stmt s(db_,
+           "SELECT speaker_id, start_ms, end_ms, text FROM transcript_segments WHERE "
+           "call_type = ? AND call_id = ? AND file = ? ORDER BY seq");
+    for (const auto& f : v.files) {
+      s.reset();
+      s.bind(1, type).bind(2, id).bind(3, f.file);
+      auto& list = v.segments.emplace_back();
+      while (s.step()) list.push_back(read_segment(s, 0));
+    }
+    return v;
+  }
+  TranscriptSearchPage search(const TranscriptSearch& q) {
+    // Every matching segment the caller may see, with its bm25 rank (lower is better); the
+    // meetings are ranked by their best segment, then by how many segments match.
+    std::string sql =
+        "SELECT s.call_type, s.call_id, s.id, f.rank FROM transcript_fts f "
+        "JOIN transcript_segments s ON s.id = f.rowid WHERE transcript_fts MATCH ?";
+    if (!q.all)
+      sql +=
+          " AND EXISTS (SELECT 1 FROM meeting_index i WHERE i.user_id = ? AND "
+          "i.call_type = s.call_type AND i.call_id = s.call_id)";
+    const std::string match = core::to_fts5_match(q.query);
+    MeetingRanker ranker(q.matches_per_meeting);
+    {
+      Stmt s(db_, sql.c_str());
+      s.bind(1, match);
+      if (!q.all) s.bind(2, q.user_id);
+      while (s.step()) ranker.add(s.text(0), s.text(1), s.int64(2), s.real(3));
+    }
+    auto page = ranker.page(q.offset, q.limit);
+    Stmt seg(db_,
+             "SELECT s.file, s.speaker_id, s.start_ms, s.end_ms, "
+             "highlight(transcript_fts, 0, char(1), char(2)) FROM transcript_fts f "
+             "JOIN transcript_segments s ON s.id = f.rowid WHERE transcript_fts MATCH ? AND "
+             "f.rowid = ?");
+    Stmt meeting(db_, "SELECT document FROM meetings WHERE call_type = ? AND call_id = ?");
+    TranscriptSearchPage out;
+    out.more = page.more;
+    for (auto& ranked : page.meetings) {
+      meeting.reset();
+      meeting.bind(1, ranked.call_type).bind(2, ranked.call_id);
+      if (!meeting.step()) continue;
+      TranscriptHit hit;
+      try {
+        hit.meeting = meeting_from_document(meeting.text(0));
+      } catch (const StoreUnavailable&) {
+        continue;  // a damaged document is left out
+      }
+      hit.meeting.call_type = ranked.call_type;
+      hit.meeting.call_id = ranked.call_id;
+      hit.matching_segments = ranked.count;
+      for (const auto& [score, id] : ranked.best) {
+        seg.reset();
+        seg.bind(1, match).bind(2, id);
+        if (seg.step())
+          hit.matches.push_back(
+              TranscriptMatch{seg.text(0), seg.text(1), seg.int64(2), seg.int64(3), seg.text(4)});
+      }
+      hit.files = transcript_files(ranked.call_type, ranked.call_id);
+      out.hits.push_back(std::move(hit));
+    }
+    return out;
   }
   std::vector<std::pair<std::pair<std::string, std::string>, std::string>> meeting_page(
       const std::string& type, const std::string& id, std::size_t limit) override {
@@ -455,6 +664,30 @@ class SqliteTx final : public Tx {
     else
       s.bind_null(i);
   }
+  static TranscriptFile read_transcript(Stmt& s) {
+    TranscriptFile f;
+    f.call_type = s.text(0);
+    f.call_id = s.text(1);
+    f.file = s.text(2);
+    f.url = s.text(3);
+    f.status = s.text(4);
+    f.attempts = s.int64(5);
+    f.step = s.int64(6);
+    f.next_attempt_at = s.int64(7);
+    f.error = s.text(8);
+    f.segment_count = s.int64(9);
+    f.speaker_count = s.int64(10);
+    f.malformed_lines = s.int64(11);
+    f.bytes = s.int64(12);
+    f.duration_ms = s.int64(13);
+    f.start_time = s.optional_int64(14);
+    f.fetched_at = s.optional_int64(15);
+    return f;
+  }
+  static core::TranscriptSegment read_segment(Stmt& s, int col) {
+    return core::TranscriptSegment{s.text(col), s.int64(col + 1), s.int64(col + 2),
+                                   s.text(col + 3)};
+  }
   static AppEventRecord read_event(Stmt& s) {
     AppEventRecord r;
     r.seq = s.int64(0);
@@ -518,7 +751,8 @@ class SqliteStore final : public Store {
         busy_ms_(o.busy_timeout_ms),
         max_batch_(o.max_batch),
         queue_limit_(o.queue_limit),
-        app_events_(o.app_events) {
+        app_events_(o.app_events),
+        transcripts_(o.transcripts) {
     const auto dir = std::filesystem::path(path_).parent_path();
     if (!dir.empty()) std::filesystem::create_directories(dir);
     writer_db_ = std::make_unique<Db>(path_, busy_ms_, false);
@@ -612,6 +846,25 @@ class SqliteStore final : public Store {
     return read<AppEventStats>([](Db& db) { return SqliteTx(db).app_event_stats(); });
   }
 
+  http::Task<std::vector<TranscriptFile>> claim_transcript_jobs(TranscriptClaim c) override {
+    return write<std::vector<TranscriptFile>>(
+        [c](Tx& tx) { return static_cast<SqliteTx&>(tx).claim_transcripts(c); });
+  }
+  http::Task<bool> finish_transcript_job(TranscriptOutcome o) override {
+    return write<bool>([o](Tx& tx) { return static_cast<SqliteTx&>(tx).finish_transcript(o); });
+  }
+  http::Task<bool> store_transcript(TranscriptContent content) override {
+    auto shared = std::make_shared<const TranscriptContent>(std::move(content));
+    return write<bool>([shared](Tx& tx) { return store_transcript_tx(tx, *shared); });
+  }
+  http::Task<TranscriptView> get_transcript(std::string type, std::string id) override {
+    return snapshot<TranscriptView>(
+        [type, id](Db& db) { return SqliteTx(db).transcript(type, id); });
+  }
+  http::Task<TranscriptSearchPage> search_transcripts(TranscriptSearch q) override {
+    return snapshot<TranscriptSearchPage>([q](Db& db) { return SqliteTx(db).search(q); });
+  }
+
   http::Task<bool> ping() override {
     auto probe = read<bool>([](Db& db) {  // [gcc12-co_await]
       Stmt s(db, "SELECT 1");
@@ -658,6 +911,22 @@ class SqliteStore final : public Store {
         boost::asio::use_awaitable);
   }
 
+  // Several reads that must agree (a ranking and the rows it names): one read transaction.
+  template <typename R>
+  http::Task<R> snapshot(std::function<R(Db&)> fn) {
+    return read<R>([fn = std::move(fn)](Db& db) {
+      db.exec("BEGIN");
+      try {
+        R result = fn(db);
+        db.exec("COMMIT");
+        return result;
+      } catch (...) {
+        sqlite3_exec(db.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+      }
+    });
+  }
+
   template <typename R>
   http::Task<R> read(std::function<R(Db&)> fn) {
     return reader_pool_->run<R>([this, fn = std::move(fn)](std::size_t worker) {
@@ -692,6 +961,7 @@ class SqliteStore final : public Store {
     std::exception_ptr batch_error;
     SqliteTx tx(db);
     tx.app_events = &app_events_;
+    tx.transcripts = transcripts_;
     try {
       db.exec("BEGIN IMMEDIATE");
       for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -721,6 +991,7 @@ class SqliteStore final : public Store {
   std::size_t max_batch_;
   std::size_t queue_limit_;
   AppEventOptions app_events_;
+  bool transcripts_;
   std::unique_ptr<Db> writer_db_;
   std::vector<std::unique_ptr<Db>> readers_;
   std::unique_ptr<BlockingPool> reader_pool_;
