@@ -137,6 +137,24 @@ void Background::start(const Config& c, const Deps& d) {
     dispatcher_ = std::make_unique<AppEventDispatcher>(std::move(s));
     dispatcher_->start(*ctx_);
   }
+  if (c.transcripts) {
+    TranscriptFetcherSettings t;
+    t.store = d.store;
+    t.client = d.transcript_https;
+    t.stream = d.stream;
+    t.max_bytes = static_cast<std::size_t>(c.transcript_max_bytes);
+    t.timeout = std::chrono::milliseconds(c.transcript_timeout_ms);
+    t.poll = std::chrono::milliseconds(c.transcript_poll_ms);
+    t.concurrency = static_cast<std::size_t>(c.transcript_concurrency);
+    t.retry_schedule_seconds = c.transcript_retry_schedule;
+    t.allow_private_hosts = c.transcript_allow_private_hosts;
+    t.hosts = c.transcript_hosts;
+    t.on_fetch = [m = d.metrics](std::string_view outcome, double seconds, std::int64_t segments) {
+      m->transcript_fetch(outcome, seconds, segments);
+    };
+    fetcher_ = std::make_unique<TranscriptFetcher>(std::move(t));
+    fetcher_->start(*ctx_);
+  }
   thread_ = std::thread([ctx = ctx_.get()] {
     auto work = asio::make_work_guard(*ctx);
     ctx->run();
@@ -146,6 +164,7 @@ void Background::start(const Config& c, const Deps& d) {
 void Background::stop() {
   stopping_.store(true);
   if (dispatcher_) dispatcher_->stop();
+  if (fetcher_) fetcher_->stop();
   ctx_->stop();
   if (thread_.joinable()) thread_.join();
 }

@@ -1,13 +1,14 @@
 #pragma once
 // The work that runs off the request threads, on a thread of its own: the reconciler (pulls
-// stale meetings from Stream, docs/spec.md §1.6), the periodic JWKS refresh and the app event
-// dispatcher (docs/app-events.md).
+// stale meetings from Stream, docs/spec.md §1.6), the periodic JWKS refresh, the app event
+// dispatcher (docs/app-events.md) and the transcript fetcher (docs/transcripts.md).
 #include <atomic>
 #include <memory>
 #include <thread>
 
 #include "server/app/config.hpp"
 #include "server/app/deps.hpp"
+#include "server/transcripts/fetcher.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -29,6 +30,7 @@ class Background final {
  private:
   std::unique_ptr<boost::asio::io_context> ctx_;
   std::unique_ptr<AppEventDispatcher> dispatcher_;  // after ctx_: stopped and gone before it
+  std::unique_ptr<TranscriptFetcher> fetcher_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };

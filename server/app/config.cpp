@@ -104,6 +104,21 @@ const std::vector<SettingInfo> kSettings = {
      "how often the outbox is read for due events (this replica's new events wake it at once)",
      false},
     {"APP_WEBHOOK_CONCURRENCY", "64", "app event deliveries in flight at most", false},
+    {"TRANSCRIPTS", "on",
+     "on: fetch, store and serve transcripts of new transcriptions; off: none of it", false},
+    {"TRANSCRIPT_MAX_BYTES", "33554432", "largest transcript file fetched (failed beyond)", false},
+    {"TRANSCRIPT_TIMEOUT_MS", "60000", "deadline of one transcript download", false},
+    {"TRANSCRIPT_CA_FILE", "",
+     "CA bundle for transcript hosts' certificates (default: system store)", false},
+    {"TRANSCRIPT_ALLOW_PRIVATE_HOSTS", "false",
+     "true: transcript URLs may reach loopback, private, link-local and metadata addresses", false},
+    {"TRANSCRIPT_HOSTS", "",
+     "comma-separated hosts transcripts may come from (exact, or *.domain); empty: any public host",
+     false},
+    {"TRANSCRIPT_RETRY_SCHEDULE", "10,60,300,1800,7200,21600,43200",
+     "seconds before each retry of a failed transcript fetch (jittered); then it is failed", false},
+    {"TRANSCRIPT_CONCURRENCY", "2", "transcript downloads in flight at most", false},
+    {"TRANSCRIPT_POLL_MS", "1000", "how often due transcript fetches are looked for", false},
     {"TOKEN_TTL_SECONDS", "3600", "default Stream token validity", false},
     {"TOKEN_TTL_MIN_SECONDS", "60", "shortest validity a client may ask for", false},
     {"TOKEN_TTL_MAX_SECONDS", "86400", "longest validity a client may ask for", false},
@@ -381,7 +396,7 @@ void read_settings(Config& c, const std::map<std::string, std::string>& env, boo
       throw ConfigError("APP_WEBHOOK_EVENTS: unknown event type \"" + type.substr(0, 64) +
                         "\" (known: meeting.created, meeting.started, meeting.ended, "
                         "meeting.recording_ready, meeting.transcription_ready, "
-                        "meeting.call_ended)");
+                        "meeting.call_ended, meeting.transcript_ready)");
   c.app_webhook_timeout_ms = r.integer("APP_WEBHOOK_TIMEOUT_MS", 100, 120'000);
   c.app_webhook_ca_file = trim(r.str("APP_WEBHOOK_CA_FILE"));
   {
@@ -394,6 +409,34 @@ void read_settings(Config& c, const std::map<std::string, std::string>& env, boo
   }
   c.app_webhook_poll_ms = r.integer("APP_WEBHOOK_POLL_MS", 10, 600'000);
   c.app_webhook_concurrency = r.integer("APP_WEBHOOK_CONCURRENCY", 1, 1024);
+
+  c.transcripts = r.one_of("TRANSCRIPTS", {"on", "off"}) == "on";
+  c.transcript_max_bytes = r.integer("TRANSCRIPT_MAX_BYTES", 1024, std::int64_t{1} << 30);
+  c.transcript_timeout_ms = r.integer("TRANSCRIPT_TIMEOUT_MS", 100, 600'000);
+  c.transcript_ca_file = trim(r.str("TRANSCRIPT_CA_FILE"));
+  c.transcript_allow_private_hosts = r.boolean("TRANSCRIPT_ALLOW_PRIVATE_HOSTS");
+  c.transcript_hosts = split_list(r.str("TRANSCRIPT_HOSTS"));
+  if (c.transcript_hosts.size() > 64) throw ConfigError("TRANSCRIPT_HOSTS lists at most 64 hosts");
+  for (const auto& h : c.transcript_hosts) {
+    const auto name = h.rfind("*.", 0) == 0 ? h.substr(2) : h;
+    const bool ok = !name.empty() && name.size() <= 253 &&
+                    name.find_first_not_of(
+                        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789.-") == std::string::npos;
+    if (!ok)
+      throw ConfigError("TRANSCRIPT_HOSTS entries must be host names (or *.domain), not \"" +
+                        h.substr(0, 64) + "\"");
+  }
+  {
+    const auto schedule = core::parse_retry_schedule(trim(r.str("TRANSCRIPT_RETRY_SCHEDULE")));
+    if (!schedule)
+      throw ConfigError(
+          "TRANSCRIPT_RETRY_SCHEDULE must be comma-separated seconds (each 0 to 604800, at most "
+          "20)");
+    c.transcript_retry_schedule = *schedule;
+  }
+  c.transcript_concurrency = r.integer("TRANSCRIPT_CONCURRENCY", 1, 64);
+  c.transcript_poll_ms = r.integer("TRANSCRIPT_POLL_MS", 10, 600'000);
 
   c.rate_limit_user_per_minute = r.integer("RATE_LIMIT_USER_PER_MINUTE", 0, 100'000'000);
   c.rate_limit_ip_per_minute = r.integer("RATE_LIMIT_IP_PER_MINUTE", 0, 100'000'000);

@@ -90,6 +90,16 @@ struct Config {
   std::vector<std::int64_t> app_webhook_retry_schedule;  // seconds
   std::int64_t app_webhook_poll_ms{};
   std::int64_t app_webhook_concurrency{};
+  // Transcripts (docs/transcripts.md)
+  bool transcripts = true;
+  std::int64_t transcript_max_bytes{};
+  std::int64_t transcript_timeout_ms{};
+  std::string transcript_ca_file;
+  bool transcript_allow_private_hosts = false;
+  std::vector<std::string> transcript_hosts;
+  std::vector<std::int64_t> transcript_retry_schedule;  // seconds
+  std::int64_t transcript_concurrency{};
+  std::int64_t transcript_poll_ms{};
   // Limits and logs
   std::int64_t rate_limit_user_per_minute{};
   std::int64_t rate_limit_ip_per_minute{};

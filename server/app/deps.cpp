@@ -99,6 +99,9 @@ Deps make_deps(const Config& c) {
     store_options.app_events.types = c.app_webhook_events;
     store_options.app_events.on_written = [waker = d.app_waker] { (*waker)(); };
   }
+  store_options.transcripts = c.transcripts;
+  if (c.transcripts)
+    d.transcript_https = https_client(c.transcript_ca_file, 0, "TRANSCRIPT_CA_FILE", 0);
   d.store = instrument(open_store(store_options), d.metrics);
 
   d.stream_https = https_client(c.stream_ca_file, 0, "STREAM_CA_FILE");
@@ -124,6 +127,7 @@ void Deps::close_pools() {
   if (stream_https) stream_https->close_idle();
   if (jwks_https) jwks_https->close_idle();
   if (app_https) app_https->close_idle();
+  if (transcript_https) transcript_https->close_idle();
   for (auto& l : redis_limiters) l->close_idle();
 }
 

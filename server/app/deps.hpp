@@ -28,8 +28,9 @@ struct Deps {
   std::shared_ptr<http::Limiter> ip_limiter;    // null when RATE_LIMIT_IP_PER_MINUTE=0
   std::shared_ptr<http::Limiter> user_limiter;  // null when RATE_LIMIT_USER_PER_MINUTE=0
   std::vector<std::shared_ptr<RedisLimiter>> redis_limiters;
-  std::shared_ptr<http::HttpsClient> app_https;  // null without APP_WEBHOOK_URL
-  std::shared_ptr<AppEventWaker> app_waker;      // the store wakes the dispatcher with it
+  std::shared_ptr<http::HttpsClient> app_https;         // null without APP_WEBHOOK_URL
+  std::shared_ptr<AppEventWaker> app_waker;             // the store wakes the dispatcher with it
+  std::shared_ptr<http::HttpsClient> transcript_https;  // null with TRANSCRIPTS=off
 
   // Pooled sockets belong to the I/O contexts: close them while those still exist.
   void close_pools();

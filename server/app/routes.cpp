@@ -10,6 +10,7 @@
 #include "server/meetings/webhook_handler.hpp"
 #include "server/ops/health.hpp"
 #include "server/tokens/token_handler.hpp"
+#include "server/transcripts/transcript_handlers.hpp"
 
 namespace streamgate::server {
 using http::Method;
@@ -106,6 +107,13 @@ http::Router make_routes(const Config& c, const Deps& d, RouteHooks hooks) {
   r.add(Method::post, "/api/v1/admin/webhooks/replay", make_replay_handler(d.store, c.admin_role),
         app);
   r.add(Method::get, "/api/v1/meetings", make_list_meetings_handler(d.store, c.admin_role), app);
+  auto transcripts = std::make_shared<TranscriptRouteSettings>();
+  transcripts->store = d.store;
+  transcripts->admin_role = c.admin_role;
+  transcripts->enabled = c.transcripts;
+  r.add(Method::get, "/api/v1/meetings/search", make_search_meetings_handler(transcripts), app);
+  r.add(Method::get, "/api/v1/calls/{callId}/transcript", make_get_transcript_handler(transcripts),
+        app);
   auto events = std::make_shared<AppEventAdminSettings>();
   events->store = d.store;
   events->admin_role = c.admin_role;

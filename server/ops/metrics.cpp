@@ -93,6 +93,20 @@ struct Metrics::Impl {
           .Name("streamgate_app_events_oldest_pending_seconds")
           .Help("Age of the oldest app event waiting for delivery (0: none)")
           .Register(*registry);
+  pm::Family<pm::Counter>& transcript_fetches =
+      pm::BuildCounter()
+          .Name("streamgate_transcript_fetches_total")
+          .Help("Transcript fetch attempts by outcome (ready, retry, failed)")
+          .Register(*registry);
+  pm::Family<pm::Histogram>& transcript_latency =
+      pm::BuildHistogram()
+          .Name("streamgate_transcript_fetch_duration_seconds")
+          .Help("Transcript fetch attempt latency (download, parse and store) by outcome")
+          .Register(*registry);
+  pm::Family<pm::Counter>& transcript_segments = pm::BuildCounter()
+                                                     .Name("streamgate_transcript_segments_total")
+                                                     .Help("Transcript segments stored")
+                                                     .Register(*registry);
   pm::Gauge& open = connections.Add({});
   pm::Gauge& pending = app_pending.Add({});
   pm::Gauge& oldest = app_oldest.Add({});
@@ -167,6 +181,13 @@ void Metrics::app_event_attempt(std::string_view type, std::string_view outcome,
 void Metrics::app_event_queue(std::int64_t pending, double oldest_pending_seconds) {
   impl_->pending.Set(static_cast<double>(pending));
   impl_->oldest.Set(oldest_pending_seconds);
+}
+
+void Metrics::transcript_fetch(std::string_view outcome, double seconds, std::int64_t segments) {
+  const std::string o(outcome == "ready" || outcome == "retry" ? outcome : "failed");
+  impl_->transcript_fetches.Add({{"outcome", o}}).Increment();
+  impl_->transcript_latency.Add({{"outcome", o}}, latency_buckets()).Observe(seconds);
+  if (segments > 0) impl_->transcript_segments.Add({}).Increment(static_cast<double>(segments));
 }
 
 std::string Metrics::render(double open_connections) {

@@ -30,6 +30,8 @@ class Metrics final {
   void app_event_attempt(std::string_view type, std::string_view outcome, double seconds);
   // The outbox: pending events, and the age of the oldest (0 when none).
   void app_event_queue(std::int64_t pending, double oldest_pending_seconds);
+  // One transcript fetch: outcome ready | retry | failed; the stored file's segment count.
+  void transcript_fetch(std::string_view outcome, double seconds, std::int64_t segments);
   // Text exposition format; `open_connections` is read at scrape time.
   std::string render(double open_connections);
 
