@@ -1,21 +1,12 @@
 #include "server/app_events/dispatcher.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
 #include <algorithm>
-#include <atomic>
 #include <map>
 #include <random>
 
 #include "core/app_events.hpp"
 #include "core/time.hpp"
+#include "http/job_loop.hpp"
 #include "http/log.hpp"
 
 namespace streamgate::server {
@@ -48,7 +39,6 @@ std::optional<std::chrono::milliseconds> AppEventDispatcher::retry_delay(
 }
 
 namespace {
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 // Events of one meeting and endpoint attempted in one round; the rest are given back (they follow
 // in the next round), so that a lease covers kMaxPerGroup attempts.
 constexpr std::int64_t kMaxPerGroup = 4;
@@ -58,9 +48,8 @@ std::int64_t now_ns() { return core::to_unix_nanos(core::system_now()); }
 struct AppEventDispatcher::Impl : std::enable_shared_from_this<Impl> {
   DispatcherSettings s;
   std::string owner = "dispatcher-" + core::random_hex(8);
-  std::unique_ptr<asio::steady_timer> timer;  // the poll wait, cancelled by a wake
-  bool woken = false;
-  std::atomic<bool> stopping{false};
+  std::unique_ptr<http::JobLoop> loop;
+  bool store_down = false;
   std::mt19937_64 rng{std::random_device{}()};
   std::chrono::steady_clock::time_point last_stats{};
 
@@ -164,27 +153,19 @@ struct AppEventDispatcher::Impl : std::enable_shared_from_this<Impl> {
   // The events of one meeting and endpoint, in order; other groups run beside it. After an
   // event that waits for a retry, or after kMaxPerGroup, the rest are given back: they follow
   // later, in order.
-  http::Task<void> group(std::vector<AppEventRecord> events, std::shared_ptr<std::size_t> left,
-                         asio::steady_timer* done) {
-    // The count goes down however the group ends (not when the context is torn down), or the
-    // round would wait for it forever.
-    try {
-      bool in_order = true;
-      std::int64_t attempted = 0;
-      for (auto& e : events) {
-        if (!in_order || attempted++ == kMaxPerGroup) {
-          in_order = false;
-          auto give_back = release(e);  // [gcc12-co_await]
-          co_await std::move(give_back);
-          continue;
-        }
-        auto one = attempt(std::move(e));  // [gcc12-co_await]
-        in_order = co_await std::move(one);
+  http::Task<void> group(std::vector<AppEventRecord> events) {
+    bool in_order = true;
+    std::int64_t attempted = 0;
+    for (auto& e : events) {
+      if (!in_order || attempted++ == kMaxPerGroup) {
+        in_order = false;
+        auto give_back = release(e);  // [gcc12-co_await]
+        co_await std::move(give_back);
+        continue;
       }
-    } catch (const std::exception& e) {
-      http::log(spdlog::level::err, http::LogLine("app event group failed").add("error", e.what()));
+      auto one = attempt(std::move(e));  // [gcc12-co_await]
+      in_order = co_await std::move(one);
     }
-    if (--*left == 0) done->cancel();
   }
 
   http::Task<void> update_stats() {
@@ -205,56 +186,36 @@ struct AppEventDispatcher::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
-  http::Task<void> run() {
-    auto self = shared_from_this();
-    auto ex = co_await asio::this_coro::executor;
-    asio::steady_timer done(ex);
-    bool store_down = false;
-    while (!stopping.load()) {
-      std::vector<AppEventRecord> claimed;
-      const std::int64_t now = now_ns();
-      AppEventClaim claim;
-      claim.now = now;
-      claim.limit = s.concurrency;
-      claim.owner = owner;
-      // Long enough for the slowest group (kMaxPerGroup events timing out in turn) and one more
-      // timeout as a margin; short enough that a dead replica's events move on within a minute.
-      claim.lease_until = now + s.timeout.count() * (kMaxPerGroup + 1) * 1'000'000;
-      try {
-        auto take = s.store->claim_app_events(claim);  // [gcc12-co_await]
-        claimed = co_await std::move(take);
-        if (store_down) http::log(spdlog::level::info, http::LogLine("app events: store back"));
-        store_down = false;
-      } catch (const std::exception& e) {
-        if (!store_down)
-          http::log(spdlog::level::warn,
-                    http::LogLine("app events: store unavailable").add("error", e.what()));
-        store_down = true;
-      }
-      if (!claimed.empty()) {
-        std::map<std::tuple<std::string, std::string, std::string>, std::vector<AppEventRecord>>
-            groups;
-        for (auto& e : claimed)
-          groups[{e.call_type, e.call_id, e.endpoint}].push_back(std::move(e));
-        auto left = std::make_shared<std::size_t>(groups.size());
-        done.expires_at(asio::steady_timer::time_point::max());
-        for (auto& [key, events] : groups)
-          asio::co_spawn(ex, group(std::move(events), left, &done), asio::detached);
-        if (*left > 0) co_await done.async_wait(kTuple);
-        auto stats = update_stats();  // [gcc12-co_await]
-        co_await std::move(stats);
-        continue;  // more may be due
-      }
-      auto stats = update_stats();  // [gcc12-co_await]
-      co_await std::move(stats);
-      if (woken) {
-        woken = false;
-        continue;
-      }
-      timer->expires_after(s.poll);
-      co_await timer->async_wait(kTuple);
-      woken = false;
+  // One round: due events, grouped by meeting and endpoint, one job per group.
+  http::Task<std::vector<std::function<http::Task<void>()>>> claim() {
+    std::vector<std::function<http::Task<void>()>> jobs;
+    std::vector<AppEventRecord> claimed;
+    const std::int64_t now = now_ns();
+    AppEventClaim claim;
+    claim.now = now;
+    claim.limit = s.concurrency;
+    claim.owner = owner;
+    // Long enough for the slowest group (kMaxPerGroup events timing out in turn) and one more
+    // timeout as a margin; short enough that a dead replica's events move on within a minute.
+    claim.lease_until = now + s.timeout.count() * (kMaxPerGroup + 1) * 1'000'000;
+    try {
+      auto take = s.store->claim_app_events(claim);  // [gcc12-co_await]
+      claimed = co_await std::move(take);
+      if (store_down) http::log(spdlog::level::info, http::LogLine("app events: store back"));
+      store_down = false;
+    } catch (const std::exception& e) {
+      if (!store_down)
+        http::log(spdlog::level::warn,
+                  http::LogLine("app events: store unavailable").add("error", e.what()));
+      store_down = true;
     }
+    std::map<std::tuple<std::string, std::string, std::string>, std::vector<AppEventRecord>> groups;
+    for (auto& e : claimed) groups[{e.call_type, e.call_id, e.endpoint}].push_back(std::move(e));
+    for (auto& [key, events] : groups)
+      jobs.push_back([self = shared_from_this(), events = std::move(events)]() mutable {
+        return self->group(std::move(events));
+      });
+    co_return jobs;
   }
 };
 
@@ -264,33 +225,35 @@ AppEventDispatcher::AppEventDispatcher(DispatcherSettings settings)
 AppEventDispatcher::~AppEventDispatcher() { stop(); }
 
 void AppEventDispatcher::start(asio::io_context& ctx) {
-  impl_->timer = std::make_unique<asio::steady_timer>(ctx);
+  std::weak_ptr<Impl> weak = impl_;
+  http::JobLoopOptions o;
+  o.name = "app event dispatcher";
+  o.poll = impl_->s.poll;
+  o.claim = [weak]() -> http::Task<std::vector<std::function<http::Task<void>()>>> {
+    auto impl = weak.lock();
+    if (!impl) co_return std::vector<std::function<http::Task<void>()>>{};
+    auto claim = impl->claim();  // [gcc12-co_await]
+    co_return co_await std::move(claim);
+  };
+  o.after_round = [weak]() -> http::Task<void> {
+    if (auto impl = weak.lock()) {
+      auto stats = impl->update_stats();  // [gcc12-co_await]
+      co_await std::move(stats);
+    }
+  };
+  impl_->loop = std::make_unique<http::JobLoop>(std::move(o));
   if (impl_->s.waker) {
-    std::weak_ptr<Impl> weak = impl_;
-    impl_->s.waker->set([weak, &ctx] {
-      asio::post(ctx, [weak] {
-        if (auto impl = weak.lock()) {
-          impl->woken = true;
-          impl->timer->cancel();
-        }
-      });
+    impl_->s.waker->set([weak] {
+      if (auto impl = weak.lock()) impl->loop->wake();
     });
   }
-  asio::co_spawn(ctx, impl_->run(), [](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      http::log(spdlog::level::err,
-                http::LogLine("app event dispatcher stopped").add("error", ex.what()));
-    }
-  });
+  impl_->loop->start(ctx);
 }
 
 void AppEventDispatcher::stop() {
   if (!impl_) return;
-  impl_->stopping.store(true);
   if (impl_->s.waker) impl_->s.waker->set(nullptr);
+  if (impl_->loop) impl_->loop->stop();
 }
 
 }  // namespace streamgate::server

@@ -1,15 +1,6 @@
 #include "server/transcripts/fetcher.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
 #include <algorithm>
-#include <atomic>
 #include <random>
 
 #include "core/app_events.hpp"
@@ -17,6 +8,7 @@
 #include "core/net_address.hpp"
 #include "core/time.hpp"
 #include "core/transcript.hpp"
+#include "http/job_loop.hpp"
 #include "http/log.hpp"
 
 namespace streamgate::server {
@@ -27,7 +19,6 @@ std::string url_for_logs(std::string_view url) {
 }
 
 namespace {
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 std::int64_t now_ns() { return core::to_unix_nanos(core::system_now()); }
 
 // How one attempt ended.
@@ -42,8 +33,8 @@ struct Attempt {
 struct TranscriptFetcher::Impl : std::enable_shared_from_this<Impl> {
   TranscriptFetcherSettings s;
   std::string owner = "transcripts-" + core::random_hex(8);
-  std::unique_ptr<asio::steady_timer> timer;
-  std::atomic<bool> stopping{false};
+  std::unique_ptr<http::JobLoop> loop;
+  bool store_down = false;
   std::mt19937_64 rng{std::random_device{}()};
 
   explicit Impl(TranscriptFetcherSettings settings) : s(std::move(settings)) {}
@@ -208,53 +199,32 @@ struct TranscriptFetcher::Impl : std::enable_shared_from_this<Impl> {
     }
   }
 
-  http::Task<void> one(TranscriptFile job, std::shared_ptr<std::size_t> left,
-                       asio::steady_timer* done) {
+  // One round: the due jobs, one attempt each.
+  http::Task<std::vector<std::function<http::Task<void>()>>> claim() {
+    std::vector<std::function<http::Task<void>()>> jobs;
+    const std::int64_t now = now_ns();
+    TranscriptClaim claim;
+    claim.now = now;
+    claim.limit = s.concurrency;
+    claim.owner = owner;
+    // A fetch, a re-listing and a second fetch, and the store: three timeouts and a margin.
+    claim.lease_until = now + (s.timeout.count() * 3 + 30'000) * 1'000'000;
     try {
-      auto run = attempt(std::move(job));  // [gcc12-co_await]
-      co_await std::move(run);
+      auto take = s.store->claim_transcript_jobs(claim);  // [gcc12-co_await]
+      auto claimed = co_await std::move(take);
+      if (store_down) http::log(spdlog::level::info, http::LogLine("transcripts: store back"));
+      store_down = false;
+      for (auto& job : claimed)
+        jobs.push_back([self = shared_from_this(), job = std::move(job)]() mutable {
+          return self->attempt(std::move(job));
+        });
     } catch (const std::exception& e) {
-      http::log(spdlog::level::err, http::LogLine("transcript job failed").add("error", e.what()));
+      if (!store_down)
+        http::log(spdlog::level::warn,
+                  http::LogLine("transcripts: store unavailable").add("error", e.what()));
+      store_down = true;
     }
-    if (--*left == 0) done->cancel();
-  }
-
-  http::Task<void> run() {
-    auto self = shared_from_this();
-    auto ex = co_await asio::this_coro::executor;
-    asio::steady_timer done(ex);
-    bool store_down = false;
-    while (!stopping.load()) {
-      std::vector<TranscriptFile> claimed;
-      const std::int64_t now = now_ns();
-      TranscriptClaim claim;
-      claim.now = now;
-      claim.limit = s.concurrency;
-      claim.owner = owner;
-      // A fetch, a re-listing and a second fetch, and the store: three timeouts and a margin.
-      claim.lease_until = now + (s.timeout.count() * 3 + 30'000) * 1'000'000;
-      try {
-        auto take = s.store->claim_transcript_jobs(claim);  // [gcc12-co_await]
-        claimed = co_await std::move(take);
-        if (store_down) http::log(spdlog::level::info, http::LogLine("transcripts: store back"));
-        store_down = false;
-      } catch (const std::exception& e) {
-        if (!store_down)
-          http::log(spdlog::level::warn,
-                    http::LogLine("transcripts: store unavailable").add("error", e.what()));
-        store_down = true;
-      }
-      if (!claimed.empty()) {
-        auto left = std::make_shared<std::size_t>(claimed.size());
-        done.expires_at(asio::steady_timer::time_point::max());
-        for (auto& job : claimed)
-          asio::co_spawn(ex, one(std::move(job), left, &done), asio::detached);
-        co_await done.async_wait(kTuple);
-        continue;  // more may be due
-      }
-      timer->expires_after(s.poll);
-      co_await timer->async_wait(kTuple);
-    }
+    co_return jobs;
   }
 };
 
@@ -264,20 +234,22 @@ TranscriptFetcher::TranscriptFetcher(TranscriptFetcherSettings settings)
 TranscriptFetcher::~TranscriptFetcher() { stop(); }
 
 void TranscriptFetcher::start(asio::io_context& ctx) {
-  impl_->timer = std::make_unique<asio::steady_timer>(ctx);
-  asio::co_spawn(ctx, impl_->run(), [](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      http::log(spdlog::level::err,
-                http::LogLine("transcript fetcher stopped").add("error", ex.what()));
-    }
-  });
+  std::weak_ptr<Impl> weak = impl_;
+  http::JobLoopOptions o;
+  o.name = "transcript fetcher";
+  o.poll = impl_->s.poll;
+  o.claim = [weak]() -> http::Task<std::vector<std::function<http::Task<void>()>>> {
+    auto impl = weak.lock();
+    if (!impl) co_return std::vector<std::function<http::Task<void>()>>{};
+    auto claim = impl->claim();  // [gcc12-co_await]
+    co_return co_await std::move(claim);
+  };
+  impl_->loop = std::make_unique<http::JobLoop>(std::move(o));
+  impl_->loop->start(ctx);
 }
 
 void TranscriptFetcher::stop() {
-  if (impl_) impl_->stopping.store(true);
+  if (impl_ && impl_->loop) impl_->loop->stop();
 }
 
 }  // namespace streamgate::server
