@@ -1,15 +1,18 @@
 // 1. docs/openapi.yaml is a valid OpenAPI 3.1 document (a real validator from npm).
 // 2. Live answers of a running streamgate match the schemas the document gives them.
 // 3. The app events it delivers (to a receiver here) match the document's webhooks payload.
+// 4. A transcript served over HTTPS here is fetched; the transcript and search answers match.
 // Usage: node check.mjs <openapi.yaml> <base-url> <stream-secret> <app-jwt> <admin-jwt> <limited-admin-jwt> <receiver-port>
+//                       <files-port> <files-cert> <files-key>
 import { readFileSync } from "node:fs";
 import { createHmac } from "node:crypto";
 import http from "node:http";
+import https from "node:https";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import Ajv2020 from "ajv/dist/2020.js";
 import YAML from "yaml";
 
-const [file, base, streamSecret, appJwt, adminJwt, limitedJwt, receiverPort] = process.argv.slice(2);
+const [file, base, streamSecret, appJwt, adminJwt, limitedJwt, receiverPort, filesPort, filesCert, filesKey] = process.argv.slice(2);
 
 // The app's endpoint: every delivery is kept, with its headers.
 const deliveries = [];
@@ -111,6 +114,54 @@ await call("redeliver failed", "post", "/api/v1/admin/app-events/redeliver-faile
 for (let i = 0; i < 100 && deliveries.length < 3; i++) await new Promise((r) => setTimeout(r, 100));
 if (deliveries.length < 3 || deliveries[2].headers["webhook-id"] !== events.data.events[0]?.id) fail("the redelivery did not arrive with the same webhook-id");
 else pass();
+
+// Transcripts: a file served here over HTTPS, fetched by streamgate, read and searched.
+const transcriptFile = [
+  { type: "speech", speaker_id: "alice", text: "Welcome to the openapi check", start_ts: 0, stop_ts: 1500 },
+  { type: "speech", speaker_id: "bob", text: "The <b>budget</b> looks fine & final", start_ts: 1600, stop_ts: 4000 },
+].map((l) => JSON.stringify(l)).join("\n") + "\n";
+const files = https.createServer({ cert: readFileSync(filesCert), key: readFileSync(filesKey) }, (req, res) => {
+  res.writeHead(200, { "Content-Type": "application/jsonl" });
+  res.end(transcriptFile);
+});
+await new Promise((resolve) => files.listen(Number(filesPort), "127.0.0.1", resolve));
+const started = JSON.stringify({ type: "call.session_started", created_at: "2026-04-08T14:00:00Z", call_cid: "default:oa-t",
+  session_id: "s1", call: { id: "oa-t", type: "default", created_by: { id: "alice" }, custom: {} } });
+const ready = JSON.stringify({ type: "call.transcription_ready", created_at: "2026-04-08T15:00:00Z", call_cid: "default:oa-t",
+  egress_id: "eg", call_transcription: { filename: "oa-t.jsonl", url: `https://127.0.0.1:${filesPort}/oa-t.jsonl?sig=x`,
+  start_time: "2026-04-08T14:00:00Z", end_time: "2026-04-08T14:30:00Z", session_id: "s1" } });
+await call("webhook session", "post", "/api/webhook/stream", "/api/webhook/stream", { headers: signed(started, "oa-t1"), body: started, schema: "WebhookResponse", status: 200 });
+await call("webhook transcription", "post", "/api/webhook/stream", "/api/webhook/stream", { headers: signed(ready, "oa-t2"), body: ready, schema: "WebhookResponse", status: 200 });
+let transcript;
+for (let i = 0; i < 100; i++) {
+  transcript = await call("transcript", "get", "/api/v1/calls/oa-t/transcript", "/api/v1/calls/{callId}/transcript", { headers: auth(appJwt), schema: "TranscriptResponse", status: 200 });
+  if (transcript.data.status !== "pending") break;
+  await new Promise((r) => setTimeout(r, 100));
+}
+if (transcript.data.status !== "ready" || transcript.data.segments.length !== 2) fail("transcript not stored: " + JSON.stringify(transcript.data));
+else pass();
+for (const [format, type] of [["vtt", /^text\/vtt/], ["text", /^text\/plain/]]) {
+  const res = await fetch(base + "/api/v1/calls/oa-t/transcript?format=" + format, { headers: auth(appJwt) });
+  if (res.status !== 200 || !type.test(res.headers.get("content-type")) || res.headers.get("cache-control") !== "no-store") fail(`transcript ${format}: ${res.status} ${res.headers.get("content-type")}`);
+  else pass();
+  const media = Object.keys(doc.paths["/api/v1/calls/{callId}/transcript"].get.responses["200"].content);
+  if (!media.some((m) => res.headers.get("content-type").startsWith(m))) fail(`transcript ${format}: ${res.headers.get("content-type")} is not documented`);
+  else pass();
+  await res.text();
+}
+await call("transcript bad format", "get", "/api/v1/calls/oa-t/transcript?format=xml", "/api/v1/calls/{callId}/transcript", { headers: auth(appJwt), status: 400 });
+const found = await call("search", "get", "/api/v1/meetings/search?q=budget", "/api/v1/meetings/search", { headers: auth(appJwt), schema: "SearchResponse", status: 200 });
+if (found.data.meetings.length !== 1 || !found.data.meetings[0].matches[0].snippet.includes("<mark>budget</mark>")) fail("search: " + JSON.stringify(found.data));
+else pass();
+await call("search all", "get", "/api/v1/meetings/search?q=%22openapi%20check%22&all=true&limit=1", "/api/v1/meetings/search", { headers: auth(adminJwt), schema: "SearchResponse", status: 200 });
+await call("search without q", "get", "/api/v1/meetings/search", "/api/v1/meetings/search", { headers: auth(appJwt), status: 400 });
+await call("search all, not admin", "get", "/api/v1/meetings/search?q=a&all=true", "/api/v1/meetings/search", { headers: auth(appJwt), status: 403 });
+await call("search bad cursor", "get", "/api/v1/meetings/search?q=a&cursor=zz", "/api/v1/meetings/search", { headers: auth(appJwt), status: 400 });
+for (let i = 0; i < 100 && !deliveries.some((d) => JSON.parse(d.body).type === "meeting.transcript_ready"); i++) await new Promise((r) => setTimeout(r, 100));
+const announced = deliveries.find((d) => JSON.parse(d.body).type === "meeting.transcript_ready");
+if (!announced) fail("no meeting.transcript_ready delivered");
+else check("app event meeting.transcript_ready", "AppEventPayload", JSON.parse(announced.body));
+files.close();
 receiver.close();
 
 // Stream is unreachable in this run: the documented upstream error.
@@ -142,6 +193,8 @@ for (const [method, path, template] of [["post", "/api/v1/stream/token", "/api/v
                                          ["post", "/api/v1/calls/oa-1/sync", "/api/v1/calls/{callId}/sync"],
                                          ["post", "/api/v1/admin/webhooks/replay", "/api/v1/admin/webhooks/replay"],
                                          ["get", "/api/v1/meetings", "/api/v1/meetings"],
+                                         ["get", "/api/v1/meetings/search?q=a", "/api/v1/meetings/search"],
+                                         ["get", "/api/v1/calls/oa-1/transcript", "/api/v1/calls/{callId}/transcript"],
                                          ["get", "/api/v1/admin/app-events", "/api/v1/admin/app-events"],
                                          ["post", "/api/v1/admin/app-events/evt_x/redeliver", "/api/v1/admin/app-events/{id}/redeliver"],
                                          ["post", "/api/v1/admin/app-events/redeliver-failed", "/api/v1/admin/app-events/redeliver-failed"]]) {
