@@ -154,6 +154,10 @@ struct TranscriptFile {
   std::int64_t duration_ms = 0;            // the latest segment end
   std::optional<std::int64_t> start_time;  // the transcription's start (Unix ns), if known
   std::optional<std::int64_t> fetched_at;
+  // SQLite: the ids of the file's segments, first to last (a file's segments are written
+  // together, so their ids are consecutive); search reads a caller's files by these ranges.
+  std::int64_t first_segment = 0;
+  std::int64_t last_segment = 0;
 };
 // Pending jobs due at `now` and not leased, leased to `owner` until `lease_until`.
 struct TranscriptClaim {

@@ -177,7 +177,7 @@ std::optional<core::Meeting> update_meeting_tx(Tx& tx, const std::string& call_t
 
 bool store_transcript_tx(Tx& tx, const TranscriptContent& c) {
   if (!tx.transcript_leased(c.call_type, c.call_id, c.file, c.owner)) return false;
-  tx.replace_transcript_segments(c);
+  const auto [first, last] = tx.replace_transcript_segments(c);
   const auto speakers = core::speakers_of(c.segments);
   TranscriptFile done;
   done.call_type = c.call_type;
@@ -191,6 +191,8 @@ bool store_transcript_tx(Tx& tx, const TranscriptContent& c) {
   for (const auto& s : c.segments) done.duration_ms = std::max(done.duration_ms, s.end_ms);
   const auto now = core::system_now();
   done.fetched_at = core::to_unix_nanos(now);
+  done.first_segment = first;
+  done.last_segment = last;
   tx.mark_transcript_ready(done);
   if (tx.app_events && !tx.app_events->endpoints.empty() &&
       wanted(*tx.app_events, std::string(core::kTranscriptReady))) {

@@ -51,8 +51,10 @@ class Tx {
   // True when `owner` holds the lease of a pending job (locking the row until the commit).
   virtual bool transcript_leased(const std::string& call_type, const std::string& call_id,
                                  const std::string& file, const std::string& owner) = 0;
-  // Replaces the file's segments (and so their index entries).
-  virtual void replace_transcript_segments(const TranscriptContent& content) = 0;
+  // Replaces the file's segments (and so their index entries); returns the first and last id
+  // given to them where the backend keeps them consecutive (SQLite), else {0, 0}.
+  virtual std::pair<std::int64_t, std::int64_t> replace_transcript_segments(
+      const TranscriptContent& content) = 0;
   // Settles the job as ready with its counts; the lease is dropped.
   virtual void mark_transcript_ready(const TranscriptFile& done) = 0;
   // Stored documents in key order after (type, id), for the index backfill of a migration.

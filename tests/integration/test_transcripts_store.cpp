@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <set>
 
 #include "core/transcript.hpp"
@@ -274,6 +275,35 @@ BOOST_AUTO_TEST_CASE(search_ranks_highlights_and_keeps_to_the_callers_meetings) 
     BOOST_TEST(ids(second) == std::vector<std::string>{"lunch"}, boost::test_tools::per_element());
     BOOST_TEST(!second.more);
     BOOST_TEST(search(*store, "budget", "alice", false, 5, 1).hits.empty());
+  });
+}
+
+// A caller with many meetings is searched in one pass over the index (SQLite maps each match to
+// the caller's files by id); the answer is the same as file by file.
+BOOST_AUTO_TEST_CASE(a_caller_with_many_meetings_finds_only_their_own) {
+  for_each_backend([](const std::string&, const std::string& url) {
+    auto store = open_store(url);
+    meeting_with_transcript(*store, "other", "someone", {seg("x", 0, "a needle elsewhere")});
+    for (int i = 0; i < 300; ++i) {
+      const std::string id = "many" + std::to_string(i);
+      deliver(*store, "s-" + id, session_started(id, "s1", "2026-04-08T14:00:00Z", "busy"));
+      deliver(*store, "t-" + id, transcription_ready(id, "s1", id + ".jsonl"));
+    }
+    for (auto jobs = claim(*store, "fill"); !jobs.empty(); jobs = claim(*store, "fill"))
+      for (const auto& j : jobs) {
+        const bool needle = j.call_id == "many137" || j.call_id == "many299";
+        BOOST_REQUIRE(run_coro(store->store_transcript(
+            content(j.call_id, j.file,
+                    {seg("busy", 0, needle ? "the needle is here" : "nothing to see")}, "fill"))));
+      }
+    auto page = search(*store, "needle", "busy");
+    auto found = ids(page);
+    std::sort(found.begin(), found.end());
+    BOOST_TEST(found == (std::vector<std::string>{"many137", "many299"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(search(*store, "needle", "root", true).hits.size() == 3u);
+    BOOST_TEST(search(*store, "nothing", "busy", false, 0, 50).hits.size() == 50u);
+    BOOST_TEST(search(*store, "nothing", "busy", false, 0, 50).more);
   });
 }
 

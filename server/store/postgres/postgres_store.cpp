@@ -401,7 +401,8 @@ class PgTx final : public Tx {
                  {type, id, file, owner})
                .rows() == 1;
   }
-  void replace_transcript_segments(const TranscriptContent& c) override {
+  std::pair<std::int64_t, std::int64_t> replace_transcript_segments(
+      const TranscriptContent& c) override {
     c_.exec("DELETE FROM transcript_segments WHERE call_type = $1 AND call_id = $2 AND file = $3",
             {c.call_type, c.call_id, c.file});
     // Many rows per statement (8 parameters each), so a long meeting is a few round trips.
@@ -425,6 +426,7 @@ class PgTx final : public Tx {
       }
       c_.exec(sql.c_str(), params);
     }
+    return {0, 0};  // search selects by the caller's meetings instead (see search())
   }
   void mark_transcript_ready(const TranscriptFile& f) override {
     c_.exec(
@@ -495,13 +497,29 @@ class PgTx final : public Tx {
   TranscriptSearchPage search(const TranscriptSearch& q) {
     // ts_rank is higher for better matches; negated, so that lower is better as with bm25.
     const std::string query = core::to_tsquery_text(q.query);
-    std::string sql =
-        "SELECT s.call_type, s.call_id, s.id, -ts_rank(s.tsv, q) FROM transcript_segments s, "
-        "to_tsquery('simple', $1) q WHERE s.tsv @@ q";
-    if (!q.all)
-      sql +=
-          " AND EXISTS (SELECT 1 FROM meeting_index i WHERE i.user_id = $2 AND "
-          "i.call_type = s.call_type AND i.call_id = s.call_id)";
+    // An admin's search reads the GIN index. A user's with few meetings reads each meeting's
+    // segments by the file index and checks them against the query (OFFSET 0 keeps that
+    // subquery per meeting, whatever the statistics say); with many, the planner chooses.
+    constexpr int kPerMeetingLimit = 256;
+    bool per_meeting = false;
+    if (!q.all) {
+      const auto n = c_.exec(
+          "SELECT count(*) FROM (SELECT 1 FROM meeting_index WHERE user_id = $1 LIMIT $2) x",
+          {q.user_id, std::to_string(kPerMeetingLimit + 1)});
+      per_meeting = n.int64(0, 0) <= kPerMeetingLimit;
+    }
+    const std::string sql =
+        q.all ? "SELECT s.call_type, s.call_id, s.id, -ts_rank(s.tsv, q) FROM "
+                "transcript_segments s, to_tsquery('simple', $1) q WHERE s.tsv @@ q"
+        : per_meeting
+            ? "SELECT i.call_type, i.call_id, s.id, s.score FROM meeting_index i, "
+              "to_tsquery('simple', $1) q, LATERAL (SELECT x.id, -ts_rank(x.tsv, q) AS score "
+              "FROM transcript_segments x WHERE x.call_type = i.call_type AND "
+              "x.call_id = i.call_id AND x.tsv @@ q OFFSET 0) s WHERE i.user_id = $2"
+            : "SELECT s.call_type, s.call_id, s.id, -ts_rank(s.tsv, q) FROM meeting_index i "
+              "JOIN transcript_segments s ON s.call_type = i.call_type AND "
+              "s.call_id = i.call_id, to_tsquery('simple', $1) q WHERE i.user_id = $2 AND "
+              "s.tsv @@ q";
     const auto r = q.all ? c_.exec(sql.c_str(), {query}) : c_.exec(sql.c_str(), {query, q.user_id});
     MeetingRanker ranker(q.matches_per_meeting);
     for (int i = 0; i < r.rows(); ++i) {

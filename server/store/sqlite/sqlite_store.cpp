@@ -24,6 +24,32 @@ namespace {
 
 std::int64_t now_ns() { return core::to_unix_nanos(core::system_now()); }
 
+// The search rank of a matching segment: how often the query matched, against the segment's
+// length (lower is better, as with bm25). bm25's term rarity would have FTS5 count every segment
+// that holds each term on every query (~10 ms per query for a common word over a million
+// segments); like PostgreSQL's ts_rank, this reads only the row's own match positions.
+void segment_rank(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* ctx, int,
+                  sqlite3_value**) {
+  int hits = 0, tokens = 0;
+  if (api->xInstCount(fts, &hits) != SQLITE_OK || api->xColumnSize(fts, 0, &tokens) != SQLITE_OK) {
+    sqlite3_result_double(ctx, 0.0);
+    return;
+  }
+  sqlite3_result_double(ctx, -static_cast<double>(hits) / (static_cast<double>(tokens) + 8.0));
+}
+
+// Registers segment_rank as the FTS5 function sg_rank on a connection.
+bool register_rank(sqlite3* db) {
+  fts5_api* api = nullptr;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, nullptr) != SQLITE_OK) return false;
+  sqlite3_bind_pointer(st, 1, static_cast<void*>(&api), "fts5_api_ptr", nullptr);
+  sqlite3_step(st);
+  sqlite3_finalize(st);
+  return api != nullptr &&
+         api->xCreateFunction(api, "sg_rank", nullptr, segment_rank, nullptr) == SQLITE_OK;
+}
+
 class Db {
  public:
   Db(const std::string& path, int busy_ms, bool readonly) {
@@ -36,6 +62,10 @@ class Db {
     }
     sqlite3_busy_timeout(db_, busy_ms);
     sqlite3_extended_result_codes(db_, 1);
+    if (!register_rank(db_)) {
+      sqlite3_close(db_);
+      throw StoreUnavailable("SQLite " + path + ": this SQLite has no FTS5");
+    }
   }
   ~Db() { sqlite3_close_v2(db_); }
   Db(const Db&) = delete;
@@ -182,6 +212,7 @@ constexpr const char* kMigrations[] = {
     "  segment_count INTEGER NOT NULL DEFAULT 0, speaker_count INTEGER NOT NULL DEFAULT 0,"
     "  malformed_lines INTEGER NOT NULL DEFAULT 0, bytes INTEGER NOT NULL DEFAULT 0,"
     "  duration_ms INTEGER NOT NULL DEFAULT 0, start_time INTEGER, fetched_at INTEGER,"
+    "  first_segment INTEGER NOT NULL DEFAULT 0, last_segment INTEGER NOT NULL DEFAULT 0,"
     "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
     "  PRIMARY KEY (call_type, call_id, file));"
     "CREATE INDEX transcripts_due ON transcripts (next_attempt_at) WHERE status = 'pending';"
@@ -192,7 +223,7 @@ constexpr const char* kMigrations[] = {
     "  start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, text TEXT NOT NULL);"
     "CREATE INDEX transcript_segments_file ON transcript_segments (call_type, call_id, file, seq);"
     "CREATE VIRTUAL TABLE transcript_fts USING fts5(text, content='transcript_segments',"
-    "  content_rowid='id', tokenize='unicode61 remove_diacritics 0');"
+    "  content_rowid='id', tokenize='unicode61 remove_diacritics 0', prefix='2 3');"
     "CREATE TRIGGER transcript_segments_ai AFTER INSERT ON transcript_segments BEGIN"
     "  INSERT INTO transcript_fts (rowid, text) VALUES (new.id, new.text); END;"
     "CREATE TRIGGER transcript_segments_ad AFTER DELETE ON transcript_segments BEGIN"
@@ -315,7 +346,8 @@ class SqliteTx final : public Tx {
     s.bind(1, type).bind(2, id).bind(3, file).bind(4, owner);
     return s.step();
   }
-  void replace_transcript_segments(const TranscriptContent& c) override {
+  std::pair<std::int64_t, std::int64_t> replace_transcript_segments(
+      const TranscriptContent& c) override {
     {
       Stmt d(db_,
              "DELETE FROM transcript_segments WHERE call_type = ? AND call_id = ? AND file = ?");
@@ -325,23 +357,29 @@ class SqliteTx final : public Tx {
     Stmt s(db_,
            "INSERT INTO transcript_segments (call_type, call_id, file, seq, speaker_id, start_ms, "
            "end_ms, text) VALUES (?,?,?,?,?,?,?,?)");
-    std::int64_t seq = 0;
+    // One writer, one statement after the other: the ids come out consecutive.
+    std::int64_t seq = 0, first = 0, last = 0;
     for (const auto& seg : c.segments) {
       s.reset();
       s.bind(1, c.call_type).bind(2, c.call_id).bind(3, c.file).bind(4, seq++);
       s.bind(5, seg.speaker_id).bind(6, seg.start_ms).bind(7, seg.end_ms).bind(8, seg.text);
       s.step();
+      last = sqlite3_last_insert_rowid(db_.raw());
+      if (first == 0) first = last;
     }
+    if (last - first + 1 != static_cast<std::int64_t>(c.segments.size())) first = last = 0;
+    return {first, last};
   }
   void mark_transcript_ready(const TranscriptFile& f) override {
     Stmt s(db_,
            "UPDATE transcripts SET status = 'ready', attempts = attempts + 1, last_error = '', "
            "segment_count = ?, speaker_count = ?, malformed_lines = ?, bytes = ?, duration_ms = ?, "
-           "fetched_at = ?, lease_until = 0, lease_owner = '', updated_at = ? "
-           "WHERE call_type = ? AND call_id = ? AND file = ?");
+           "fetched_at = ?, lease_until = 0, lease_owner = '', updated_at = ?, "
+           "first_segment = ?, last_segment = ? WHERE call_type = ? AND call_id = ? AND file = ?");
     s.bind(1, f.segment_count).bind(2, f.speaker_count).bind(3, f.malformed_lines);
     s.bind(4, f.bytes).bind(5, f.duration_ms).bind(6, f.fetched_at.value_or(0)).bind(7, now_ns());
-    s.bind(8, f.call_type).bind(9, f.call_id).bind(10, f.file);
+    s.bind(8, f.first_segment).bind(9, f.last_segment);
+    s.bind(10, f.call_type).bind(11, f.call_id).bind(12, f.file);
     s.step();
   }
   std::vector<TranscriptFile> claim_transcripts(const TranscriptClaim& c) {
@@ -410,22 +448,52 @@ class SqliteTx final : public Tx {
     return v;
   }
   TranscriptSearchPage search(const TranscriptSearch& q) {
-    // Every matching segment the caller may see, with its bm25 rank (lower is better); the
-    // meetings are ranked by their best segment, then by how many segments match.
-    std::string sql =
-        "SELECT s.call_type, s.call_id, s.id, f.rank FROM transcript_fts f "
-        "JOIN transcript_segments s ON s.id = f.rowid WHERE transcript_fts MATCH ?";
-    if (!q.all)
-      sql +=
-          " AND EXISTS (SELECT 1 FROM meeting_index i WHERE i.user_id = ? AND "
-          "i.call_type = s.call_type AND i.call_id = s.call_id)";
+    // The files the caller may see, as ranges of segment ids, in id order.
+    struct Range {
+      std::int64_t first, last;
+      std::string call_type, call_id;
+    };
+    std::vector<Range> ranges;
+    {
+      Stmt s(db_, q.all ? "SELECT t.first_segment, t.last_segment, t.call_type, t.call_id FROM "
+                          "transcripts t WHERE t.status = 'ready' AND t.first_segment > 0"
+                        : "SELECT t.first_segment, t.last_segment, t.call_type, t.call_id FROM "
+                          "meeting_index i JOIN transcripts t ON t.call_type = i.call_type AND "
+                          "t.call_id = i.call_id WHERE i.user_id = ? AND t.status = 'ready' AND "
+                          "t.first_segment > 0");
+      if (!q.all) s.bind(1, q.user_id);
+      while (s.step()) ranges.push_back({s.int64(0), s.int64(1), s.text(2), s.text(3)});
+    }
+    std::sort(ranges.begin(), ranges.end(),
+              [](const Range& a, const Range& b) { return a.first < b.first; });
+    // Every matching segment with its rank (sg_rank: lower is better). A caller with few files: the
+    // index is read within each file's id range. Many: one pass over the index, each match
+    // mapped to its file (or dropped) by its id.
     const std::string match = core::to_fts5_match(q.query);
     MeetingRanker ranker(q.matches_per_meeting);
-    {
-      Stmt s(db_, sql.c_str());
+    constexpr std::size_t kPerFileLimit = 256;
+    if (ranges.size() <= kPerFileLimit) {
+      Stmt s(db_,
+             "SELECT rowid, sg_rank(transcript_fts) FROM transcript_fts WHERE transcript_fts "
+             "MATCH ? AND rowid >= ? AND rowid <= ?");
+      for (const auto& r : ranges) {
+        s.reset();
+        s.bind(1, match).bind(2, r.first).bind(3, r.last);
+        while (s.step()) ranker.add(r.call_type, r.call_id, s.int64(0), s.real(1));
+      }
+    } else {
+      Stmt s(db_,
+             "SELECT rowid, sg_rank(transcript_fts) FROM transcript_fts WHERE transcript_fts "
+             "MATCH ?");
       s.bind(1, match);
-      if (!q.all) s.bind(2, q.user_id);
-      while (s.step()) ranker.add(s.text(0), s.text(1), s.int64(2), s.real(3));
+      while (s.step()) {
+        const auto id = s.int64(0);
+        auto it = std::upper_bound(ranges.begin(), ranges.end(), id,
+                                   [](std::int64_t v, const Range& r) { return v < r.first; });
+        if (it == ranges.begin()) continue;
+        --it;
+        if (id <= it->last) ranker.add(it->call_type, it->call_id, id, s.real(1));
+      }
     }
     auto page = ranker.page(q.offset, q.limit);
     Stmt seg(db_,
