@@ -136,6 +136,16 @@ class Conn {
     return std::move(*last);
   }
 
+  // False when an idle connection has anything to read: a server closing it (a restart, an
+  // administrator) sends its reason and hangs up, and nothing else arrives unasked on a
+  // connection that does not LISTEN. Checked before a connection is reused, without a round
+  // trip, so that the first statement after a restart does not fail on it.
+  bool still_open() {
+    if (!ok()) return false;
+    pollfd p{PQsocket(c_), POLLIN, 0};
+    return ::poll(&p, 1, 0) == 0;
+  }
+
  private:
   std::string error_message() const { return c_ ? trimmed(PQerrorMessage(c_)) : std::string(); }
   // Reads until libpq holds the next result whole (or there is none), within the deadline.
@@ -894,7 +904,7 @@ class PostgresStore final : public Store {
 
   Conn& conn(std::size_t worker) {
     auto& c = conns_[worker];
-    if (!c || !c->ok()) {
+    if (!c || !c->still_open()) {
       c.reset();
       c = std::make_unique<Conn>(url_, std::chrono::milliseconds(busy_ms_));
       c->arm(std::chrono::milliseconds(busy_ms_));
