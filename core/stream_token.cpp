@@ -53,4 +53,11 @@ std::string make_stream_server_token(const HmacSha256Key& secret) {
   return sign_hs256("{\"server\":true}", secret);
 }
 
+std::string make_stream_server_token(const HmacSha256Key& secret, std::int64_t iat,
+                                     std::int64_t exp) {
+  return sign_hs256(
+      "{\"server\":true,\"iat\":" + std::to_string(iat) + ",\"exp\":" + std::to_string(exp) + "}",
+      secret);
+}
+
 }  // namespace streamgate::core

@@ -31,7 +31,11 @@ std::string stream_token_claims(std::string_view user_id, const std::vector<std:
 
 StreamToken make_stream_token(const StreamTokenRequest& req, const HmacSha256Key& secret);
 
-// {"server":true}, no iat/exp: Stream's server-to-server token.
+// {"server":true}, no iat/exp: the official SDKs' server-to-server token (never expires).
 std::string make_stream_server_token(const HmacSha256Key& secret);
+// {"server":true,"iat":...,"exp":...}: the seed's server token, valid from `iat` until `exp`
+// (streamgate sends this one: an hour by default, re-minted before it runs out).
+std::string make_stream_server_token(const HmacSha256Key& secret, std::int64_t iat,
+                                     std::int64_t exp);
 
 }  // namespace streamgate::core

@@ -54,6 +54,9 @@ struct ClientError : std::runtime_error {
 
 struct ClientOptions {
   std::string ca_file;  // empty: the system CA store
+  // false: TLS without checking the certificate. Only for `streamgate healthcheck`, which asks
+  // its own listener on this host and sends nothing secret.
+  bool verify_peer = true;
   std::size_t max_idle_per_host = 8;
   std::chrono::seconds idle_timeout{50};
   std::size_t max_response_bytes = 8 * 1024 * 1024;

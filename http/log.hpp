@@ -1,6 +1,8 @@
 #pragma once
-// Structured log lines: each message is a run of JSON members ("msg":"...","k":v) that the
-// logger's pattern wraps in {"ts":...,"level":...,<members>}. Never put a token or secret here.
+// Structured log lines. In JSON (the default) each message is a run of JSON members
+// ("msg":"...","k":v) that the logger's pattern wraps in {"ts":...,"level":...,<members>}; in text
+// (set_text_logs(true), LOG_FORMAT=text) it reads as a sentence: `request POST /x 503 308ms
+// user=alice`. Never put a token or secret here.
 #include <spdlog/spdlog.h>
 
 #include <cstdint>
@@ -9,9 +11,17 @@
 
 namespace streamgate::http {
 
+// The format of every LogLine made after the call (set once at start-up).
+void set_text_logs(bool text);
+
 class LogLine final {
  public:
   explicit LogLine(std::string_view msg);
+  // A member whose value alone is shown in text (`POST`, `503`), as `"key":value` in JSON.
+  LogLine& word(std::string_view key, std::string_view value);
+  LogLine& word(std::string_view key, std::int64_t value);
+  // A duration in milliseconds: `308ms` in text, `"key":308.123` in JSON.
+  LogLine& word_ms(std::string_view key, double ms);
   LogLine& add(std::string_view key, std::string_view value);
   LogLine& add(std::string_view key, const char* value) {
     return add(key, std::string_view(value));
@@ -29,7 +39,9 @@ class LogLine final {
   const std::string& str() const { return buf_; }
 
  private:
+  void text_value(std::string_view value);
   std::string buf_;
+  bool text_;
 };
 
 // Both are no-ops once spdlog has shut down (the default logger is gone then), so that code

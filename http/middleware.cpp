@@ -2,10 +2,10 @@
 
 #include <chrono>
 #include <exception>
-#include <random>
 
 #include "http/json_response.hpp"
 #include "http/log.hpp"
+#include "http/trace.hpp"
 
 namespace streamgate::http {
 
@@ -19,24 +19,32 @@ bool is_sane_request_id(std::string_view id) {
   return true;
 }
 
-std::string generate_request_id() {
-  // Not a secret: a fast per-thread generator seeded once from the OS.
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  static constexpr char kHex[] = "0123456789abcdef";
-  const std::uint64_t a = rng();
-  const std::uint64_t b = rng();
-  std::string out(32, '0');
-  for (int i = 0; i < 16; ++i) {
-    out[i] = kHex[(a >> (i * 4)) & 15];
-    out[16 + i] = kHex[(b >> (i * 4)) & 15];
-  }
-  return out;
+std::string generate_request_id() { return new_trace_id(); }
+
+Trace trace_of(const Context& ctx) {
+  Trace t;
+  t.trace_id = ctx.trace_id;
+  t.request_id = ctx.request_id;
+  t.flags = ctx.trace_flags;
+  return t;
 }
 
 Middleware request_id() {
   return [](Request& req, Context& ctx, Next next) -> Task<Response> {
-    const auto given = req.header("x-request-id");
-    ctx.request_id = is_sane_request_id(given) ? std::string(given) : generate_request_id();
+    // A valid traceparent names the trace, and its trace id is the request id. Without one, a
+    // sane X-Request-Id is the request id (and the trace id too when it has a trace id's form,
+    // as nginx's $request_id has); otherwise both are one new id.
+    if (auto parent = parse_traceparent(req.header("traceparent"))) {
+      ctx.trace_id = std::move(parent->trace_id);
+      ctx.trace_flags = parent->flags;
+      ctx.request_id = ctx.trace_id;
+    } else if (const auto given = req.header("x-request-id"); is_sane_request_id(given)) {
+      ctx.request_id = std::string(given);
+      ctx.trace_id = is_trace_id(given) ? ctx.request_id : new_trace_id();
+    } else {
+      ctx.trace_id = new_trace_id();
+      ctx.request_id = ctx.trace_id;
+    }
     Response res = co_await next(req, ctx);
     res.set_header("X-Request-Id", ctx.request_id);
     co_return res;
@@ -52,15 +60,14 @@ Middleware access_log() {
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - ctx.started)
               .count();
       LogLine line("request");
-      line.add("method", req.method_name)
-          .add("route",
-               ctx.route_pattern.empty() ? std::string_view("(unmatched)") : ctx.route_pattern)
-          .add("status", res.status)
-          .add("durationMs", ms)
-          .add("bytes", static_cast<std::int64_t>(res.body.size()))
-          .add("requestId", ctx.request_id)
-          .add("ip", ctx.client_ip);
+      line.word("method", req.method_name)
+          .word("route",
+                ctx.route_pattern.empty() ? std::string_view("(unmatched)") : ctx.route_pattern)
+          .word("status", res.status)
+          .word_ms("durationMs", ms)
+          .add("bytes", static_cast<std::int64_t>(res.body.size()));
       if (ctx.principal) line.add("user", ctx.principal->subject);
+      line.add("ip", ctx.client_ip).add("requestId", ctx.request_id).add("traceId", ctx.trace_id);
       log(level, line);
     }
     co_return res;

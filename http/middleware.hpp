@@ -6,17 +6,21 @@
 #include <vector>
 
 #include "http/pipeline.hpp"
+#include "http/trace.hpp"
 
 namespace streamgate::http {
 
-// Echoes a sane X-Request-Id (1–128 of [A-Za-z0-9._:-]) or generates one; sets it on the
-// response.
+// Sets the request id and trace id (Context): a valid W3C traceparent's trace id is both; else
+// a sane X-Request-Id (1–128 of [A-Za-z0-9._:-]) is the request id; else one new id is both.
+// The request id is echoed in X-Request-Id.
 Middleware request_id();
+// The request's trace, for its outbound calls.
+Trace trace_of(const Context& ctx);
 bool is_sane_request_id(std::string_view id);
 std::string generate_request_id();
 
 // One structured line per request: method, route pattern (never the raw path or query),
-// status, duration, request id, client ip, user.
+// status, duration, bytes, user, client ip, request id and trace id.
 Middleware access_log();
 
 // Turns HttpError and any other exception into the JSON envelope. Unknown exceptions become
@@ -25,7 +29,7 @@ Middleware error_envelope();
 
 struct CorsOptions {
   std::vector<std::string> allowed_origins;  // exact origins, or "*" for any
-  std::string allowed_headers = "Authorization, Content-Type, X-Request-Id";
+  std::string allowed_headers = "Authorization, Content-Type, X-Request-Id, traceparent";
   std::string exposed_headers =
       "X-Request-Id, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining";
   int max_age_seconds = 600;

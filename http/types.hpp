@@ -65,6 +65,8 @@ struct RateLimitState {
 
 struct Context {
   std::string request_id;
+  std::string trace_id;  // W3C trace id (trace.hpp): the traceparent's, else a new one
+  std::uint8_t trace_flags = 0;
   std::string client_ip;
   std::string_view route_pattern;  // the matched pattern, "" when none matched
   std::vector<std::pair<std::string_view, std::string>> params;  // decoded path parameters

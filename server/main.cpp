@@ -1,4 +1,5 @@
-// streamgate: the binary. Subcommands: serve (default), mint-dev-jwt, init-env, trigger.
+// streamgate: the binary. Subcommands: serve (default), mint-dev-jwt, init-env, trigger,
+// check-config, healthcheck.
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -21,6 +22,7 @@
 #include "core/jwt.hpp"
 #include "http/log.hpp"
 #include "server/app/app.hpp"
+#include "server/app/check.hpp"
 #include "server/app/config.hpp"
 #include "server/app/trigger.hpp"
 #include "server/ops/logging.hpp"
@@ -38,6 +40,8 @@ const char* kUsage =
     "       streamgate mint-dev-jwt --sub USER [--roles a,b] [--ttl SECONDS] [--env-file PATH]\n"
     "       streamgate init-env [--path PATH] [--force]\n"
     "       streamgate trigger meeting [--call ID] [--url BASE] [--env-file PATH]\n"
+    "       streamgate check-config [--env-file PATH]\n"
+    "       streamgate healthcheck [--env-file PATH]\n"
     "       streamgate --help | --version\n"
     "\n"
     "serve         run the HTTP service (the default)\n"
@@ -47,6 +51,10 @@ const char* kUsage =
     "trigger       send a running instance a signed Stream webhook sequence for one call\n"
     "              (session started, session ended, recording ready, transcription ready);\n"
     "              --url defaults to http://127.0.0.1:$PORT, --call to a new random id\n"
+    "check-config  validate the settings and reach the store, Stream (one authenticated call),\n"
+    "              the JWKS host and Redis; one line per problem, exit 0 only when all is well\n"
+    "healthcheck   ask this configuration's own listener for /readyz (exit 0 when ready); the\n"
+    "              container image's HEALTHCHECK\n"
     "\n"
     "Settings come from the environment and, when present, from .env (the environment wins):\n";
 
@@ -114,7 +122,7 @@ Args parse_args(int argc, char** argv) {
     }
   }
   if (a.command != "serve" && a.command != "mint-dev-jwt" && a.command != "init-env" &&
-      a.command != "trigger")
+      a.command != "trigger" && a.command != "check-config" && a.command != "healthcheck")
     usage_error("unknown command " + a.command);
   return a;
 }
@@ -197,16 +205,7 @@ int mint_dev_jwt(const Args& a, const server::Config& c) {
 int trigger(const Args& a, const server::Config& c) {
   const std::string call = a.call.empty() ? "trigger-" + core::random_hex(4) : a.call;
   if (!core::is_valid_call_id(call)) usage_error("--call must be 1-64 characters of [A-Za-z0-9_-]");
-  std::string url = a.url;
-  if (url.empty()) {
-    const bool any =
-        c.listen_address == "0.0.0.0" || c.listen_address == "::" || c.listen_address.empty();
-    const std::string host = any ? "127.0.0.1"
-                             : c.listen_address.find(':') != std::string::npos
-                                 ? "[" + c.listen_address + "]"
-                                 : c.listen_address;
-    url = (c.tls_cert_file.empty() ? "http://" : "https://") + host + ":" + std::to_string(c.port);
-  }
+  std::string url = a.url.empty() ? server::local_base_url(c) : a.url;
   while (!url.empty() && url.back() == '/') url.pop_back();
   if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
     usage_error("--url must be an http(s):// base URL");
@@ -229,9 +228,11 @@ int serve(const server::Config& c) {
 
   std::unique_ptr<server::App> app;
   std::uint16_t port = 0;
+  std::uint16_t metrics_port = 0;
   try {
     app = std::make_unique<server::App>(c);
     port = app->listen();
+    metrics_port = app->metrics_port();
   } catch (const server::ConfigError& e) {
     // The App (which logs as it drains) goes before the logger does.
     app.reset();
@@ -251,6 +252,7 @@ int serve(const server::Config& c) {
             http::LogLine("listening")
                 .add("address", c.listen_address)
                 .add("port", static_cast<std::int64_t>(port))
+                .add("metricsPort", static_cast<std::int64_t>(metrics_port))
                 .add("version", STREAMGATE_VERSION)
                 .add("authMode", c.auth_jwt_secret.empty() ? "public-key" : "hs256"));
   int sig = 0;
@@ -296,6 +298,13 @@ int serve(const server::Config& c) {
 int main(int argc, char** argv) {
   const Args args = parse_args(argc, argv);
   if (args.command == "init-env") return init_env(args);
+  if (args.command == "check-config") {
+    // Only errors are logged: the problems are check-config's own lines.
+    server::setup_logging("error", "text");
+    const int code = server::check_config(server::gather_environment(args.env_file), std::cout);
+    spdlog::shutdown();
+    return code;
+  }
   server::Config config;
   try {
     config = server::load_config(server::gather_environment(args.env_file));
@@ -305,5 +314,6 @@ int main(int argc, char** argv) {
   }
   if (args.command == "mint-dev-jwt") return mint_dev_jwt(args, config);
   if (args.command == "trigger") return trigger(args, config);
+  if (args.command == "healthcheck") return server::healthcheck(config, std::cout);
   return serve(config);
 }

@@ -13,7 +13,9 @@ class App final {
  public:
   explicit App(Config config);  // throws ConfigError for unusable settings (e.g. key files)
   ~App();
+  // Binds the public listener (returned) and the metrics listener (metrics_port()).
   std::uint16_t listen();
+  std::uint16_t metrics_port() const;  // 0 with METRICS_ADDRESS=off or before listen()
   void start();
   // Readiness turns 503 (the load balancer stops sending), while requests are still served.
   void mark_not_ready();

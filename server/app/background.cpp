@@ -55,7 +55,8 @@ http::Task<void> reconcile_loop(ReconcileTimings t, std::shared_ptr<StreamClient
     for (const auto& [type, id] : due) {
       std::string failure;
       try {
-        auto pull = reconcile_call(stream, store, type, id);  // [gcc12-co_await]
+        auto pull =
+            reconcile_call(stream, store, type, id, http::Trace::fresh());  // [gcc12-co_await]
         co_await std::move(pull);
       } catch (const std::exception& e) {
         failure = e.what();

@@ -18,6 +18,8 @@ const std::vector<SettingInfo> kSettings = {
     {"STREAM_API_SECRET_PREVIOUS", "",
      "previous Stream secret, still accepted on webhooks during rotation", true},
     {"STREAM_BASE_URL", "https://video.stream-io-api.com", "Stream REST base URL", false},
+    {"STREAM_SERVER_TOKEN_TTL_SECONDS", "3600",
+     "lifetime of the server token sent to Stream (re-minted at half its life)", false},
     {"STREAM_CA_FILE", "", "CA bundle for Stream's TLS certificate (default: system store)", false},
     {"STREAM_TIMEOUT_MS", "3000",
      "deadline of one Stream REST attempt (DNS, connect, TLS, write, read)", false},
@@ -55,7 +57,11 @@ const std::vector<SettingInfo> kSettings = {
     {"AUTH_ADMIN_ROLE", "admin", "role that may manage any call", false},
     {"LISTEN_ADDRESS", "0.0.0.0", "address to listen on", false},
     {"PORT", "8000", "port to listen on (0: any free port)", false},
-    {"HTTP_THREADS", "0", "I/O threads (0: one per core)", false},
+    {"HTTP_THREADS", "0", "I/O threads (0: one per core; on Kubernetes set it from the CPU limit)",
+     false},
+    {"METRICS_ADDRESS", "127.0.0.1",
+     "address of the /metrics listener (off: no listener); never the public port", false},
+    {"METRICS_PORT", "9464", "port of the /metrics listener (0: any free port)", false},
     {"HTTP_HEADER_LIMIT_BYTES", "16384", "largest request header (at most 57344)", false},
     {"HTTP_BODY_LIMIT_BYTES", "65536", "largest request body on JSON API routes", false},
     {"HTTP_HEADER_TIMEOUT_MS", "10000", "time allowed to receive a request header", false},
@@ -278,6 +284,7 @@ void read_settings(Config& c, const std::map<std::string, std::string>& env, boo
   if (c.stream_base_url.rfind("https://", 0) != 0 && c.stream_base_url.rfind("http://", 0) != 0)
     throw ConfigError("STREAM_BASE_URL must be an http(s):// URL");
   c.stream_ca_file = trim(r.str("STREAM_CA_FILE"));
+  c.stream_server_token_ttl_seconds = r.integer("STREAM_SERVER_TOKEN_TTL_SECONDS", 2, 86400);
   c.stream_timeout_ms = r.integer("STREAM_TIMEOUT_MS", 100, 120'000);
   c.stream_max_attempts = r.integer("STREAM_MAX_ATTEMPTS", 1, 10);
   c.stream_retry_budget_ms = r.integer("STREAM_RETRY_BUDGET_MS", 100, 600'000);
@@ -324,6 +331,12 @@ void read_settings(Config& c, const std::map<std::string, std::string>& env, boo
   c.listen_address = trim(r.str("LISTEN_ADDRESS"));
   c.port = static_cast<std::uint16_t>(r.integer("PORT", 0, 65535));
   c.http_threads = r.integer("HTTP_THREADS", 0, 256);
+  c.metrics_address = trim(r.str("METRICS_ADDRESS"));
+  if (c.metrics_address.empty())
+    throw ConfigError("METRICS_ADDRESS must be an address, or off for no metrics listener");
+  c.metrics_port = static_cast<std::uint16_t>(r.integer("METRICS_PORT", 0, 65535));
+  if (c.metrics_address != "off" && c.metrics_port != 0 && c.metrics_port == c.port && c.port != 0)
+    throw ConfigError("METRICS_PORT must differ from PORT: /metrics is not served publicly");
   c.header_limit_bytes = r.integer("HTTP_HEADER_LIMIT_BYTES", 1024, 56 * 1024);
   c.body_limit_bytes = r.integer("HTTP_BODY_LIMIT_BYTES", 1024, 64 << 20);
   c.header_timeout_ms = r.integer("HTTP_HEADER_TIMEOUT_MS", 100, 600'000);
@@ -445,13 +458,44 @@ void read_settings(Config& c, const std::map<std::string, std::string>& env, boo
   c.log_format = r.one_of("LOG_FORMAT", {"json", "text"});
 }
 
+// NAME_FILE for every secret setting NAME: the file's content (one trailing newline, or CRLF,
+// removed) becomes NAME. Both set at once is an error, as is a file that cannot be read.
+std::map<std::string, std::string> resolve_secret_files(std::map<std::string, std::string> env) {
+  constexpr std::size_t kMaxSecretFile = 64 * 1024;
+  for (const auto& s : kSettings) {
+    if (!s.secret) continue;
+    const std::string name = s.name;
+    const auto file = env.find(name + "_FILE");
+    if (file == env.end()) continue;
+    const std::string path = trim(file->second);
+    if (env.count(name))
+      throw ConfigError(name + " and " + name + "_FILE are both set; set one of them");
+    if (path.empty()) throw ConfigError(name + "_FILE is empty; set a file path");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw ConfigError(name + "_FILE: cannot read " + path);
+    std::string value(kMaxSecretFile + 1, '\0');
+    in.read(value.data(), static_cast<std::streamsize>(value.size()));
+    if (in.bad()) throw ConfigError(name + "_FILE: cannot read " + path);
+    value.resize(static_cast<std::size_t>(in.gcount()));
+    if (value.size() > kMaxSecretFile)
+      throw ConfigError(name + "_FILE: " + path + " is larger than 64 KiB");
+    if (!value.empty() && value.back() == '\n') value.pop_back();
+    if (!value.empty() && value.back() == '\r') value.pop_back();
+    if (value.find_first_of("\r\n") != std::string::npos)
+      throw ConfigError(name + "_FILE: " + path + " holds more than one line");
+    env.erase(file);
+    env[name] = std::move(value);
+  }
+  return env;
+}
+
 }  // namespace
 
 Config::Config() { read_settings(*this, {}, false); }
 
 Config load_config(const std::map<std::string, std::string>& env) {
   Config c;
-  read_settings(c, env, true);
+  read_settings(c, resolve_secret_files(env), true);
   return c;
 }
 
@@ -468,7 +512,7 @@ std::string settings_help() {
       out += s.default_value;
       out += "]";
     }
-    if (s.secret) out += " (secret)";
+    if (s.secret) out += " (secret; or " + std::string(s.name) + "_FILE)";
     out += '\n';
   }
   return out;

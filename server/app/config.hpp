@@ -25,6 +25,7 @@ struct Config {
   std::string stream_api_secret_previous;
   std::string stream_base_url;
   std::string stream_ca_file;
+  std::int64_t stream_server_token_ttl_seconds{};
   std::int64_t stream_timeout_ms{};
   std::int64_t stream_max_attempts{};
   std::int64_t stream_retry_budget_ms{};
@@ -53,6 +54,8 @@ struct Config {
   std::string listen_address;
   std::uint16_t port{};
   std::int64_t http_threads{};
+  std::string metrics_address;  // "off": no metrics listener
+  std::uint16_t metrics_port{};
   std::int64_t header_limit_bytes{};
   std::int64_t body_limit_bytes{};
   std::int64_t header_timeout_ms{};
@@ -118,8 +121,10 @@ extern const std::vector<SettingInfo> kSettings;
 // Parses KEY=VALUE lines (blank lines, '#' comments, `export ` and quotes allowed).
 std::map<std::string, std::string> parse_dotenv(const std::string& text);
 
-// Reads settings from `env` (the process environment merged over .env). Throws ConfigError
-// with one line naming the offending setting; never includes a secret's value.
+// Reads settings from `env` (the process environment merged over .env). A secret setting NAME
+// may come from the file named by NAME_FILE instead (one trailing newline removed; both set is
+// an error). Throws ConfigError with one line naming the offending setting; never includes a
+// secret's value.
 Config load_config(const std::map<std::string, std::string>& env);
 
 // The process environment merged over `dotenv_path` when that file exists.

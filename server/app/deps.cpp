@@ -32,6 +32,9 @@ std::shared_ptr<http::Limiter> make_limiter(Deps& d, const Config& c, const char
   ro.url = c.redis_url;
   ro.timeout = std::chrono::milliseconds(c.redis_timeout_ms);
   ro.fail_open = c.rate_limit_fail_open;
+  ro.on_unavailable = [metrics = d.metrics](bool let_through) {
+    metrics->rate_limiter_unavailable(let_through);
+  };
   std::shared_ptr<RedisLimiter> limiter;
   try {
     limiter = std::make_shared<RedisLimiter>(ro, name, per_minute);
@@ -44,8 +47,9 @@ std::shared_ptr<http::Limiter> make_limiter(Deps& d, const Config& c, const char
 
 }  // namespace
 
-std::shared_ptr<AppJwtVerifier> make_verifier(const Config& c,
-                                              std::shared_ptr<http::HttpsClient> client) {
+std::shared_ptr<AppJwtVerifier> make_verifier(
+    const Config& c, std::shared_ptr<http::HttpsClient> client,
+    std::function<void(const std::string&)> on_jwks_failure) {
   core::JwtKeys keys;
   if (!c.auth_jwt_secret.empty())
     keys.hs256 = std::make_shared<const core::HmacSha256Key>(c.auth_jwt_secret);
@@ -71,7 +75,8 @@ std::shared_ptr<AppJwtVerifier> make_verifier(const Config& c,
   if (!c.auth_jwks_url.empty()) {
     if (!client) throw ConfigError("AUTH_JWKS_URL needs an HTTPS client");
     jwks = std::make_shared<JwksSource>(c.auth_jwks_url, std::move(client),
-                                        std::chrono::seconds(c.auth_jwks_cooldown_seconds));
+                                        std::chrono::seconds(c.auth_jwks_cooldown_seconds),
+                                        std::move(on_jwks_failure));
   }
   return std::make_shared<AppJwtVerifier>(std::move(keys), std::move(rules), c.auth_user_id_claim,
                                           c.auth_roles_claim, std::move(jwks));
@@ -82,7 +87,8 @@ Deps make_deps(const Config& c) {
   d.metrics = std::make_shared<Metrics>(STREAMGATE_VERSION);
   if (!c.auth_jwks_url.empty())
     d.jwks_https = https_client(c.auth_jwks_ca_file, 1024 * 1024, "AUTH_JWKS_CA_FILE");
-  d.verifier = make_verifier(c, d.jwks_https);
+  d.verifier = make_verifier(
+      c, d.jwks_https, [metrics = d.metrics](const std::string&) { metrics->jwks_failure(); });
   d.stream_secret = std::make_shared<const core::HmacSha256Key>(c.stream_api_secret);
 
   StoreOptions store_options;
@@ -113,8 +119,11 @@ Deps make_deps(const Config& c) {
   stream_options.attempt_timeout = std::chrono::milliseconds(c.stream_timeout_ms);
   stream_options.max_attempts = static_cast<int>(c.stream_max_attempts);
   stream_options.budget = std::chrono::milliseconds(c.stream_retry_budget_ms);
-  stream_options.observe = [metrics = d.metrics](std::string_view op, int status, bool retry) {
-    metrics->stream_call(op, status, retry);
+  stream_options.server_token_ttl = std::chrono::seconds(c.stream_server_token_ttl_seconds);
+  stream_options.server_token_skew = std::chrono::seconds(c.token_iat_skew_seconds);
+  stream_options.observe = [metrics = d.metrics](std::string_view op, int status, bool retry,
+                                                 double seconds) {
+    metrics->stream_call(op, status, retry, seconds);
   };
   d.stream = std::make_shared<StreamClient>(stream_options, d.stream_https);
 

@@ -1,6 +1,7 @@
 #pragma once
 // What the routes are built from, made once from the configuration: the store (instrumented),
 // the HTTPS clients, the app-JWT verifier, the Stream client, the rate limiters and the metrics.
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -41,8 +42,9 @@ struct Deps {
 Deps make_deps(const Config& config);
 
 // The app-JWT verifier of AUTH_JWT_SECRET / AUTH_JWT_PUBLIC_KEY_FILE / AUTH_JWKS_URL (`client`
-// fetches the JWKS). Throws ConfigError.
-std::shared_ptr<AppJwtVerifier> make_verifier(const Config& config,
-                                              std::shared_ptr<http::HttpsClient> client);
+// fetches the JWKS; `on_jwks_failure` counts its failed fetches). Throws ConfigError.
+std::shared_ptr<AppJwtVerifier> make_verifier(
+    const Config& config, std::shared_ptr<http::HttpsClient> client,
+    std::function<void(const std::string&)> on_jwks_failure = {});
 
 }  // namespace streamgate::server

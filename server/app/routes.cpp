@@ -128,8 +128,14 @@ http::Router make_routes(const Config& c, const Deps& d, RouteHooks hooks) {
   r.add(Method::post, "/api/webhook/stream", make_webhook_handler(webhook_settings(d)),
         stream_signed);
   r.add(Method::get, "/healthz", make_healthz_handler(), open);
-  r.add(Method::get, "/readyz", make_readyz_handler(d.store, hooks.not_ready), open);
-  r.add(Method::get, "/metrics", make_metrics_handler(d.metrics, hooks.open_connections), open);
+  r.add(Method::get, "/readyz", make_readyz_handler(d.store, hooks.not_ready, d.metrics), open);
+  return r;
+}
+
+http::Router make_metrics_routes(const Deps& d, RouteHooks hooks) {
+  http::Router r;
+  r.add(Method::get, "/metrics", make_metrics_handler(d.metrics, hooks.open_connections),
+        http::RouteOptions{1024, {}});
   return r;
 }
 

@@ -15,7 +15,10 @@ struct RouteHooks {
   std::function<double()> open_connections;  // read at /metrics scrape time
 };
 
+// The public listener's routes (the API, webhooks, /healthz, /readyz).
 http::Router make_routes(const Config& config, const Deps& deps, RouteHooks hooks);
+// The metrics listener's only route: GET /metrics (METRICS_ADDRESS/METRICS_PORT).
+http::Router make_metrics_routes(const Deps& deps, RouteHooks hooks);
 
 // Outermost first: request id, metrics, access log, CORS, the error envelope, and inside it the
 // mapping of domain failures (domain_errors.hpp).

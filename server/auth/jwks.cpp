@@ -32,10 +32,12 @@ std::vector<core::PublicKey> parse_jwks(std::string_view body) {
 }
 
 JwksSource::JwksSource(std::string url, std::shared_ptr<http::HttpsClient> client,
-                       std::chrono::seconds cooldown)
+                       std::chrono::seconds cooldown,
+                       std::function<void(const std::string&)> on_failure)
     : url_(std::move(url)),
       client_(std::move(client)),
       cooldown_(cooldown),
+      on_failure_(std::move(on_failure)),
       keys_(std::make_shared<const std::vector<core::PublicKey>>()) {}
 
 std::shared_ptr<const std::vector<core::PublicKey>> JwksSource::keys() const {
@@ -99,6 +101,7 @@ http::Task<bool> JwksSource::refresh(bool force) {
   }
   if (!fresh) {
     http::log(spdlog::level::warn, http::LogLine("jwks refresh failed").add("error", error));
+    if (on_failure_) on_failure_(error);
     co_return false;
   }
   http::log(spdlog::level::info,

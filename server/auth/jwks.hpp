@@ -4,6 +4,7 @@
 // forged kids cannot make us hammer the JWKS host.
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -20,8 +21,10 @@ std::vector<core::PublicKey> parse_jwks(std::string_view body);
 
 class JwksSource final {
  public:
+  // `on_failure` (optional) is called once per failed fetch with what went wrong.
   JwksSource(std::string url, std::shared_ptr<http::HttpsClient> client,
-             std::chrono::seconds cooldown);
+             std::chrono::seconds cooldown,
+             std::function<void(const std::string& error)> on_failure = {});
   // Fetches now unless a fetch happened within the cooldown (or `force`). True when the key
   // set was replaced. A caller arriving while a fetch is under way waits for that fetch and
   // shares its result. Never throws: failures are logged and the old keys stay.
@@ -32,6 +35,7 @@ class JwksSource final {
   std::string url_;
   std::shared_ptr<http::HttpsClient> client_;
   std::chrono::seconds cooldown_;
+  std::function<void(const std::string&)> on_failure_;
   mutable std::mutex mutex_;
   std::shared_ptr<const std::vector<core::PublicKey>> keys_;
   std::chrono::steady_clock::time_point last_attempt_{};

@@ -73,7 +73,7 @@ http::Task<core::Meeting> change_meeting(const CallSettings& s, CallRef ref,
 // who is not the creator is not made a member by managing the call.
 http::Task<CreatedCall> change_existing_call(const CallSettings& s, const core::Meeting& existing,
                                              const http::Principal& caller,
-                                             CreateCallRequest request) {
+                                             CreateCallRequest request, http::Trace trace) {
   const bool admin = caller.has_role(s.admin_role);
   if (!admin && existing.created_by != caller.subject) {
     if (!existing.is_member(caller.subject))
@@ -87,10 +87,10 @@ http::Task<CreatedCall> change_existing_call(const CallSettings& s, const core::
   const auto custom = std::move(request.custom);
   if (members.empty() && !custom) co_return CreatedCall{existing, false};
   if (!members.empty()) {
-    auto upsert = s.stream->upsert_users(user_ids(members));  // [gcc12-co_await]
+    auto upsert = s.stream->upsert_users(user_ids(members), trace);  // [gcc12-co_await]
     co_await std::move(upsert);
     auto add = s.stream->update_call_members(existing.call_type, existing.call_id,
-                                             stream_members(members));  // [gcc12-co_await]
+                                             stream_members(members), trace);  // [gcc12-co_await]
     co_await std::move(add);
   }
   auto change =
@@ -107,22 +107,24 @@ http::Task<CreatedCall> change_existing_call(const CallSettings& s, const core::
 }  // namespace
 
 http::Task<CreatedCall> create_call(const CallSettings& s, const http::Principal& caller,
-                                    CreateCallRequest r) {
+                                    CreateCallRequest r, http::Trace trace) {
   auto find = s.store->get_meeting(r.type, r.id);  // [gcc12-co_await]
   const auto existing = co_await std::move(find);
   if (existing) {
-    auto change = change_existing_call(s, *existing, caller, std::move(r));  // [gcc12-co_await]
+    auto change = change_existing_call(s, *existing, caller, std::move(r),
+                                       std::move(trace));  // [gcc12-co_await]
     co_return co_await std::move(change);
   }
   json::object custom = r.custom.value_or(json::object{});
   if (!custom.contains("meetingId")) custom["meetingId"] = r.id;
 
-  auto upsert = s.stream->upsert_users(user_ids(r.members));  // [gcc12-co_await]
+  auto upsert = s.stream->upsert_users(user_ids(r.members), trace);  // [gcc12-co_await]
   co_await std::move(upsert);
   json::object data{{"created_by_id", caller.subject},
                     {"members", stream_members(r.members)},
                     {"custom", custom}};
-  auto create = s.stream->get_or_create_call(r.type, r.id, std::move(data));  // [gcc12-co_await]
+  auto create = s.stream->get_or_create_call(r.type, r.id, std::move(data),
+                                             std::move(trace));  // [gcc12-co_await]
   const json::object answer = co_await std::move(create);
   const auto* created_v = answer.if_contains("created");
   const bool created = created_v && created_v->is_bool() && created_v->get_bool();
@@ -159,14 +161,15 @@ http::Task<CreatedCall> create_call(const CallSettings& s, const http::Principal
 }
 
 http::Task<core::Meeting> add_participant(const CallSettings& s, const http::Principal& caller,
-                                          CallRef ref, core::Member member) {
+                                          CallRef ref, core::Member member, http::Trace trace) {
   auto check = manageable(s, ref, caller);  // [gcc12-co_await]
   co_await std::move(check);
-  auto upsert = s.stream->upsert_users({member.user_id});  // [gcc12-co_await]
+  auto upsert = s.stream->upsert_users({member.user_id}, trace);  // [gcc12-co_await]
   co_await std::move(upsert);
   auto update = s.stream->update_call_members(  // [gcc12-co_await]
       ref.type, ref.id,
-      json::array{json::object{{"user_id", member.user_id}, {"role", member.role}}});
+      json::array{json::object{{"user_id", member.user_id}, {"role", member.role}}},
+      std::move(trace));
   co_await std::move(update);
   auto change = change_meeting(s, ref, [member](core::Meeting& m) {  // [gcc12-co_await]
     core::merge_members(m, {member});
@@ -176,12 +179,12 @@ http::Task<core::Meeting> add_participant(const CallSettings& s, const http::Pri
 }
 
 http::Task<core::Meeting> end_call(const CallSettings& s, const http::Principal& caller,
-                                   CallRef ref) {
+                                   CallRef ref, http::Trace trace) {
   auto check = manageable(s, ref, caller);  // [gcc12-co_await]
   const core::Meeting current = co_await std::move(check);
   // Ending twice is not an error: an ended call is not asked again.
   if (!current.ended_at) {
-    auto end = s.stream->mark_ended(ref.type, ref.id);  // [gcc12-co_await]
+    auto end = s.stream->mark_ended(ref.type, ref.id, std::move(trace));  // [gcc12-co_await]
     co_await std::move(end);
   }
   const auto t = core::system_now();
@@ -196,13 +199,14 @@ http::Task<core::Meeting> end_call(const CallSettings& s, const http::Principal&
 }
 
 http::Task<core::Meeting> sync_call(const CallSettings& s, const http::Principal& caller,
-                                    CallRef ref) {
+                                    CallRef ref, http::Trace trace) {
   if (!caller.has_role(s.admin_role)) {
     // Admins may also import a call created elsewhere; others only sync their own.
     auto check = manageable(s, ref, caller);  // [gcc12-co_await]
     co_await std::move(check);
   }
-  auto sync = reconcile_call(s.stream, s.store, ref.type, ref.id);  // [gcc12-co_await]
+  auto sync = reconcile_call(s.stream, s.store, ref.type, ref.id,
+                             std::move(trace));  // [gcc12-co_await]
   auto meeting = co_await std::move(sync);
   if (!meeting) throw HttpError(404, "not_found", "No meeting for this call");
   co_return std::move(*meeting);

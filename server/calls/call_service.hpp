@@ -13,6 +13,7 @@
 
 #include "core/meeting.hpp"
 #include "http/task.hpp"
+#include "http/trace.hpp"
 #include "http/types.hpp"
 #include "server/calls/call_request.hpp"
 #include "server/clients/stream_client.hpp"
@@ -33,17 +34,19 @@ struct CreatedCall {
   bool created = false;  // the call is new in Stream (201) or existed (200)
 };
 
+// Every operation takes the request's trace (http/trace.hpp), carried on each Stream request.
+//
 // Get-or-create. For a call we already keep, only its creator or an admin may change it: a
 // member gets the meeting as it is, anyone else 409. Roles never rise through this route.
 http::Task<CreatedCall> create_call(const CallSettings& s, const http::Principal& caller,
-                                    CreateCallRequest request);
+                                    CreateCallRequest request, http::Trace trace);
 // Creator or admin only (404 for those who may not see it, 403 for members).
 http::Task<core::Meeting> add_participant(const CallSettings& s, const http::Principal& caller,
-                                          CallRef ref, core::Member member);
+                                          CallRef ref, core::Member member, http::Trace trace);
 http::Task<core::Meeting> end_call(const CallSettings& s, const http::Principal& caller,
-                                   CallRef ref);
+                                   CallRef ref, http::Trace trace);
 // Pulls the call's state from Stream now (admins may also import a call created elsewhere).
 http::Task<core::Meeting> sync_call(const CallSettings& s, const http::Principal& caller,
-                                    CallRef ref);
+                                    CallRef ref, http::Trace trace);
 
 }  // namespace streamgate::server

@@ -11,12 +11,13 @@ namespace json = boost::json;
 
 http::Task<std::optional<core::Meeting>> reconcile_call(std::shared_ptr<StreamClient> stream,
                                                         std::shared_ptr<Store> store,
-                                                        std::string type, std::string id) {
-  auto get = stream->get_call(type, id);  // [gcc12-co_await]
+                                                        std::string type, std::string id,
+                                                        http::Trace trace) {
+  auto get = stream->get_call(type, id, trace);  // [gcc12-co_await]
   const json::object state = co_await std::move(get);
-  auto recs_op = stream->list_recordings(type, id);  // [gcc12-co_await]
+  auto recs_op = stream->list_recordings(type, id, trace);  // [gcc12-co_await]
   const json::array recordings = co_await std::move(recs_op);
-  auto trs_op = stream->list_transcriptions(type, id);  // [gcc12-co_await]
+  auto trs_op = stream->list_transcriptions(type, id, std::move(trace));  // [gcc12-co_await]
   const json::array transcriptions = co_await std::move(trs_op);
   std::vector<core::CallEvent> events;
   try {

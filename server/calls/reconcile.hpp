@@ -7,6 +7,7 @@
 
 #include "core/meeting.hpp"
 #include "http/task.hpp"
+#include "http/trace.hpp"
 #include "server/clients/stream_client.hpp"
 #include "server/store/store.hpp"
 
@@ -17,6 +18,7 @@ namespace streamgate::server {
 // StoreUnavailable.
 http::Task<std::optional<core::Meeting>> reconcile_call(std::shared_ptr<StreamClient> stream,
                                                         std::shared_ptr<Store> store,
-                                                        std::string call_type, std::string call_id);
+                                                        std::string call_type, std::string call_id,
+                                                        http::Trace trace);
 
 }  // namespace streamgate::server

@@ -222,6 +222,7 @@ http::Task<http::RateDecision> RedisLimiter::take(std::string key) {
   http::log(spdlog::level::warn, http::LogLine("rate limiter unavailable")
                                      .add("error", error)
                                      .add("policy", impl->options.fail_open ? "open" : "closed"));
+  if (impl->options.on_unavailable) impl->options.on_unavailable(impl->options.fail_open);
   if (!impl->options.fail_open)
     throw http::HttpError(503, "rate_limiter_unavailable",
                           "Rate limiting is unavailable; retry later")

@@ -5,6 +5,7 @@
 // thread and a deadline per call. When Redis is unreachable the limiter fails open (lets the
 // request through, logged) or closed (503), as configured.
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -16,6 +17,8 @@ struct RedisOptions {
   std::string url;  // redis://[:password@]host[:port][/db]
   std::chrono::milliseconds timeout{250};
   bool fail_open = true;
+  // Called on each decision taken without Redis: true when the request was let through.
+  std::function<void(bool let_through)> on_unavailable;
 };
 
 class RedisLimiter final : public http::Limiter {

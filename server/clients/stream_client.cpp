@@ -56,15 +56,30 @@ StreamClient::StreamClient(StreamClientOptions options, std::shared_ptr<http::Ht
     : options_(std::move(options)), client_(std::move(client)) {
   while (!options_.base_url.empty() && options_.base_url.back() == '/')
     options_.base_url.pop_back();
-  server_token_ = core::make_stream_server_token(*options_.secret);
 }
 
-http::Task<json::object> StreamClient::call(std::string method, std::string path,
-                                            json::value body) {
+std::string StreamClient::server_token() {
+  const auto now = Clock::now();
+  std::lock_guard lock(token_mutex_);
+  if (server_token_.empty() || now >= token_renew_at_) {
+    const std::int64_t unix_now = unix_now_seconds();
+    const auto ttl = std::max<std::int64_t>(options_.server_token_ttl.count(), 2);
+    server_token_ = core::make_stream_server_token(
+        *options_.secret, unix_now - options_.server_token_skew.count(), unix_now + ttl);
+    // Half the lifetime less a second (exp is whole seconds from a truncated now).
+    token_renew_at_ = now + std::chrono::milliseconds(ttl * 500 - 1000 > 0 ? ttl * 500 - 1000 : 0);
+  }
+  return server_token_;
+}
+
+http::Task<json::object> StreamClient::call(std::string method, std::string path, json::value body,
+                                            http::Trace trace) {
   const auto deadline = Clock::now() + options_.budget;
   const std::string operation = operation_of(method, path);
+  auto attempt_started = Clock::now();
   const auto observe = [&](int status, bool retry) {
-    if (options_.observe) options_.observe(operation, status, retry);
+    const double seconds = std::chrono::duration<double>(Clock::now() - attempt_started).count();
+    if (options_.observe) options_.observe(operation, status, retry, seconds);
   };
   const std::string url = options_.base_url + path +
                           (path.find('?') == std::string::npos ? "?" : "&") +
@@ -74,11 +89,14 @@ http::Task<json::object> StreamClient::call(std::string method, std::string path
     http::ClientRequest req;
     req.method = method;
     req.url = url;
-    req.headers = {{"Authorization", server_token_},
+    req.headers = {{"Authorization", server_token()},
                    {"stream-auth-type", "jwt"},
                    {"X-Stream-Client", "streamgate-" + options_.client_version},
                    {"Content-Type", "application/json"},
-                   {"x-client-request-id", core::random_uuid_v4()}};
+                   {"x-client-request-id", core::random_uuid_v4()},
+                   {"traceparent", trace.traceparent()},
+                   {"X-Request-Id", trace.request_id}};
+    attempt_started = Clock::now();
     if (!body.is_null()) req.body = json::serialize(body);
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
@@ -90,6 +108,17 @@ http::Task<json::object> StreamClient::call(std::string method, std::string path
       const http::ClientResponse r = co_await client_->request(std::move(req));
       if (r.status >= 200 && r.status < 300) {
         observe(r.status, false);
+        if (http::log_enabled(spdlog::level::debug))
+          http::log(spdlog::level::debug,
+                    http::LogLine("stream request")
+                        .word("operation", operation)
+                        .word("status", r.status)
+                        .word_ms("durationMs", std::chrono::duration<double, std::milli>(
+                                                   Clock::now() - attempt_started)
+                                                   .count())
+                        .add("attempt", attempt)
+                        .add("requestId", trace.request_id)
+                        .add("traceId", trace.trace_id));
         if (r.body.empty()) co_return json::object{};
         boost::system::error_code ec;
         json::value v = json::parse(r.body, ec);
@@ -115,7 +144,9 @@ http::Task<json::object> StreamClient::call(std::string method, std::string path
                                          .add("operation", operation)
                                          .add("attempts", attempt)
                                          .add("status", failure->status)
-                                         .add("error", std::string_view(failure->what())));
+                                         .add("error", std::string_view(failure->what()))
+                                         .add("requestId", trace.request_id)
+                                         .add("traceId", trace.trace_id));
     };
     if (!retryable || attempt >= options_.max_attempts) {
       give_up();
@@ -134,10 +165,12 @@ http::Task<json::object> StreamClient::call(std::string method, std::string path
     }
     observe(failure->status, true);
     http::log(spdlog::level::warn, http::LogLine("stream retry")
-                                       .add("path", path.substr(0, path.find('?')))
+                                       .add("operation", operation)
                                        .add("attempt", attempt)
                                        .add("status", failure->status)
-                                       .add("waitMs", wait_ms));
+                                       .add("waitMs", wait_ms)
+                                       .add("requestId", trace.request_id)
+                                       .add("traceId", trace.trace_id));
     asio::steady_timer timer(co_await asio::this_coro::executor,
                              std::chrono::milliseconds(wait_ms));
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -145,41 +178,45 @@ http::Task<json::object> StreamClient::call(std::string method, std::string path
 }
 
 // Each awaitable below is built in its own statement: [gcc12-co_await].
-http::Task<void> StreamClient::upsert_users(std::vector<std::string> ids) {
+http::Task<void> StreamClient::upsert_users(std::vector<std::string> ids, http::Trace trace) {
   json::object users;
   for (const auto& id : ids) users[id] = json::object{{"id", id}};
   auto op = call(std::string("POST"), std::string("/api/v2/users"),
-                 json::object{{"users", std::move(users)}});  // [gcc12-co_await]
+                 json::object{{"users", std::move(users)}}, std::move(trace));  // [gcc12-co_await]
   co_await std::move(op);
 }
 
 http::Task<json::object> StreamClient::get_or_create_call(std::string type, std::string id,
-                                                          json::object data) {
+                                                          json::object data, http::Trace trace) {
   std::string path = "/api/v2/video/call/" + path_segment(type) + "/" + path_segment(id);
-  auto op = call(std::string("POST"), std::move(path),
-                 json::object{{"data", std::move(data)}});  // [gcc12-co_await]
+  auto op = call(std::string("POST"), std::move(path), json::object{{"data", std::move(data)}},
+                 std::move(trace));  // [gcc12-co_await]
   co_return co_await std::move(op);
 }
 
 http::Task<json::object> StreamClient::update_call_members(std::string type, std::string id,
-                                                           json::array update) {
+                                                           json::array update, http::Trace trace) {
   std::string path =
       "/api/v2/video/call/" + path_segment(type) + "/" + path_segment(id) + "/members";
   auto op = call(std::string("POST"), std::move(path),
-                 json::object{{"update_members", std::move(update)}});  // [gcc12-co_await]
+                 json::object{{"update_members", std::move(update)}},
+                 std::move(trace));  // [gcc12-co_await]
   co_return co_await std::move(op);
 }
 
-http::Task<void> StreamClient::mark_ended(std::string type, std::string id) {
+http::Task<void> StreamClient::mark_ended(std::string type, std::string id, http::Trace trace) {
   std::string path =
       "/api/v2/video/call/" + path_segment(type) + "/" + path_segment(id) + "/mark_ended";
-  auto op = call(std::string("POST"), std::move(path), json::value(nullptr));  // [gcc12-co_await]
+  auto op = call(std::string("POST"), std::move(path), json::value(nullptr),
+                 std::move(trace));  // [gcc12-co_await]
   co_await std::move(op);
 }
 
-http::Task<json::object> StreamClient::get_call(std::string type, std::string id) {
+http::Task<json::object> StreamClient::get_call(std::string type, std::string id,
+                                                http::Trace trace) {
   std::string path = "/api/v2/video/call/" + path_segment(type) + "/" + path_segment(id);
-  auto op = call(std::string("GET"), std::move(path), json::value(nullptr));  // [gcc12-co_await]
+  auto op = call(std::string("GET"), std::move(path), json::value(nullptr),
+                 std::move(trace));  // [gcc12-co_await]
   co_return co_await std::move(op);
 }
 
@@ -190,18 +227,22 @@ json::array list_member(const json::object& r, std::string_view key) {
 }
 }  // namespace
 
-http::Task<json::array> StreamClient::list_recordings(std::string type, std::string id) {
+http::Task<json::array> StreamClient::list_recordings(std::string type, std::string id,
+                                                      http::Trace trace) {
   std::string path =
       "/api/v2/video/call/" + path_segment(type) + "/" + path_segment(id) + "/recordings";
-  auto op = call(std::string("GET"), std::move(path), json::value(nullptr));  // [gcc12-co_await]
+  auto op = call(std::string("GET"), std::move(path), json::value(nullptr),
+                 std::move(trace));  // [gcc12-co_await]
   const json::object r = co_await std::move(op);
   co_return list_member(r, "recordings");
 }
 
-http::Task<json::array> StreamClient::list_transcriptions(std::string type, std::string id) {
+http::Task<json::array> StreamClient::list_transcriptions(std::string type, std::string id,
+                                                          http::Trace trace) {
   std::string path =
       "/api/v2/video/call/" + path_segment(type) + "/" + path_segment(id) + "/transcriptions";
-  auto op = call(std::string("GET"), std::move(path), json::value(nullptr));  // [gcc12-co_await]
+  auto op = call(std::string("GET"), std::move(path), json::value(nullptr),
+                 std::move(trace));  // [gcc12-co_await]
   const json::object r = co_await std::move(op);
   co_return list_member(r, "transcriptions");
 }

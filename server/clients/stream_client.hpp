@@ -12,6 +12,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "core/crypto.hpp"
 #include "core/meeting.hpp"
 #include "http/https_client.hpp"
+#include "http/trace.hpp"
 #include "http/types.hpp"
 #include "server/clients/stream_error.hpp"
 
@@ -34,8 +36,13 @@ struct StreamClientOptions {
   int max_attempts = 3;
   std::chrono::milliseconds backoff_base{200};
   std::chrono::milliseconds backoff_cap{2000};
-  // Called after every attempt: operation name, HTTP status (0: no answer), retried or not.
-  std::function<void(std::string_view operation, int status, bool retry)> observe;
+  // The server token's lifetime: iat is backdated by `server_token_skew`, exp is `ttl` from now,
+  // and a new one is minted once half of it has passed (never one per request).
+  std::chrono::seconds server_token_ttl{3600};
+  std::chrono::seconds server_token_skew{5};
+  // Called after every attempt: operation name, HTTP status (0: no answer), retried or not,
+  // and the attempt's duration in seconds.
+  std::function<void(std::string_view operation, int status, bool retry, double seconds)> observe;
 };
 
 class StreamClient final {
@@ -43,23 +50,33 @@ class StreamClient final {
   StreamClient(StreamClientOptions options, std::shared_ptr<http::HttpsClient> client);
 
   // One API call; `path` starts with /api/v2/. Returns the parsed JSON body of a 2xx answer.
+  // Every attempt carries the trace: `traceparent` (its trace id, a new span id) and
+  // X-Request-Id; the Stream log lines name both.
   http::Task<boost::json::object> call(std::string method, std::string path,
-                                       boost::json::value body = nullptr);
+                                       boost::json::value body, http::Trace trace);
 
-  http::Task<void> upsert_users(std::vector<std::string> user_ids);
+  http::Task<void> upsert_users(std::vector<std::string> user_ids, http::Trace trace);
   http::Task<boost::json::object> get_or_create_call(std::string type, std::string id,
-                                                     boost::json::object data);
+                                                     boost::json::object data, http::Trace trace);
   http::Task<boost::json::object> update_call_members(std::string type, std::string id,
-                                                      boost::json::array update_members);
-  http::Task<void> mark_ended(std::string type, std::string id);
-  http::Task<boost::json::object> get_call(std::string type, std::string id);
-  http::Task<boost::json::array> list_recordings(std::string type, std::string id);
-  http::Task<boost::json::array> list_transcriptions(std::string type, std::string id);
+                                                      boost::json::array update_members,
+                                                      http::Trace trace);
+  http::Task<void> mark_ended(std::string type, std::string id, http::Trace trace);
+  http::Task<boost::json::object> get_call(std::string type, std::string id, http::Trace trace);
+  http::Task<boost::json::array> list_recordings(std::string type, std::string id,
+                                                 http::Trace trace);
+  http::Task<boost::json::array> list_transcriptions(std::string type, std::string id,
+                                                     http::Trace trace);
+
+  // The server token to send now (thread-safe): the current one, or a new one past half-life.
+  std::string server_token();
 
  private:
   StreamClientOptions options_;
   std::shared_ptr<http::HttpsClient> client_;
+  std::mutex token_mutex_;
   std::string server_token_;
+  std::chrono::steady_clock::time_point token_renew_at_{};
 };
 
 }  // namespace streamgate::server

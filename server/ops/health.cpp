@@ -12,11 +12,19 @@ http::Handler make_healthz_handler() {
   };
 }
 
-http::Handler make_readyz_handler(std::shared_ptr<Store> store, std::function<bool()> draining) {
-  return [store, draining](http::Request&, http::Context&) -> http::Task<http::Response> {
-    if (draining()) throw http::HttpError(503, "draining", "Server is shutting down");
-    if (!co_await store->ping())
-      throw http::HttpError(503, "store_unavailable", "The store is not reachable");
+http::Handler make_readyz_handler(std::shared_ptr<Store> store, std::function<bool()> draining,
+                                  std::shared_ptr<Metrics> metrics) {
+  return [store, draining, metrics](http::Request&, http::Context&) -> http::Task<http::Response> {
+    const auto set_ready = [&](bool ready) {
+      if (metrics) metrics->readiness(ready);
+    };
+    if (draining()) {
+      set_ready(false);
+      throw http::HttpError(503, "draining", "Server is shutting down");
+    }
+    const bool reachable = co_await store->ping();
+    set_ready(reachable);
+    if (!reachable) throw http::HttpError(503, "store_unavailable", "The store is not reachable");
     co_return http::json_success(
         200, boost::json::object{{"status", "ready"}, {"store", store->backend()}}, "ready");
   };

@@ -6,11 +6,22 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <mutex>
+#include <sstream>
 #include <unordered_map>
+#include <vector>
 
 #include "core/app_events.hpp"
 #include "core/meeting.hpp"
+#include "server/ops/logging.hpp"
 
 namespace streamgate::server {
 namespace pm = prometheus;
@@ -107,13 +118,79 @@ struct Metrics::Impl {
                                                      .Name("streamgate_transcript_segments_total")
                                                      .Help("Transcript segments stored")
                                                      .Register(*registry);
+  pm::Family<pm::Histogram>& stream_latency =
+      pm::BuildHistogram()
+          .Name("streamgate_stream_request_duration_seconds")
+          .Help("Latency of one attempt of a request to Stream's REST API, by operation")
+          .Register(*registry);
+  pm::Family<pm::Counter>& limiter_unavailable =
+      pm::BuildCounter()
+          .Name("streamgate_rate_limiter_unavailable_total")
+          .Help(
+              "Rate-limit decisions taken without Redis, by decision (open: let through, "
+              "closed: refused with 503)")
+          .Register(*registry);
+  pm::Family<pm::Counter>& jwks_failures = pm::BuildCounter()
+                                               .Name("streamgate_jwks_refresh_failures_total")
+                                               .Help("Failed fetches of the app's JWKS")
+                                               .Register(*registry);
+  pm::Family<pm::Counter>& log_dropped =
+      pm::BuildCounter()
+          .Name("streamgate_log_lines_dropped_total")
+          .Help("Log lines dropped because stdout did not keep up")
+          .Register(*registry);
+  pm::Family<pm::Gauge>& ready_family =
+      pm::BuildGauge()
+          .Name("streamgate_ready")
+          .Help("What /readyz answered last: 1 ready, 0 not ready")
+          .Register(*registry);
+  // The standard process metrics (Prometheus client conventions), read from /proc/self.
+  pm::Family<pm::Counter>& process_cpu = pm::BuildCounter()
+                                             .Name("process_cpu_seconds_total")
+                                             .Help("Total user and system CPU time in seconds")
+                                             .Register(*registry);
+  pm::Family<pm::Gauge>& process_rss = pm::BuildGauge()
+                                           .Name("process_resident_memory_bytes")
+                                           .Help("Resident memory size in bytes")
+                                           .Register(*registry);
+  pm::Family<pm::Gauge>& process_vsize = pm::BuildGauge()
+                                             .Name("process_virtual_memory_bytes")
+                                             .Help("Virtual memory size in bytes")
+                                             .Register(*registry);
+  pm::Family<pm::Gauge>& process_fds = pm::BuildGauge()
+                                           .Name("process_open_fds")
+                                           .Help("Number of open file descriptors")
+                                           .Register(*registry);
+  pm::Family<pm::Gauge>& process_max_fds = pm::BuildGauge()
+                                               .Name("process_max_fds")
+                                               .Help("Maximum number of open file descriptors")
+                                               .Register(*registry);
+  pm::Family<pm::Gauge>& process_start = pm::BuildGauge()
+                                             .Name("process_start_time_seconds")
+                                             .Help("Start time of the process since the epoch")
+                                             .Register(*registry);
   pm::Gauge& open = connections.Add({});
   pm::Gauge& pending = app_pending.Add({});
   pm::Gauge& oldest = app_oldest.Add({});
+  pm::Gauge& ready = ready_family.Add({});
+  pm::Counter& cpu = process_cpu.Add({});
+  pm::Counter& dropped = log_dropped.Add({});
+  std::mutex scrape_mutex;  // counters advanced from readings at scrape time
+  double cpu_seen = 0;
+  double dropped_seen = 0;
 };
 
 Metrics::Metrics(std::string version) : impl_(std::make_unique<Impl>()) {
   impl_->build.Add({{"version", version}}).Set(1);
+  // Series whose labels are few and known start at 0, so that rate() and the alert rules see
+  // them from the first scrape (deploy/monitoring/).
+  for (const char* kind : {"user", "call"}) impl_->tokens.Add({{"kind", kind}});
+  for (const char* decision : {"open", "closed"})
+    impl_->limiter_unavailable.Add({{"decision", decision}});
+  impl_->jwks_failures.Add({});
+  for (const char* outcome : {"ready", "retry", "failed"})
+    impl_->transcript_fetches.Add({{"outcome", outcome}});
+  impl_->transcript_segments.Add({});
 }
 
 Metrics::~Metrics() = default;
@@ -158,12 +235,20 @@ void Metrics::webhook(std::string_view type, std::string_view outcome) {
   impl_->webhooks.Add({{"type", t}, {"outcome", std::string(outcome)}}).Increment();
 }
 
-void Metrics::stream_call(std::string_view operation, int status, bool retry) {
-  impl_->stream_calls
-      .Add({{"operation", std::string(operation)}, {"status", std::to_string(status)}})
-      .Increment();
-  if (retry) impl_->stream_retries.Add({{"operation", std::string(operation)}}).Increment();
+void Metrics::stream_call(std::string_view operation, int status, bool retry, double seconds) {
+  const std::string op(operation);  // one of StreamClient's fixed operation names
+  impl_->stream_calls.Add({{"operation", op}, {"status", std::to_string(status)}}).Increment();
+  impl_->stream_latency.Add({{"operation", op}}, latency_buckets()).Observe(seconds);
+  if (retry) impl_->stream_retries.Add({{"operation", op}}).Increment();
 }
+
+void Metrics::rate_limiter_unavailable(bool let_through) {
+  impl_->limiter_unavailable.Add({{"decision", let_through ? "open" : "closed"}}).Increment();
+}
+
+void Metrics::jwks_failure() { impl_->jwks_failures.Add({}).Increment(); }
+
+void Metrics::readiness(bool ready) { impl_->ready.Set(ready ? 1 : 0); }
 
 void Metrics::store_call(std::string_view operation, double seconds, bool ok) {
   impl_->store_latency
@@ -190,8 +275,73 @@ void Metrics::transcript_fetch(std::string_view outcome, double seconds, std::in
   if (segments > 0) impl_->transcript_segments.Add({}).Increment(static_cast<double>(segments));
 }
 
+namespace {
+
+struct ProcessReading {
+  double cpu_seconds = 0;
+  double rss_bytes = 0;
+  double vsize_bytes = 0;
+  double start_time = 0;
+  double open_fds = 0;
+  double max_fds = 0;
+};
+
+// /proc/self/stat fields after the command name (which may hold spaces, hence the last ')'):
+// utime (14), stime (15), starttime (22), vsize (23), rss (24), numbered from 1.
+ProcessReading read_process() {
+  ProcessReading r;
+  const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  const double page = static_cast<double>(::sysconf(_SC_PAGESIZE));
+  std::ifstream stat("/proc/self/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const auto close = text.rfind(')');
+  if (close != std::string::npos && ticks > 0) {
+    std::istringstream in(text.substr(close + 2));
+    std::vector<std::string> f;
+    for (std::string w; in >> w && f.size() < 22;) f.push_back(w);
+    // f[0] is field 3 (state), so field N is f[N - 3].
+    const auto num = [&](std::size_t field) {
+      return field - 3 < f.size() ? std::strtod(f[field - 3].c_str(), nullptr) : 0.0;
+    };
+    r.cpu_seconds = (num(14) + num(15)) / ticks;
+    r.vsize_bytes = num(23);
+    r.rss_bytes = num(24) * page;
+    std::ifstream boot_in("/proc/stat");
+    for (std::string line; std::getline(boot_in, line);)
+      if (line.rfind("btime ", 0) == 0) r.start_time = std::strtod(line.c_str() + 6, nullptr);
+    r.start_time += num(22) / ticks;
+  }
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+    r.open_fds += 1;
+  struct rlimit lim {};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) == 0) r.max_fds = static_cast<double>(lim.rlim_cur);
+  return r;
+}
+
+}  // namespace
+
 std::string Metrics::render(double open_connections) {
   impl_->open.Set(open_connections);
+  {
+    const ProcessReading p = read_process();
+    std::lock_guard lock(impl_->scrape_mutex);
+    if (p.cpu_seconds > impl_->cpu_seen) {
+      impl_->cpu.Increment(p.cpu_seconds - impl_->cpu_seen);
+      impl_->cpu_seen = p.cpu_seconds;
+    }
+    const auto dropped = static_cast<double>(dropped_log_lines());
+    if (dropped > impl_->dropped_seen) {
+      impl_->dropped.Increment(dropped - impl_->dropped_seen);
+      impl_->dropped_seen = dropped;
+    }
+    impl_->process_rss.Add({}).Set(p.rss_bytes);
+    impl_->process_vsize.Add({}).Set(p.vsize_bytes);
+    impl_->process_fds.Add({}).Set(p.open_fds);
+    impl_->process_max_fds.Add({}).Set(p.max_fds);
+    impl_->process_start.Add({}).Set(p.start_time);
+  }
   return pm::TextSerializer().Serialize(impl_->registry->Collect());
 }
 

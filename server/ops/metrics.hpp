@@ -24,7 +24,13 @@ class Metrics final {
   void observe_request(std::string_view route, std::string_view method, int status, double seconds);
   void token_issued(bool call_token);
   void webhook(std::string_view type, std::string_view outcome);
-  void stream_call(std::string_view operation, int status, bool retry);
+  // One attempt of a Stream call: count by operation and status, latency by operation.
+  void stream_call(std::string_view operation, int status, bool retry, double seconds);
+  // A rate-limit decision taken without Redis: let through (fail-open) or refused (closed).
+  void rate_limiter_unavailable(bool let_through);
+  void jwks_failure();
+  // What /readyz answered last (streamgate_ready, for alerts on flapping).
+  void readiness(bool ready);
   void store_call(std::string_view operation, double seconds, bool ok);
   // One delivery attempt of an app event: outcome delivered | retry | failed.
   void app_event_attempt(std::string_view type, std::string_view outcome, double seconds);
@@ -32,7 +38,8 @@ class Metrics final {
   void app_event_queue(std::int64_t pending, double oldest_pending_seconds);
   // One transcript fetch: outcome ready | retry | failed; the stored file's segment count.
   void transcript_fetch(std::string_view outcome, double seconds, std::int64_t segments);
-  // Text exposition format; `open_connections` is read at scrape time.
+  // Text exposition format; `open_connections`, the process_* metrics (from /proc/self) and the
+  // dropped log lines are read at scrape time.
   std::string render(double open_connections);
 
  private:

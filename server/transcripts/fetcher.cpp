@@ -61,7 +61,8 @@ struct TranscriptFetcher::Impl : std::enable_shared_from_this<Impl> {
   // The file's current URL from Stream's list of the call's transcriptions, if it is there.
   http::Task<std::optional<std::string>> relist(const TranscriptFile& job) {
     try {
-      auto list = s.stream->list_transcriptions(job.call_type, job.call_id);  // [gcc12-co_await]
+      auto list = s.stream->list_transcriptions(job.call_type, job.call_id,
+                                                http::Trace::fresh());  // [gcc12-co_await]
       const auto files = co_await std::move(list);
       for (const auto& v : files) {
         if (!v.is_object()) continue;

@@ -102,6 +102,7 @@ int ingest(const std::string& url) {
   env["TRANSCRIPT_POLL_MS"] = "10";
   Process svc({STREAMGATE_BINARY}, env, dir, dir + "/service.log");
   const auto port = svc.wait_for_port();
+  const auto metrics_port = svc.wait_for_metrics_port();
   post_hook(port, session_started("long", "s1", "2026-04-08T14:00:00Z", "alice"), "w1");
   const long before = rss_kb(svc.pid(), "VmHWM:");
   const auto start = Clock::now();
@@ -110,7 +111,7 @@ int ingest(const std::string& url) {
   double seconds = 0;
   for (;;) {
     // The fetcher counts a stored file in /metrics: polling it reads nothing of the transcript.
-    const auto r = http_request(port, "GET", "/metrics");
+    const auto r = http_request(metrics_port, "GET", "/metrics");
     if (r.body.find("streamgate_transcript_fetches_total{outcome=\"ready\"} 1") !=
         std::string::npos) {
       seconds = std::chrono::duration<double>(Clock::now() - start).count();

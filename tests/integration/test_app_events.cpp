@@ -107,6 +107,7 @@ struct Service {
     process = std::make_unique<Process>(std::vector<std::string>{STREAMGATE_BINARY}, env, dir,
                                         dir + "/service-" + std::to_string(++starts) + ".log");
     port = process->wait_for_port();
+    metrics_port = process->wait_for_metrics_port();
   }
   ~Service() {
     if (process->wait(0ms) < 0) {
@@ -128,6 +129,7 @@ struct Service {
   static inline int starts = 0;
   std::unique_ptr<Process> process;
   std::uint16_t port = 0;
+  std::uint16_t metrics_port = 0;
 };
 
 const std::string kSecret = core::make_webhook_secret();
@@ -268,7 +270,7 @@ BOOST_AUTO_TEST_CASE(a_meeting_lifecycle_arrives_verified_once_in_order) {
   BOOST_TEST(sg.log().find(kSecret.substr(6)) == std::string::npos);
 
   // The deliveries are counted by type and outcome.
-  const auto metrics = http_request(sg.port, "GET", "/metrics", {});
+  const auto metrics = http_request(sg.metrics_port, "GET", "/metrics", {});
   BOOST_TEST(
       metrics.body.find(
           R"(streamgate_app_event_deliveries_total{outcome="delivered",type="meeting.created"} 2)") !=

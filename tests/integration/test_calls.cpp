@@ -2,7 +2,10 @@
 #include <boost/test/unit_test.hpp>
 
 #include "core/app_events.hpp"
+#include "core/jwt.hpp"
+#include "http/trace.hpp"
 
+#include <set>
 #include <thread>
 
 #include "tests/support/app_fixture.hpp"
@@ -349,8 +352,7 @@ BOOST_AUTO_TEST_CASE(a_healed_meeting_announces_what_it_missed) {
   BOOST_TEST_REQUIRE(list.status == 200, list.body);
   std::vector<std::string> types;
   const auto events = list.json().at("data").at("events").as_array();
-  for (const auto& e : events)
-    types.emplace_back(e.at("type").as_string());
+  for (const auto& e : events) types.emplace_back(e.at("type").as_string());
   BOOST_TEST(types == (std::vector<std::string>{"meeting.created", "meeting.started",
                                                 "meeting.ended", "meeting.recording_ready"}),
              boost::test_tools::per_element());
@@ -383,6 +385,115 @@ BOOST_AUTO_TEST_CASE(the_background_reconciler_heals_stale_meetings) {
                              .as_string());
   }
   BOOST_TEST(status == "processing");
+}
+
+namespace {
+
+std::string header_of(const FakeRequest& r, const std::string& name) {
+  const auto it = r.headers.find(name);
+  return it == r.headers.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_traceparent_follows_the_request_to_every_stream_call) {
+  FakeStream fake(kStreamKey, kStreamSecret);
+  RunningApp app(against(fake));
+  const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+  const std::string parent = "00-" + trace + "-00f067aa0ba902b7-01";
+  const auto r = http_request(app.port, "POST", "/api/v1/calls",
+                              {{"Authorization", "Bearer " + app_jwt("alice")},
+                               {"Content-Type", "application/json"},
+                               {"traceparent", parent}},
+                              R"({"callId":"traced","members":[{"userId":"bob"}]})");
+  BOOST_TEST_REQUIRE(r.status == 201, r.body);
+  // The trace id is the request id.
+  BOOST_TEST(r.header("x-request-id") == trace);
+  const auto sent = fake.requests();
+  BOOST_TEST_REQUIRE(sent.size() == 2u);  // upsert users, get-or-create
+  std::set<std::string> spans;
+  for (const auto& q : sent) {
+    const std::string tp = header_of(q, "traceparent");
+    const auto parsed = http::parse_traceparent(tp);
+    BOOST_TEST_REQUIRE(parsed.has_value(), "traceparent " << tp);
+    BOOST_TEST(parsed->trace_id == trace);
+    BOOST_TEST(parsed->parent_id != "00f067aa0ba902b7");  // a span of ours, not the caller's
+    BOOST_TEST(parsed->flags == 1);
+    spans.insert(parsed->parent_id);
+    BOOST_TEST(header_of(q, "x-request-id") == trace);
+  }
+  BOOST_TEST(spans.size() == 2u);  // a new span per Stream request
+
+  // Without a traceparent: the client's X-Request-Id is the request id, sent on to Stream, with
+  // a new trace id (it is not in a trace id's form).
+  const auto e = http_request(
+      app.port, "POST", "/api/v1/calls/traced/end",
+      {{"Authorization", "Bearer " + app_jwt("alice")}, {"X-Request-Id", "client-req-42"}});
+  BOOST_TEST_REQUIRE(e.status == 200, e.body);
+  BOOST_TEST(e.header("x-request-id") == "client-req-42");
+  const auto ended = fake.requests_to("POST", "/mark_ended");
+  BOOST_TEST_REQUIRE(ended.size() == 1u);
+  BOOST_TEST(header_of(ended[0], "x-request-id") == "client-req-42");
+  const auto tp = http::parse_traceparent(header_of(ended[0], "traceparent"));
+  BOOST_TEST_REQUIRE(tp.has_value());
+  BOOST_TEST(tp->trace_id != trace);
+
+  // An X-Request-Id in a trace id's form (nginx's $request_id) is the trace id too; a malformed
+  // traceparent is ignored.
+  const std::string nginx_id = "0af7651916cd43dd8448eb211c80319c";
+  const auto g =
+      http_request(app.port, "POST", "/api/v1/calls/traced/sync",
+                   {{"Authorization", "Bearer " + app_jwt("alice")},
+                    {"X-Request-Id", nginx_id},
+                    {"traceparent", "00-" + std::string(32, '0') + "-00f067aa0ba902b7-01"}});
+  BOOST_TEST_REQUIRE(g.status == 200, g.body);
+  BOOST_TEST(g.header("x-request-id") == nginx_id);
+  const auto got = fake.requests_to("GET", "/api/v2/video/call/default/traced");
+  BOOST_TEST_REQUIRE(!got.empty());
+  BOOST_TEST(http::parse_traceparent(header_of(got.back(), "traceparent"))->trace_id == nginx_id);
+  BOOST_TEST(fake.violations().empty());
+}
+
+BOOST_AUTO_TEST_CASE(the_server_token_expires_and_is_reminted_before_it_does) {
+  FakeStream fake(kStreamKey, kStreamSecret);
+  // A 4-second token: re-minted after 1 s (half its life, less a second), never per request.
+  RunningApp app(against(fake, {{"STREAM_SERVER_TOKEN_TTL_SECONDS", "4"}}));
+  const auto started = std::chrono::steady_clock::now();
+  int n = 0;
+  while (std::chrono::steady_clock::now() - started < 6s) {
+    const auto r = api(app.port, "POST", "/api/v1/calls", app_jwt("alice"),
+                       R"({"callId":"tok-)" + std::to_string(n++) + R"("})");
+    BOOST_TEST_REQUIRE(r.status == 201, r.body);
+    std::this_thread::sleep_for(150ms);
+  }
+  // Nothing Stream received had expired, across more than one lifetime.
+  BOOST_TEST(fake.expired_tokens() == 0);
+  BOOST_TEST(fake.violations().empty(),
+             (fake.violations().empty() ? std::string() : fake.violations().front()));
+  const auto tokens = fake.server_tokens();
+  BOOST_TEST(tokens.size() >= 3u);
+  // Each token served several requests in a row: one per lifetime, not one per request.
+  BOOST_TEST(tokens.front().second >= 4);
+  std::set<std::string> distinct;
+  for (const auto& [token, uses] : tokens) distinct.insert(token);
+  BOOST_TEST(distinct.size() == tokens.size());
+  // The claims: {"server":true,"iat":now-5,"exp":now+4}.
+  const auto decoded = core::decode_jwt(tokens.back().first);
+  BOOST_TEST_REQUIRE(decoded.jwt.has_value());
+  const auto& claims = decoded.jwt->claims;
+  BOOST_TEST(claims.at("server").as_bool());
+  BOOST_TEST(claims.at("exp").as_int64() - claims.at("iat").as_int64() == 9);
+
+  // A token that has run out is refused the way Stream refuses it (401, code 40), and the
+  // caller gets 502 without a retry storm.
+  FakeStream strict(kStreamKey, kStreamSecret);
+  strict.set_override([](const FakeRequest&) -> std::optional<FakeResponse> {
+    return FakeStream::error(401, 40, "JWTAuth error: token is expired");
+  });
+  RunningApp other(against(strict));
+  const auto r = api(other.port, "POST", "/api/v1/calls", app_jwt("alice"), R"({"callId":"x"})");
+  BOOST_TEST(r.status >= 500);
+  BOOST_TEST(strict.requests().size() == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

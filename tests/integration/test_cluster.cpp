@@ -8,8 +8,10 @@
 #include <fstream>
 #include <thread>
 
+#include "http/trace.hpp"
 #include "tests/support/app_fixture.hpp"
 #include "tests/support/client.hpp"
+#include "tests/support/fake_stream.hpp"
 #include "tests/support/postgres.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/stream_events.hpp"
@@ -37,7 +39,7 @@ struct Cluster {
   std::vector<std::uint16_t> ports = distinct_ports(5);
   std::uint16_t port = ports[0];
   std::map<std::string, std::string> env;
-  Cluster() {
+  explicit Cluster(std::map<std::string, std::string> extra = {}) {
     // The postgres user must reach the data directory below.
     std::filesystem::permissions(parent, std::filesystem::perms::owner_all |
                                              std::filesystem::perms::group_exec |
@@ -52,6 +54,7 @@ struct Cluster {
            {"STREAM_API_KEY", kStreamKey},
            {"STREAM_API_SECRET", kStreamSecret},
            {"AUTH_JWT_SECRET", kAppSecret}};
+    for (auto& [k, v] : extra) env[k] = v;
     const auto [code, out] =
         run_command({"/bin/bash", STREAMGATE_SOURCE_DIR "/deploy/local-cluster.sh", "up"}, env,
                     STREAMGATE_SOURCE_DIR);
@@ -71,6 +74,14 @@ struct Cluster {
     return -1;
   }
   std::string log(const std::string& name) const { return read_file(dir + "/" + name + ".log"); }
+  // Waits (logs are written in batches) until `name`'s log holds `text`.
+  bool log_has(const std::string& name, const std::string& text) const {
+    for (int i = 0; i < 60; ++i) {
+      if (read_file(dir + "/" + name).find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return false;
+  }
 };
 
 bool tools_available() {
@@ -163,6 +174,77 @@ BOOST_AUTO_TEST_CASE(webhooks_meetings_failover_and_drain_through_nginx) {
   const std::string log2 = cluster.log("replica2");
   BOOST_TEST(log2.find("\"msg\":\"draining\"") != std::string::npos);
   BOOST_TEST(log2.find("\"msg\":\"stopped\"") != std::string::npos);
+}
+
+namespace {
+std::string header_of(const FakeRequest& r, const std::string& name) {
+  const auto it = r.headers.find(name);
+  return it == r.headers.end() ? std::string() : it->second;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(one_request_id_from_the_client_through_nginx_and_streamgate_to_stream) {
+  if (!tools_available()) return;
+  FakeStream fake(kStreamKey, kStreamSecret);
+  Cluster cluster({{"STREAM_BASE_URL", fake.base_url()}, {"STREAM_CA_FILE", test_pki().ca_cert}});
+  const std::string jwt = app_jwt("alice");
+
+  // The client names the id: nginx passes it on, streamgate answers with it and sends it to
+  // Stream, and all three logs carry it.
+  const std::string id = "client-chosen-id-0042";
+  const auto r = http_request(cluster.port, "POST", "/api/v1/calls",
+                              {{"Authorization", "Bearer " + jwt},
+                               {"Content-Type", "application/json"},
+                               {"X-Request-Id", id}},
+                              R"({"callId":"traced-1"})");
+  BOOST_TEST_REQUIRE(r.status == 201, r.body);
+  BOOST_TEST(r.header("x-request-id") == id);
+  const auto created = fake.requests_to("POST", "/api/v2/video/call/default/traced-1");
+  BOOST_TEST_REQUIRE(created.size() == 1u);
+  BOOST_TEST(header_of(created[0], "x-request-id") == id);
+  BOOST_TEST(http::parse_traceparent(header_of(created[0], "traceparent")).has_value());
+  BOOST_TEST(cluster.log_has("nginx/access.log", "id=" + id));
+  BOOST_TEST((cluster.log_has("replica1.log", "\"requestId\":\"" + id + "\"") ||
+              cluster.log_has("replica2.log", "\"requestId\":\"" + id + "\"")));
+
+  // No id from the client: nginx makes one ($request_id), which is also the trace id that
+  // reaches Stream in traceparent.
+  const auto e = http_request(cluster.port, "POST", "/api/v1/calls/traced-1/end",
+                              {{"Authorization", "Bearer " + jwt}});
+  BOOST_TEST_REQUIRE(e.status == 200, e.body);
+  const std::string made = e.header("x-request-id");
+  BOOST_TEST(http::is_trace_id(made), made);
+  const auto ended = fake.requests_to("POST", "/mark_ended");
+  BOOST_TEST_REQUIRE(ended.size() == 1u);
+  BOOST_TEST(header_of(ended[0], "x-request-id") == made);
+  const auto tp = http::parse_traceparent(header_of(ended[0], "traceparent"));
+  BOOST_TEST_REQUIRE(tp.has_value());
+  BOOST_TEST(tp->trace_id == made);
+  BOOST_TEST(cluster.log_has("nginx/access.log", "id=" + made));
+  BOOST_TEST((cluster.log_has("replica1.log", "\"traceId\":\"" + made + "\"") ||
+              cluster.log_has("replica2.log", "\"traceId\":\"" + made + "\"")));
+
+  // A client's traceparent passes through nginx and names the trace.
+  const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+  const auto s = http_request(cluster.port, "POST", "/api/v1/calls/traced-1/sync",
+                              {{"Authorization", "Bearer " + jwt},
+                               {"traceparent", "00-" + trace + "-00f067aa0ba902b7-01"}});
+  BOOST_TEST_REQUIRE(s.status == 200, s.body);
+  BOOST_TEST(s.header("x-request-id") == trace);
+  const auto got = fake.requests_to("GET", "/api/v2/video/call/default/traced-1");
+  BOOST_TEST_REQUIRE(!got.empty());
+  BOOST_TEST(http::parse_traceparent(header_of(got.back(), "traceparent"))->trace_id == trace);
+  BOOST_TEST(fake.violations().empty());
+
+  // /metrics is not public: nginx does not serve it; each replica's metrics port does.
+  BOOST_TEST(http_request(cluster.port, "GET", "/metrics").status == 404);
+  const std::string log1 = cluster.log("replica1");
+  const auto at = log1.find("\"metricsPort\":");
+  BOOST_TEST_REQUIRE(at != std::string::npos);
+  const auto metrics_port = static_cast<std::uint16_t>(std::stoi(log1.substr(at + 14)));
+  const auto m = http_request(metrics_port, "GET", "/metrics");
+  BOOST_TEST(m.status == 200);
+  BOOST_TEST(m.body.find("process_resident_memory_bytes") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

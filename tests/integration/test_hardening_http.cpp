@@ -132,7 +132,7 @@ BOOST_AUTO_TEST_CASE(unknown_methods_get_one_bounded_label) {
     c.send(method + " /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
     BOOST_TEST_REQUIRE(c.read_response().status == 405);
   }
-  const auto m = http_request(app.port, "GET", "/metrics");
+  const auto m = http_request(app.app->metrics_port(), "GET", "/metrics");
   BOOST_TEST(m.status == 200);
   BOOST_TEST(m.body.find("method=\"other\"") != std::string::npos);
   BOOST_TEST(m.body.find("XXXX") == std::string::npos);

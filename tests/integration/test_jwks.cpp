@@ -135,6 +135,11 @@ BOOST_AUTO_TEST_CASE(a_jwks_host_with_an_unknown_ca_is_not_trusted) {
       /*drop_app_secret=*/true);
   BOOST_TEST(token_status(app.port, token(k1, "RS256", "k1", "alice")) == 401);
   BOOST_TEST(host.fetches() == 0u);  // the TLS handshake failed before any request
+  // Each failed fetch is counted (the first at start, one more for the unknown kid).
+  const auto m = http_request(app.app->metrics_port(), "GET", "/metrics").body;
+  const auto at = m.find("\nstreamgate_jwks_refresh_failures_total ");
+  BOOST_TEST_REQUIRE(at != std::string::npos);
+  BOOST_TEST(std::stoi(m.substr(at + 40)) >= 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

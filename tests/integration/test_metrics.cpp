@@ -63,7 +63,12 @@ BOOST_AUTO_TEST_CASE(metrics_count_what_happened) {
                           R"({"callId":"mc"})")
                  .status == 201);
 
-  const auto r = http_request(app.port, "GET", "/metrics");
+  BOOST_TEST(http_request(app.port, "GET", "/readyz").status == 200);
+  // A client connection held open on the public port while the scraper asks its own port.
+  RawConnection held(app.port);
+  held.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  BOOST_TEST_REQUIRE(held.read_response().status == 200);
+  const auto r = http_request(app.app->metrics_port(), "GET", "/metrics");
   BOOST_TEST_REQUIRE(r.status == 200);
   BOOST_TEST(r.header("content-type").find("text/plain") == 0u);
   const std::string& m = r.body;
@@ -87,12 +92,47 @@ BOOST_AUTO_TEST_CASE(metrics_count_what_happened) {
                     {"operation=\"record_webhook\"", "result=\"ok\""}) == 2);
   BOOST_TEST(sample(m, "streamgate_build_info", {"version=\""}) == 1);
   BOOST_TEST(sample(m, "streamgate_open_connections", {}) >= 1);
+  // A latency histogram per Stream operation.
+  BOOST_TEST(sample(m, "streamgate_stream_request_duration_seconds_count",
+                    {"operation=\"get_or_create_call\""}) == 1);
+  BOOST_TEST(sample(m, "streamgate_stream_request_duration_seconds_count",
+                    {"operation=\"upsert_users\""}) == 1);
+  BOOST_TEST(sample(m, "streamgate_ready", {}) == 1);
+  // The process metrics, read from /proc at scrape time.
+  BOOST_TEST(sample(m, "process_cpu_seconds_total", {}) > 0);
+  BOOST_TEST(sample(m, "process_resident_memory_bytes", {}) > 1e6);
+  BOOST_TEST(sample(m, "process_open_fds", {}) >= 3);
+  BOOST_TEST(sample(m, "process_max_fds", {}) >= sample(m, "process_open_fds", {}));
+  const double start = sample(m, "process_start_time_seconds", {});
+  const double now = static_cast<double>(server::unix_now());
+  BOOST_TEST(start > now - 3600);
+  BOOST_TEST(start <= now + 1);
+  BOOST_TEST(m.find("streamgate_log_lines_dropped_total 0") != std::string::npos);
   // Patterns, never raw paths, and nothing secret.
   BOOST_TEST(m.find("secret-call-name") == std::string::npos);
   BOOST_TEST(m.find("route=\"/api/v1/calls/{callId}\"") != std::string::npos);
   BOOST_TEST(m.find("eyJ") == std::string::npos);
   BOOST_TEST(m.find(kStreamSecret) == std::string::npos);
   BOOST_TEST(m.find("alice") == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(metrics_have_their_own_listener_and_never_the_public_one) {
+  RunningApp app;
+  BOOST_TEST(app.app->metrics_port() != 0);
+  BOOST_TEST(app.app->metrics_port() != app.port);
+  // The public port does not serve /metrics: 404 like any unknown path.
+  BOOST_TEST(http_request(app.port, "GET", "/metrics").status == 404);
+  // The metrics port serves nothing else.
+  BOOST_TEST(http_request(app.app->metrics_port(), "GET", "/metrics").status == 200);
+  BOOST_TEST(http_request(app.app->metrics_port(), "GET", "/healthz").status == 404);
+  BOOST_TEST(http_request(app.app->metrics_port(), "POST", "/api/v1/stream/token").status == 404);
+}
+
+BOOST_AUTO_TEST_CASE(metrics_listener_can_be_turned_off) {
+  RunningApp app({{"METRICS_ADDRESS", "off"}});
+  BOOST_TEST(app.app->metrics_port() == 0);
+  BOOST_TEST(http_request(app.port, "GET", "/metrics").status == 404);
+  BOOST_TEST(http_request(app.port, "GET", "/healthz").status == 200);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -7,12 +7,16 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <fstream>
+#include <regex>
 #include <thread>
 
 #include "tests/support/app_fixture.hpp"
 #include "tests/support/client.hpp"
 #include "tests/support/fake_https.hpp"
+#include "tests/support/fake_stream.hpp"
 #include "tests/support/keys.hpp"
+#include "tests/support/postgres.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/stream_events.hpp"
 
@@ -300,6 +304,166 @@ BOOST_AUTO_TEST_CASE(sighup_reloads_the_tls_certificate) {
   BOOST_TEST(refused);
   p.signal(SIGTERM);
   BOOST_TEST(p.wait(10s) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(check_config_reaches_what_the_configuration_names) {
+  const std::string dir = make_temp_dir("sg-check");
+  FakeStream fake(kStreamKey, kStreamSecret);
+  const std::string jwk = public_jwk(make_rsa_key(), "k1");
+  FakeHttpsServer jwks(test_pki().server_cert, test_pki().server_key, [&](const FakeRequest&) {
+    return FakeResponse{200, {}, R"({"keys":[)" + jwk + "]}"};
+  });
+  auto env = process_env({{"STREAM_BASE_URL", fake.base_url()},
+                          {"STREAM_CA_FILE", test_pki().ca_cert},
+                          {"AUTH_JWKS_URL", jwks.base_url() + "/jwks"},
+                          {"AUTH_JWKS_CA_FILE", test_pki().ca_cert},
+                          {"DATABASE_URL", "sqlite:" + dir + "/db.sqlite"}});
+  const auto [code, out] = run_command({STREAMGATE_BINARY, "check-config"}, env, dir);
+  BOOST_TEST(code == 0, out);
+  BOOST_TEST(
+      out.find("configuration ok: store sqlite; stream; jwks (1 keys);") != std::string::npos, out);
+  // One authenticated call to Stream, for a call that does not exist.
+  const auto sent = fake.requests();
+  BOOST_TEST_REQUIRE(sent.size() == 1u);
+  BOOST_TEST(sent[0].method == "GET");
+  BOOST_TEST(sent[0].path.rfind("/api/v2/video/call/default/streamgate-check-", 0) == 0u);
+  BOOST_TEST(fake.violations().empty());
+
+  // Wrong credentials, an unreachable Redis and a JWKS host that does not answer with keys:
+  // one line each, exit 1, and never a secret.
+  auto bad = env;
+  bad["STREAM_API_SECRET"] = "not-the-secret-at-all";
+  bad["REDIS_URL"] = "redis://:redis-password-xyz@127.0.0.1:" + std::to_string(free_port());
+  FakeHttpsServer empty(test_pki().server_cert, test_pki().server_key, [](const FakeRequest&) {
+    return FakeResponse{404, {}, "{}"};
+  });
+  bad["AUTH_JWKS_URL"] = empty.base_url() + "/jwks";
+  const auto [bad_code, bad_out] = run_command({STREAMGATE_BINARY, "check-config"}, bad, dir);
+  BOOST_TEST(bad_code == 1, bad_out);
+  BOOST_TEST(bad_out.find("streamgate: stream: ") != std::string::npos, bad_out);
+  BOOST_TEST(bad_out.find("refused the credentials (HTTP 401") != std::string::npos, bad_out);
+  BOOST_TEST(bad_out.find("streamgate: redis: not reachable") != std::string::npos, bad_out);
+  BOOST_TEST(bad_out.find("streamgate: jwks: ") != std::string::npos, bad_out);
+  BOOST_TEST(bad_out.find("configuration test failed") != std::string::npos, bad_out);
+  BOOST_TEST(bad_out.find("not-the-secret-at-all") == std::string::npos);
+  BOOST_TEST(bad_out.find("redis-password-xyz") == std::string::npos);
+
+  // A configuration error is exit 2, as when serving.
+  auto invalid = env;
+  invalid["PORT"] = "eighty";
+  const auto [invalid_code, invalid_out] =
+      run_command({STREAMGATE_BINARY, "check-config"}, invalid, dir);
+  BOOST_TEST(invalid_code == 2);
+  BOOST_TEST(invalid_out.find("PORT must be an integer") != std::string::npos, invalid_out);
+}
+
+BOOST_AUTO_TEST_CASE(healthcheck_follows_the_port_and_tls_settings) {
+  const std::string dir = make_temp_dir("sg-health");
+  for (const bool tls : {false, true}) {
+    BOOST_TEST_CONTEXT("tls " << tls) {
+      auto env = process_env({{"PORT", std::to_string(free_port())},
+                              {"DATABASE_URL", "sqlite:" + dir + "/db.sqlite"}});
+      if (tls) {
+        env["TLS_CERT_FILE"] = test_pki().server_cert;
+        env["TLS_KEY_FILE"] = test_pki().server_key;
+      }
+      // Nothing listening yet: unhealthy.
+      BOOST_TEST(run_command({STREAMGATE_BINARY, "healthcheck"}, env, dir).first == 1);
+      Process p({STREAMGATE_BINARY}, env, dir, dir + "/serve.log");
+      p.wait_for_port();
+      const auto [code, out] = run_command({STREAMGATE_BINARY, "healthcheck"}, env, dir);
+      BOOST_TEST(code == 0, out);
+      BOOST_TEST(out.find(std::string(tls ? "https" : "http") + "://127.0.0.1:" + env["PORT"] +
+                          "/readyz: 200") != std::string::npos,
+                 out);
+      p.signal(SIGTERM);
+      BOOST_TEST(p.wait(10s) == 0);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(text_logs_read_as_sentences_and_levels_are_named_as_log_level_names_them) {
+  const std::string dir = make_temp_dir("sg-textlog");
+  for (const std::string format : {"text", "json"}) {
+    BOOST_TEST_CONTEXT(format) {
+      auto env = process_env({{"LOG_FORMAT", format},
+                              {"STREAM_BASE_URL", "https://127.0.0.1:9"},
+                              {"STREAM_MAX_ATTEMPTS", "1"},
+                              {"DATABASE_URL", "sqlite:" + dir + "/" + format + ".sqlite"}});
+      Process p({STREAMGATE_BINARY}, env, dir, dir + "/" + format + ".log");
+      std::uint16_t port = 0;
+      if (format == "json") {
+        port = p.wait_for_port();
+      } else {
+        // The text "listening" line: `HH:MM:SS INFO  listening address=... port=N ...`.
+        const std::regex re("INFO  listening address=127\\.0\\.0\\.1 port=([0-9]+)");
+        std::smatch m;
+        for (int i = 0; i < 200 && port == 0; ++i) {
+          const std::string text = p.log();
+          if (std::regex_search(text, m, re)) port = static_cast<std::uint16_t>(std::stoi(m[1]));
+          std::this_thread::sleep_for(25ms);
+        }
+        BOOST_TEST_REQUIRE(port != 0, p.log());
+      }
+      const auto r = http_request(port, "POST", "/api/v1/calls",
+                                  {{"Authorization", "Bearer " + app_jwt("alice")},
+                                   {"Content-Type", "application/json"},
+                                   {"X-Request-Id", "text-log-1"}},
+                                  R"({"callId":"c1"})");
+      BOOST_TEST(r.status == 503);  // Stream unreachable: a warn line and a 5xx access line
+      p.signal(SIGTERM);
+      BOOST_TEST(p.wait(10s) == 0);
+      const std::string log = p.log();
+      if (format == "text") {
+        const std::regex access(
+            "\n[0-9]{2}:[0-9]{2}:[0-9]{2} WARN  request POST /api/v1/calls 503 [0-9.]+ms "
+            "bytes=[0-9]+ user=alice ip=127\\.0\\.0\\.1 requestId=text-log-1 "
+            "traceId=[0-9a-f]{32}\n");
+        BOOST_TEST(std::regex_search(log, access), log);
+        BOOST_TEST(
+            log.find("WARN  stream request failed operation=upsert_users") != std::string::npos,
+            log);
+        BOOST_TEST(log.find("{") == std::string::npos, log);  // no JSON anywhere
+      } else {
+        BOOST_TEST(log.find("\"level\":\"warn\",\"msg\":\"request\"") != std::string::npos, log);
+        BOOST_TEST(log.find("\"level\":\"warning\"") == std::string::npos);
+        BOOST_TEST(log.find("\"level\":\"info\",\"msg\":\"listening\"") != std::string::npos);
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(secrets_from_files_are_read_at_start) {
+  const std::string dir = make_temp_dir("sg-secret-files");
+  auto env = process_env({{"DATABASE_URL", "sqlite:" + dir + "/db.sqlite"}});
+  env.erase("STREAM_API_SECRET");
+  env.erase("AUTH_JWT_SECRET");
+  std::ofstream(dir + "/stream_secret") << kStreamSecret << "\n";
+  std::ofstream(dir + "/jwt_secret") << kAppSecret << "\n";
+  env["STREAM_API_SECRET_FILE"] = dir + "/stream_secret";
+  env["AUTH_JWT_SECRET_FILE"] = dir + "/jwt_secret";
+  Process p({STREAMGATE_BINARY}, env, dir, dir + "/serve.log");
+  const auto port = p.wait_for_port();
+  const auto r = http_request(port, "POST", "/api/v1/stream/token",
+                              {{"Authorization", "Bearer " + app_jwt("alice")}});
+  BOOST_TEST_REQUIRE(r.status == 200, r.body);
+  // The Stream token is signed with the secret from the file (its trailing newline removed).
+  const auto token = std::string(r.json().at("data").at("token").as_string());
+  const auto decoded = streamgate::core::decode_jwt(token);
+  BOOST_TEST_REQUIRE(decoded.jwt.has_value());
+  streamgate::core::JwtKeys keys;
+  keys.hs256 = std::make_shared<const streamgate::core::HmacSha256Key>(kStreamSecret);
+  BOOST_TEST(streamgate::core::verify_jwt(*decoded.jwt, keys, {}, streamgate::server::unix_now()) ==
+             streamgate::core::JwtError::none);
+  p.signal(SIGTERM);
+  BOOST_TEST(p.wait(10s) == 0);
+  // Both forms at once: exit 2 with one line.
+  env["STREAM_API_SECRET"] = "x";
+  const auto [code, out] = run_command({STREAMGATE_BINARY}, env, dir);
+  BOOST_TEST(code == 2);
+  BOOST_TEST(
+      out.find("STREAM_API_SECRET and STREAM_API_SECRET_FILE are both set") != std::string::npos,
+      out);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -105,6 +105,14 @@ BOOST_AUTO_TEST_CASE(redis_down_fails_open_or_closed_as_configured) {
                               {{"Authorization", "Bearer " + jwt}});
   BOOST_TEST(r.status == 503);
   BOOST_TEST(r.json().at("error").at("code").as_string() == "rate_limiter_unavailable");
+  // Each decision taken without Redis is counted, by what it decided.
+  const auto open_metrics = http_request(open.app->metrics_port(), "GET", "/metrics").body;
+  const auto closed_metrics = http_request(closed.app->metrics_port(), "GET", "/metrics").body;
+  BOOST_TEST(open_metrics.find("streamgate_rate_limiter_unavailable_total{decision=\"open\"} 1") !=
+             std::string::npos);
+  BOOST_TEST(
+      closed_metrics.find("streamgate_rate_limiter_unavailable_total{decision=\"closed\"} 1") !=
+      std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(a_redis_that_never_answers_is_bounded_by_the_timeout) {

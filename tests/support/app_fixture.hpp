@@ -28,6 +28,7 @@ inline std::map<std::string, std::string> base_env() {
           {"AUTH_JWT_SECRET", kAppSecret},
           {"LISTEN_ADDRESS", "127.0.0.1"},
           {"PORT", "0"},
+          {"METRICS_PORT", "0"},
           {"HTTP_THREADS", "2"},
           {"LOG_LEVEL", "warn"},
           {"RATE_LIMIT_USER_PER_MINUTE", "0"},

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/crypto.hpp"
+#include "core/jwt.hpp"
 #include "core/stream_token.hpp"
 #include "tests/support/fake_https.hpp"
 
@@ -39,7 +40,7 @@ class FakeStream {
 
   FakeStream(std::string api_key, std::string secret, bool wrong_host_certificate = false)
       : api_key_(std::move(api_key)),
-        server_token_(core::make_stream_server_token(core::HmacSha256Key(secret))),
+        secret_(std::move(secret)),
         server_(wrong_host_certificate ? test_pki().other_host_cert : test_pki().server_cert,
                 wrong_host_certificate ? test_pki().other_host_key : test_pki().server_key,
                 [this](const FakeRequest& r) { return handle(r); }) {}
@@ -55,6 +56,16 @@ class FakeStream {
           r.path.compare(r.path.size() - path_suffix.size(), path_suffix.size(), path_suffix) == 0)
         out.push_back(r);
     return out;
+  }
+  // Server tokens received, in order, each with the number of requests in a row that carried it;
+  // and the requests refused because theirs had expired.
+  std::vector<std::pair<std::string, int>> server_tokens() const {
+    std::lock_guard lock(mutex_);
+    return server_tokens_;
+  }
+  int expired_tokens() const {
+    std::lock_guard lock(mutex_);
+    return expired_tokens_;
   }
   std::vector<std::string> violations() const {
     std::lock_guard lock(mutex_);
@@ -91,7 +102,7 @@ class FakeStream {
     Override o;
     {
       std::lock_guard lock(mutex_);
-      check_auth(r);
+      if (auto refused = check_auth(r)) return *refused;
       o = override_;
     }
     if (o) {
@@ -177,14 +188,45 @@ class FakeStream {
     return error(404, 16, "route not found");
   }
 
-  void check_auth(const FakeRequest& r) {
+  // Server auth as Stream checks it: the bare JWT signed with the app's secret, {"server":true},
+  // and when it carries exp, not expired (401, code 40, as Stream answers an expired token).
+  std::optional<FakeResponse> check_auth(const FakeRequest& r) {
     const auto h = [&](const char* name) {
       auto it = r.headers.find(name);
       return it == r.headers.end() ? std::string() : it->second;
     };
     const std::string where = r.method + " " + r.path + ": ";
-    if (h("authorization") != server_token_)
+    const std::string token = h("authorization");
+    if (server_tokens_.empty() || server_tokens_.back().first != token)
+      server_tokens_.emplace_back(token, 0);
+    ++server_tokens_.back().second;
+    const auto decoded = core::decode_jwt(token);
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+    core::JwtKeys keys;
+    keys.hs256 = std::make_shared<const core::HmacSha256Key>(secret_);
+    core::JwtRules rules;
+    rules.leeway_seconds = 0;
+    rules.require_exp = false;
+    const auto verdict =
+        decoded.jwt ? core::verify_jwt(*decoded.jwt, keys, rules, now) : core::JwtError::malformed;
+    if (verdict == core::JwtError::expired) {
+      ++expired_tokens_;
+      violations_.push_back(where + "the server token has expired");
+      return error(401, 40, "JWTAuth error: token is expired");
+    }
+    if (verdict != core::JwtError::none || !decoded.jwt->claims.contains("server") ||
+        decoded.jwt->claims.at("server") != boost::json::value(true)) {
       violations_.push_back(where + "Authorization is not the bare server JWT");
+      return error(401, 5, "JWTAuth error: signature is not valid");
+    }
+    const auto& claims = decoded.jwt->claims;
+    if (!claims.contains("exp") || !claims.at("exp").is_int64())
+      violations_.push_back(where + "the server token has no exp (it must expire in an hour)");
+    if (!claims.contains("iat") || !claims.at("iat").is_int64() ||
+        claims.at("iat").as_int64() > now)
+      violations_.push_back(where + "the server token's iat is missing or in the future");
     if (h("stream-auth-type") != "jwt")
       violations_.push_back(where + "stream-auth-type is not jwt");
     if (h("x-stream-client").rfind("streamgate-", 0) != 0)
@@ -194,6 +236,7 @@ class FakeStream {
     auto key = r.query.find("api_key");
     if (key == r.query.end() || key->second != api_key_)
       violations_.push_back(where + "api_key query parameter missing");
+    return std::nullopt;
   }
 
   static FakeResponse ok(const boost::json::object& o, int status) {
@@ -241,7 +284,9 @@ class FakeStream {
   }
 
   std::string api_key_;
-  std::string server_token_;
+  std::string secret_;
+  std::vector<std::pair<std::string, int>> server_tokens_;
+  int expired_tokens_ = 0;
   mutable std::mutex mutex_;
   std::map<std::string, bool> users_;
   std::map<std::string, Call> calls_;

@@ -18,6 +18,8 @@ Process::Process(std::vector<std::string> args, const std::map<std::string, std:
     : log_path_(std::move(log_path)) {
   std::vector<std::string> env_strings;
   for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  // Tests run side by side: a metrics listener on any free port unless the test names one.
+  if (!env.count("METRICS_PORT")) env_strings.push_back("METRICS_PORT=0");
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
@@ -63,12 +65,23 @@ int Process::wait(std::chrono::milliseconds timeout) {
 std::string Process::log() const { return read_file(log_path_); }
 
 std::uint16_t Process::wait_for_port(std::chrono::milliseconds timeout) {
-  const std::regex re(R"re("msg":"listening".*"port":([0-9]+))re");
+  return wait_for_listening("port", timeout);
+}
+
+std::uint16_t Process::wait_for_metrics_port(std::chrono::milliseconds timeout) {
+  return wait_for_listening("metricsPort", timeout);
+}
+
+std::uint16_t Process::wait_for_listening(const std::string& field,
+                                          std::chrono::milliseconds timeout) {
+  // The JSON line ("msg":"listening",...,"port":N) or the text one (listening ... port=N).
+  const std::regex re("(\"msg\":\"listening\".*\"" + field + "\":|listening .* " + field +
+                      "=)([0-9]+)");
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     std::smatch m;
     const std::string text = log();
-    if (std::regex_search(text, m, re)) return static_cast<std::uint16_t>(std::stoi(m[1]));
+    if (std::regex_search(text, m, re)) return static_cast<std::uint16_t>(std::stoi(m[2]));
     if (wait(std::chrono::milliseconds(0)) >= 0)
       throw std::runtime_error("streamgate exited before listening: " + text);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -23,8 +23,12 @@ class Process {
   std::string log() const;
   // Waits for the "listening" log line and returns its port; throws on timeout or exit.
   std::uint16_t wait_for_port(std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  // The same for the metrics listener's port (METRICS_PORT; a child started without one gets
+  // METRICS_PORT=0, any free port).
+  std::uint16_t wait_for_metrics_port(std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
  private:
+  std::uint16_t wait_for_listening(const std::string& field, std::chrono::milliseconds timeout);
   int pid_ = -1;
   int status_ = -1;
   std::string log_path_;

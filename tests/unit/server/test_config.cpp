@@ -1,5 +1,10 @@
 #include <boost/test/unit_test.hpp>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
 #include "server/app/config.hpp"
 
 using namespace streamgate::server;
@@ -36,6 +41,74 @@ BOOST_AUTO_TEST_CASE(defaults) {
   BOOST_TEST(c.database_url == "sqlite:./data/streamgate.db");
   BOOST_TEST(c.log_format == "json");
   BOOST_TEST(c.call_token_policy == "off");
+  BOOST_TEST(c.metrics_address == "127.0.0.1");
+  BOOST_TEST(c.metrics_port == 9464);
+  BOOST_TEST(c.stream_server_token_ttl_seconds == 3600);
+}
+
+namespace {
+std::string write_file(const std::string& name, const std::string& content) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("sg-config-" + std::to_string(::getpid()) + "-" + name);
+  std::ofstream(path, std::ios::binary) << content;
+  return path.string();
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(secrets_can_come_from_files) {
+  auto env = minimal();
+  env.erase("STREAM_API_SECRET");
+  env.erase("AUTH_JWT_SECRET");
+  env["STREAM_API_SECRET_FILE"] = write_file("stream", "from-a-file\n");
+  env["AUTH_JWT_SECRET_FILE"] = write_file("jwt", "jwt-from-file\r\n");
+  env["DATABASE_URL_FILE"] = write_file("db", "postgres://u:p@db/x");
+  env["REDIS_URL_FILE"] = write_file("redis", "redis://:pw@cache:6379\n");
+  env["APP_WEBHOOK_URL"] = "https://app.example/hook";
+  env["APP_WEBHOOK_SECRET_FILE"] = write_file("whsec", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n");
+  const Config c = load_config(env);
+  BOOST_TEST(c.stream_api_secret == "from-a-file");  // one trailing newline removed
+  BOOST_TEST(c.auth_jwt_secret == "jwt-from-file");  // and a CRLF
+  BOOST_TEST(c.database_url == "postgres://u:p@db/x");
+  BOOST_TEST(c.redis_url == "redis://:pw@cache:6379");
+  BOOST_TEST(c.app_webhook_secret == "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+  // Every secret setting has the variant, and --help says so.
+  BOOST_TEST(settings_help().find("or STREAM_API_SECRET_FILE") != std::string::npos);
+  BOOST_TEST(settings_help().find("or DATABASE_URL_FILE") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_secret_file_that_cannot_be_used_is_an_error) {
+  auto both = minimal();
+  both["STREAM_API_SECRET_FILE"] = write_file("both", "x\n");
+  BOOST_TEST(error_of(both).find("STREAM_API_SECRET and STREAM_API_SECRET_FILE are both set") !=
+             std::string::npos);
+  auto missing = minimal();
+  missing.erase("AUTH_JWT_SECRET");
+  missing["AUTH_JWT_SECRET_FILE"] = "/nonexistent/secret";
+  BOOST_TEST(error_of(missing).find("AUTH_JWT_SECRET_FILE: cannot read /nonexistent/secret") !=
+             std::string::npos);
+  auto two_lines = minimal();
+  two_lines.erase("STREAM_API_SECRET");
+  two_lines["STREAM_API_SECRET_FILE"] = write_file("two", "line-one\nline-two\n");
+  const std::string e = error_of(two_lines);
+  BOOST_TEST(e.find("more than one line") != std::string::npos);
+  BOOST_TEST(e.find("line-one") == std::string::npos);  // never the value
+  auto big = minimal();
+  big.erase("STREAM_API_SECRET");
+  big["STREAM_API_SECRET_FILE"] = write_file("big", std::string(70'000, 'a'));
+  BOOST_TEST(error_of(big).find("larger than 64 KiB") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(the_metrics_listener_is_never_the_public_port) {
+  auto env = minimal();
+  env["METRICS_PORT"] = "8000";
+  BOOST_TEST(error_of(env).find("METRICS_PORT must differ from PORT") != std::string::npos);
+  env["METRICS_ADDRESS"] = "off";
+  BOOST_TEST(error_of(env).empty());
+  env["METRICS_ADDRESS"] = "";
+  BOOST_TEST(error_of(env).find("METRICS_ADDRESS") != std::string::npos);
+  auto ttl = minimal();
+  ttl["STREAM_SERVER_TOKEN_TTL_SECONDS"] = "1";
+  BOOST_TEST(error_of(ttl).find("STREAM_SERVER_TOKEN_TTL_SECONDS") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(a_default_config_equals_the_parsed_defaults) {

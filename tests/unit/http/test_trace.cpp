@@ -1,0 +1,114 @@
+#include <boost/test/unit_test.hpp>
+
+#include <set>
+
+#include "http/log.hpp"
+#include "http/middleware.hpp"
+#include "http/trace.hpp"
+#include "tests/support/run_coro.hpp"
+
+using namespace streamgate::http;
+using streamgate::test::run_coro;
+
+BOOST_AUTO_TEST_SUITE(trace_context)
+
+BOOST_AUTO_TEST_CASE(traceparent_is_parsed_as_the_w3c_recommendation_says) {
+  const auto ok = parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  BOOST_TEST_REQUIRE(ok.has_value());
+  BOOST_TEST(ok->trace_id == "4bf92f3577b34da6a3ce929d0e0e4736");
+  BOOST_TEST(ok->parent_id == "00f067aa0ba902b7");
+  BOOST_TEST(ok->flags == 1);
+  // A later version may append fields after a '-'.
+  BOOST_TEST(
+      parse_traceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-x=y").has_value());
+  for (const char* bad :
+       {"",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0",    // short
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-",  // v00 longer
+        "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",   // upper case
+        "00-00000000000000000000000000000000-00f067aa0ba902b7-01",   // zero trace id
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",   // zero parent
+        "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",   // version ff
+        "0g-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",   // not hex
+        "00_4bf92f3577b34da6a3ce929d0e0e4736_00f067aa0ba902b7_01",   // separators
+        "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x",  // v01, no '-' after
+        "00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01"}) {
+    BOOST_TEST(!parse_traceparent(bad).has_value(), bad);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(outbound_traceparents_keep_the_trace_and_make_new_spans) {
+  Trace t;
+  t.trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  t.request_id = "req-1";
+  t.flags = 1;
+  std::set<std::string> spans;
+  for (int i = 0; i < 50; ++i) {
+    const auto header = t.traceparent();
+    const auto parsed = parse_traceparent(header);
+    BOOST_TEST_REQUIRE(parsed.has_value(), header);
+    BOOST_TEST(parsed->trace_id == t.trace_id);
+    BOOST_TEST(parsed->flags == 1);
+    spans.insert(parsed->parent_id);
+  }
+  BOOST_TEST(spans.size() == 50u);
+  const auto fresh = Trace::fresh();
+  BOOST_TEST(is_trace_id(fresh.trace_id));
+  BOOST_TEST(fresh.request_id == fresh.trace_id);
+  BOOST_TEST(fresh.trace_id != Trace::fresh().trace_id);
+}
+
+BOOST_AUTO_TEST_CASE(the_request_id_middleware_takes_the_trace_id) {
+  const auto run_with = [](std::vector<std::pair<std::string, std::string>> headers) {
+    Request req;
+    for (auto& [k, v] : headers) req.headers.emplace_back(k, v);
+    Context ctx;
+    const Handler h = [](Request&, Context&) -> Task<Response> { co_return Response{}; };
+    const Response res = run_coro(run_chain({request_id()}, h, req, ctx));
+    return std::make_pair(ctx, std::string(res.header("X-Request-Id")));
+  };
+  const std::string trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+  auto [a, a_header] =
+      run_with({{"traceparent", "00-" + trace + "-00f067aa0ba902b7-01"}, {"x-request-id", "mine"}});
+  BOOST_TEST(a.trace_id == trace);
+  BOOST_TEST(a.request_id == trace);
+  BOOST_TEST(a.trace_flags == 1);
+  BOOST_TEST(a_header == trace);
+  auto [b, b_header] = run_with({{"x-request-id", "mine"}});
+  BOOST_TEST(b.request_id == "mine");
+  BOOST_TEST(is_trace_id(b.trace_id));
+  BOOST_TEST(b_header == "mine");
+  auto [c, c_header] = run_with({{"x-request-id", "0af7651916cd43dd8448eb211c80319c"}});
+  BOOST_TEST(c.trace_id == "0af7651916cd43dd8448eb211c80319c");
+  auto [d, d_header] = run_with({{"x-request-id", "bad id with spaces"}, {"traceparent", "junk"}});
+  BOOST_TEST(is_trace_id(d.trace_id));
+  BOOST_TEST(d.request_id == d.trace_id);
+  BOOST_TEST(trace_of(d).request_id == d.request_id);
+}
+
+BOOST_AUTO_TEST_CASE(log_lines_read_as_json_members_or_as_text) {
+  set_text_logs(false);
+  LogLine json("request");
+  json.word("method", "POST")
+      .word("status", 503)
+      .word_ms("durationMs", 308.25)
+      .add("user", "al ice");
+  BOOST_TEST(
+      json.str() ==
+      R"("msg":"request","method":"POST","status":503,"durationMs":308.250,"user":"al ice")");
+  set_text_logs(true);
+  LogLine text("request");
+  text.word("method", "POST")
+      .word("route", "/api/v1/calls")
+      .word("status", 503)
+      .word_ms("durationMs", 308.25)
+      .add("user", "alice")
+      .add("note", "two words\nand=a line")
+      .add("ok", true);
+  BOOST_TEST(text.str() ==
+             "request POST /api/v1/calls 503 308ms user=alice note=\"two words\\nand=a line\" "
+             "ok=true");
+  set_text_logs(false);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
