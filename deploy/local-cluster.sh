@@ -67,6 +67,8 @@ up() {
       export LISTEN_ADDRESS=127.0.0.1 PORT="$port" TRUSTED_PROXY_HOPS=1 HTTP_THREADS=${HTTP_THREADS:-1}
       export DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/streamgate" REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
       export SHUTDOWN_GRACE_SECONDS=${SHUTDOWN_GRACE_SECONDS:-10}
+      # Each replica's /metrics on a free loopback port (its "listening" log line names it).
+      export METRICS_ADDRESS=127.0.0.1 METRICS_PORT=${METRICS_PORT:-0}
       exec "$bin" --env-file /dev/null > "$DIR/replica$i.log" 2>&1
     ) &
     echo "replica$i $!" >> "$DIR/pids"
@@ -78,11 +80,12 @@ up() {
   {
     echo "worker_processes 1; pid $DIR/nginx/nginx.pid; error_log $DIR/nginx/error.log warn;"
     echo "events { worker_connections 1024; }"
-    echo "http { access_log $DIR/nginx/access.log; client_body_temp_path $DIR/nginx/body; proxy_temp_path $DIR/nginx/proxy;"
+    echo "http { client_body_temp_path $DIR/nginx/body; proxy_temp_path $DIR/nginx/proxy;"
     echo "  fastcgi_temp_path $DIR/nginx/fastcgi; uwsgi_temp_path $DIR/nginx/uwsgi; scgi_temp_path $DIR/nginx/scgi;"
     UPS="$upstreams" LISTEN="127.0.0.1:$CLUSTER_PORT" awk \
       '{ gsub("@LISTEN@", ENVIRON["LISTEN"]); if ($0 ~ /^[ \t]*@UPSTREAMS@[ \t]*$/) { printf "%s", ENVIRON["UPS"] } else print }' \
       "$ROOT/deploy/nginx/streamgate.conf.template"
+    echo "  access_log $DIR/nginx/access.log streamgate;"
     echo "}"
   } > "$DIR/nginx/nginx.conf"
   nginx -c "$DIR/nginx/nginx.conf"
