@@ -10,7 +10,7 @@ RUN cmake --preset release && cmake --build --preset release -j"$(nproc)" \
 
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates curl libssl3 libsqlite3-0 libpq5 zlib1g \
+ && apt-get install -y --no-install-recommends ca-certificates libssl3 libsqlite3-0 libpq5 zlib1g \
       libspdlog1.10 libfmt9 libboost-json1.81.0 libboost-url1.81.0 libprometheus-cpp-core1.0 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home /app streamgate \
@@ -18,8 +18,11 @@ RUN apt-get update \
 COPY --from=build /src/build/release/streamgate /usr/local/bin/streamgate
 WORKDIR /app
 USER streamgate
-ENV LISTEN_ADDRESS=0.0.0.0 PORT=8000 LOG_FORMAT=json
-EXPOSE 8000
-HEALTHCHECK --interval=10s --timeout=2s --retries=3 CMD curl -fsS http://127.0.0.1:8000/healthz || exit 1
+ENV LISTEN_ADDRESS=0.0.0.0 PORT=8000 LOG_FORMAT=json METRICS_ADDRESS=0.0.0.0 METRICS_PORT=9464
+# 8000: the API; 9464: /metrics only, for the scraper (never published by the shipped nginx).
+EXPOSE 8000 9464
+# `streamgate healthcheck` reads the same settings as the server (PORT, LISTEN_ADDRESS, TLS_*) and
+# asks its /readyz, so the check follows the configuration; no curl in the image.
+HEALTHCHECK --interval=10s --timeout=3s --retries=3 CMD ["/usr/local/bin/streamgate", "healthcheck"]
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/local/bin/streamgate"]
