@@ -17,8 +17,8 @@ PKGS=(
 if [ "$BUILD_ONLY" = false ]; then
   # Servers and tools the tests and benchmarks start.
   PKGS+=(postgresql redis-server nginx-light wrk python3 chromium)
-  # The soak plot (tests/soak/plot.sh).
-  PKGS+=(gnuplot-nox)
+  # The soak plot (tests/soak/plot.sh); promtool for the alert rules (tests/monitoring).
+  PKGS+=(gnuplot-nox prometheus)
   # The fuzz preset: clang with libFuzzer.
   PKGS+=(clang libclang-rt-14-dev)
 fi
@@ -38,14 +38,16 @@ else
   echo "install-deps: all packages present"
 fi
 if [ "$BUILD_ONLY" = true ]; then exit 0; fi
-# Node.js and npm run the OpenAPI check and the browser test (the machine image may bring its
-# own Node.js; Debian's is used otherwise).
+# Node.js and npm run the OpenAPI check and the browser tests (the machine image may bring its
+# own Node.js; Debian's is used otherwise). Debian 12's Node.js is 18: every npm package the
+# tests pin supports it (playwright-core 1.61, not 1.62+, which needs 20), and
+# `deploy/image.sh fresh` checks that on a clean Debian 12.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 fi
 # The test setup starts its own PostgreSQL, Redis and nginx; the distro services are not needed.
-for svc in postgresql redis-server nginx; do
+for svc in postgresql redis-server nginx prometheus; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
     $SUDO systemctl stop "$svc" || true
   fi
