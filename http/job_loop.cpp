@@ -25,7 +25,8 @@ using Job = std::function<Task<void>()>;
 struct JobLoop::Impl : std::enable_shared_from_this<Impl> {
   JobLoopOptions o;
   std::atomic<bool> stopping{false};
-  std::mutex mutex;  // guards ctx (wake() comes from other threads)
+  std::atomic<bool> finished{true};  // false from start() until run() returns
+  std::mutex mutex;                  // guards ctx (wake() comes from other threads)
   asio::io_context* ctx = nullptr;
   std::unique_ptr<asio::steady_timer> timer;  // the poll wait; only touched on ctx's thread
   bool woken = false;                         // likewise
@@ -79,6 +80,7 @@ struct JobLoop::Impl : std::enable_shared_from_this<Impl> {
         woken = false;
         continue;
       }
+      if (stopping.load()) break;
       timer->expires_after(o.poll);
       co_await timer->async_wait(kTuple);
       woken = false;
@@ -96,7 +98,10 @@ void JobLoop::start(asio::io_context& ctx) {
     std::lock_guard lock(impl_->mutex);
     impl_->ctx = &ctx;
   }
-  asio::co_spawn(ctx, impl_->run(), [name = impl_->o.name](std::exception_ptr e) {
+  impl_->finished.store(false);
+  asio::co_spawn(ctx, impl_->run(), [impl = impl_](std::exception_ptr e) {
+    impl->finished.store(true);
+    const std::string& name = impl->o.name;
     if (!e) return;
     try {
       std::rethrow_exception(e);
@@ -110,8 +115,16 @@ void JobLoop::stop() {
   if (!impl_) return;
   impl_->stopping.store(true);
   std::lock_guard lock(impl_->mutex);
+  if (impl_->ctx != nullptr) {
+    // A poll wait ends now, so that the loop returns without waiting out its interval.
+    asio::post(*impl_->ctx, [weak = std::weak_ptr<Impl>(impl_)] {
+      if (auto impl = weak.lock(); impl && impl->timer) impl->timer->cancel();
+    });
+  }
   impl_->ctx = nullptr;
 }
+
+bool JobLoop::finished() const { return !impl_ || impl_->finished.load(); }
 
 void JobLoop::wake() {
   std::lock_guard lock(impl_->mutex);

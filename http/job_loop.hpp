@@ -35,7 +35,11 @@ class JobLoop final {
 
   // Runs on `ctx` (one thread) until stop() or the context stops.
   void start(boost::asio::io_context& ctx);
+  // Ends the loop after its current round (a poll wait ends at once). The round's store calls
+  // complete on `ctx`: keep it running until finished() (bounded) before destroying it.
   void stop();
+  // True once the loop has returned (or was never started).
+  bool finished() const;
   // Ends the current wait early; safe from any thread, before start and after stop.
   void wake();
 

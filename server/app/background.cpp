@@ -1,5 +1,8 @@
 #include "server/app/background.hpp"
 
+#include <chrono>
+#include <thread>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -166,6 +169,15 @@ void Background::stop() {
   stopping_.store(true);
   if (dispatcher_) dispatcher_->stop();
   if (fetcher_) fetcher_->stop();
+  // A round's store calls complete on ctx_ (the store's threads post their results to it): let
+  // the loops return before the context stops, so that no result is posted to a context that is
+  // gone. Bounded: a delivery in flight may take its whole timeout, and is cut short after 3 s.
+  if (thread_.joinable()) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (std::chrono::steady_clock::now() < deadline &&
+           !((!dispatcher_ || dispatcher_->finished()) && (!fetcher_ || fetcher_->finished())))
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   ctx_->stop();
   if (thread_.joinable()) thread_.join();
 }

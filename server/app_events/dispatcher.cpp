@@ -256,4 +256,8 @@ void AppEventDispatcher::stop() {
   if (impl_->loop) impl_->loop->stop();
 }
 
+bool AppEventDispatcher::finished() const {
+  return !impl_ || !impl_->loop || impl_->loop->finished();
+}
+
 }  // namespace streamgate::server

@@ -58,7 +58,9 @@ class AppEventDispatcher final {
 
   // Runs its loop on `ctx` (one thread) until stop() or the context stops.
   void start(boost::asio::io_context& ctx);
+  // Ends the loop after its current round; finished() once it has returned (http/job_loop.hpp).
   void stop();
+  bool finished() const;
 
   // The delay before retry `step` (0-based), jittered by ±10 %; nullopt when the schedule is
   // exhausted (the event is then failed).

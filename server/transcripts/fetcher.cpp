@@ -253,4 +253,8 @@ void TranscriptFetcher::stop() {
   if (impl_ && impl_->loop) impl_->loop->stop();
 }
 
+bool TranscriptFetcher::finished() const {
+  return !impl_ || !impl_->loop || impl_->loop->finished();
+}
+
 }  // namespace streamgate::server

@@ -47,7 +47,9 @@ class TranscriptFetcher final {
 
   // Runs its loop on `ctx` (one thread) until stop() or the context stops.
   void start(boost::asio::io_context& ctx);
+  // Ends the loop after its current round; finished() once it has returned (http/job_loop.hpp).
   void stop();
+  bool finished() const;
 
  private:
   struct Impl;

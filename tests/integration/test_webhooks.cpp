@@ -266,6 +266,8 @@ BOOST_AUTO_TEST_CASE(store_down_answers_503_and_the_retry_is_applied) {
     const std::string path = app.temp_dir + "/streamgate.db";
     sqlite3* db = nullptr;
     BOOST_TEST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    // The service's background loops read and write now and then: wait for their transaction.
+    sqlite3_busy_timeout(db, 5000);
     BOOST_TEST_REQUIRE(sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr) == SQLITE_OK);
     const std::string body = session_started("down1", "s1", "2026-04-08T14:00:00Z");
     const auto refused = post_hook(app.port, body, "sd1");
