@@ -104,9 +104,10 @@ cmd_build() {
 # network, as the image's user. Prints nothing of its own; the container's output is ours.
 cmd_run() {
   has_image "$IMAGE" || cmd_build
-  local ctr env_args=() data=${IMAGE_DATA:-}
-  ctr=$("${BUILDAH[@]}" from --pull=never "$IMAGE")
-  trap '"${BUILDAH[@]}" rm "$ctr" >/dev/null 2>&1 || true' EXIT
+  local env_args=() data=${IMAGE_DATA:-}
+  RUN_CTR=$("${BUILDAH[@]}" from --pull=never "$IMAGE")
+  trap '"${BUILDAH[@]}" rm "${RUN_CTR:-}" >/dev/null 2>&1 || true' EXIT
+  local ctr=$RUN_CTR
   for kv in ${IMAGE_ENV:-}; do env_args+=(--env "$kv"); done
   local mounts=()
   [ -n "$data" ] && mounts+=(--volume "$data:/app/data")
@@ -129,20 +130,25 @@ cmd_fresh() {
   need_tools
   local binary=${1:-build/dev/streamgate}
   [ -x "$binary" ] || { log "fresh: needs a built streamgate (default build/dev/streamgate)"; return 2; }
-  local root
-  root=$(mktemp -d /var/tmp/streamgate-fresh.XXXXXX)
-  local mounted=()
+  FRESH_ROOT=$(mktemp -d /var/tmp/streamgate-fresh.XXXXXX)
+  FRESH_MOUNTS=()
+  local root=$FRESH_ROOT
   cleanup_fresh() {
-    for m in "${mounted[@]}"; do umount -l "$m" 2>/dev/null || true; done
-    rm -rf --one-file-system "$root"
+    for m in "${FRESH_MOUNTS[@]}"; do umount -l "$m" 2>/dev/null || true; done
+    rm -rf --one-file-system "${FRESH_ROOT:?}"
   }
   trap cleanup_fresh EXIT
   make_rootfs "$root"
   cp /etc/resolv.conf "$root/etc/resolv.conf"
+  # This machine's network setup, not the project's: the CAs it trusts (a TLS-inspecting egress
+  # may have its own) and its npm client settings, as any machine on this network has them.
+  mkdir -p "$root/usr/local/share/ca-certificates"
+  cp -a /usr/local/share/ca-certificates/. "$root/usr/local/share/ca-certificates/" 2>/dev/null || true
+  [ -f /etc/npmrc ] && cp /etc/npmrc "$root/etc/npmrc"
   for fs in proc sys dev dev/pts dev/shm; do
     mkdir -p "$root/$fs"
     mount --bind "/$fs" "$root/$fs"
-    mounted=("$root/$fs" "${mounted[@]}")
+    FRESH_MOUNTS=("$root/$fs" "${FRESH_MOUNTS[@]}")
   done
   mkdir -p "$root/src"
   git -C "$ROOT_DIR" ls-files -z | (cd "$ROOT_DIR" && xargs -0 cp --parents -t "$root/src")
@@ -150,8 +156,10 @@ cmd_fresh() {
   cp "$binary" "$root/src/build/dev/streamgate"
   log "fresh: install-deps.sh in a clean Debian 12"
   chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    HOME=/root CI=true bash -c 'cd /src && bash deploy/install-deps.sh && node --version &&
-      bash tests/browser/run.sh build/dev/streamgate'
+    HOME=/root CI=true bash -c 'cd /src && bash deploy/install-deps.sh &&
+      update-ca-certificates >/dev/null &&
+      echo "fresh: Node.js $(node --version), npm $(npm --version)" &&
+      bash tests/browser/run.sh build/dev/streamgate && echo "fresh: 1 passed, 0 failed"'
 }
 
 cmd_clean() {

@@ -19,6 +19,8 @@ if [ "$BUILD_ONLY" = false ]; then
   PKGS+=(postgresql redis-server nginx-light wrk python3 chromium)
   # The soak plot (tests/soak/plot.sh); promtool for the alert rules (tests/monitoring).
   PKGS+=(gnuplot-nox prometheus)
+  # The container image (deploy/image.sh) and Debian's compose (tests/compose).
+  PKGS+=(buildah debootstrap docker-compose)
   # The fuzz preset: clang with libFuzzer.
   PKGS+=(clang libclang-rt-14-dev)
 fi

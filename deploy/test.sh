@@ -17,3 +17,20 @@ if [ "${TSAN:-1}" != 0 ]; then
 fi
 # Timed fuzzing (docs/testing.md): FUZZ_SECONDS per target, 0 to skip.
 if [ "${FUZZ_SECONDS:-15}" != 0 ]; then bash tests/fuzz/run.sh "${FUZZ_SECONDS:-15}"; fi
+# The heavy ones, when time allows (docs/operations.md): the container image built with buildah
+# and run (CTest label `image`, about 10 minutes the first time), then a clean Debian 12 rootfs
+# in which install-deps.sh runs and the browser test passes with Debian's own Node.js. They need
+# root (buildah, chroot); IMAGE_TEST=0 skips both, and neither starts past HEAVY_BUDGET seconds
+# of this run (default 45 minutes, well inside CI's 90).
+if [ "${IMAGE_TEST:-1}" != 0 ] && [ "$(id -u)" = 0 ]; then
+  if [ "$SECONDS" -lt "${HEAVY_BUDGET:-2700}" ]; then
+    ctest --test-dir build/dev -L image --output-on-failure
+  else
+    echo "test.sh: image test skipped: ${SECONDS}s used of a ${HEAVY_BUDGET:-2700}s budget"
+  fi
+  if [ "$SECONDS" -lt "${HEAVY_BUDGET:-2700}" ]; then
+    ctest --test-dir build/dev -L fresh --output-on-failure
+  else
+    echo "test.sh: fresh-machine test skipped: ${SECONDS}s used of a ${HEAVY_BUDGET:-2700}s budget"
+  fi
+fi
