@@ -56,14 +56,9 @@ std::string local_base_url(const Config& c) {
 int check_config(const std::map<std::string, std::string>& env, std::ostream& out) {
   boost::asio::io_context ctx;  // first: destroyed after every client below
   Config c;
-  try {
-    c = load_config(env);
-  } catch (const ConfigError& e) {
-    out << "streamgate: configuration error: " << e.what() << "\n";
-    return 2;
-  }
   Deps d;
   try {
+    c = load_config(env);
     d = make_deps(c);
   } catch (const ConfigError& e) {
     out << "streamgate: configuration error: " << e.what() << "\n";

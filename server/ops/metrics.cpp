@@ -175,6 +175,11 @@ struct Metrics::Impl {
   pm::Gauge& ready = ready_family.Add({});
   pm::Counter& cpu = process_cpu.Add({});
   pm::Counter& dropped = log_dropped.Add({});
+  pm::Gauge& rss = process_rss.Add({});
+  pm::Gauge& vsize = process_vsize.Add({});
+  pm::Gauge& fds = process_fds.Add({});
+  pm::Gauge& max_fds = process_max_fds.Add({});
+  pm::Gauge& start_time = process_start.Add({});
   std::mutex scrape_mutex;  // counters advanced from readings at scrape time
   double cpu_seen = 0;
   double dropped_seen = 0;
@@ -336,11 +341,11 @@ std::string Metrics::render(double open_connections) {
       impl_->dropped.Increment(dropped - impl_->dropped_seen);
       impl_->dropped_seen = dropped;
     }
-    impl_->process_rss.Add({}).Set(p.rss_bytes);
-    impl_->process_vsize.Add({}).Set(p.vsize_bytes);
-    impl_->process_fds.Add({}).Set(p.open_fds);
-    impl_->process_max_fds.Add({}).Set(p.max_fds);
-    impl_->process_start.Add({}).Set(p.start_time);
+    impl_->rss.Set(p.rss_bytes);
+    impl_->vsize.Set(p.vsize_bytes);
+    impl_->fds.Set(p.open_fds);
+    impl_->max_fds.Set(p.max_fds);
+    impl_->start_time.Set(p.start_time);
   }
   return pm::TextSerializer().Serialize(impl_->registry->Collect());
 }
