@@ -387,15 +387,6 @@ BOOST_AUTO_TEST_CASE(the_background_reconciler_heals_stale_meetings) {
   BOOST_TEST(status == "processing");
 }
 
-namespace {
-
-std::string header_of(const FakeRequest& r, const std::string& name) {
-  const auto it = r.headers.find(name);
-  return it == r.headers.end() ? std::string() : it->second;
-}
-
-}  // namespace
-
 BOOST_AUTO_TEST_CASE(a_traceparent_follows_the_request_to_every_stream_call) {
   FakeStream fake(kStreamKey, kStreamSecret);
   RunningApp app(against(fake));
@@ -413,14 +404,14 @@ BOOST_AUTO_TEST_CASE(a_traceparent_follows_the_request_to_every_stream_call) {
   BOOST_TEST_REQUIRE(sent.size() == 2u);  // upsert users, get-or-create
   std::set<std::string> spans;
   for (const auto& q : sent) {
-    const std::string tp = header_of(q, "traceparent");
+    const std::string tp = q.header("traceparent");
     const auto parsed = http::parse_traceparent(tp);
     BOOST_TEST_REQUIRE(parsed.has_value(), "traceparent " << tp);
     BOOST_TEST(parsed->trace_id == trace);
     BOOST_TEST(parsed->parent_id != "00f067aa0ba902b7");  // a span of ours, not the caller's
     BOOST_TEST(parsed->flags == 1);
     spans.insert(parsed->parent_id);
-    BOOST_TEST(header_of(q, "x-request-id") == trace);
+    BOOST_TEST(q.header("x-request-id") == trace);
   }
   BOOST_TEST(spans.size() == 2u);  // a new span per Stream request
 
@@ -433,8 +424,8 @@ BOOST_AUTO_TEST_CASE(a_traceparent_follows_the_request_to_every_stream_call) {
   BOOST_TEST(e.header("x-request-id") == "client-req-42");
   const auto ended = fake.requests_to("POST", "/mark_ended");
   BOOST_TEST_REQUIRE(ended.size() == 1u);
-  BOOST_TEST(header_of(ended[0], "x-request-id") == "client-req-42");
-  const auto tp = http::parse_traceparent(header_of(ended[0], "traceparent"));
+  BOOST_TEST(ended[0].header("x-request-id") == "client-req-42");
+  const auto tp = http::parse_traceparent(ended[0].header("traceparent"));
   BOOST_TEST_REQUIRE(tp.has_value());
   BOOST_TEST(tp->trace_id != trace);
 
@@ -450,7 +441,7 @@ BOOST_AUTO_TEST_CASE(a_traceparent_follows_the_request_to_every_stream_call) {
   BOOST_TEST(g.header("x-request-id") == nginx_id);
   const auto got = fake.requests_to("GET", "/api/v2/video/call/default/traced");
   BOOST_TEST_REQUIRE(!got.empty());
-  BOOST_TEST(http::parse_traceparent(header_of(got.back(), "traceparent"))->trace_id == nginx_id);
+  BOOST_TEST(http::parse_traceparent(got.back().header("traceparent"))->trace_id == nginx_id);
   BOOST_TEST(fake.violations().empty());
 }
 

@@ -176,13 +176,6 @@ BOOST_AUTO_TEST_CASE(webhooks_meetings_failover_and_drain_through_nginx) {
   BOOST_TEST(log2.find("\"msg\":\"stopped\"") != std::string::npos);
 }
 
-namespace {
-std::string header_of(const FakeRequest& r, const std::string& name) {
-  const auto it = r.headers.find(name);
-  return it == r.headers.end() ? std::string() : it->second;
-}
-}  // namespace
-
 BOOST_AUTO_TEST_CASE(one_request_id_from_the_client_through_nginx_and_streamgate_to_stream) {
   if (!tools_available()) return;
   FakeStream fake(kStreamKey, kStreamSecret);
@@ -201,8 +194,8 @@ BOOST_AUTO_TEST_CASE(one_request_id_from_the_client_through_nginx_and_streamgate
   BOOST_TEST(r.header("x-request-id") == id);
   const auto created = fake.requests_to("POST", "/api/v2/video/call/default/traced-1");
   BOOST_TEST_REQUIRE(created.size() == 1u);
-  BOOST_TEST(header_of(created[0], "x-request-id") == id);
-  BOOST_TEST(http::parse_traceparent(header_of(created[0], "traceparent")).has_value());
+  BOOST_TEST(created[0].header("x-request-id") == id);
+  BOOST_TEST(http::parse_traceparent(created[0].header("traceparent")).has_value());
   BOOST_TEST(cluster.log_has("nginx/access.log", "id=" + id));
   BOOST_TEST((cluster.log_has("replica1.log", "\"requestId\":\"" + id + "\"") ||
               cluster.log_has("replica2.log", "\"requestId\":\"" + id + "\"")));
@@ -216,8 +209,8 @@ BOOST_AUTO_TEST_CASE(one_request_id_from_the_client_through_nginx_and_streamgate
   BOOST_TEST(http::is_trace_id(made), made);
   const auto ended = fake.requests_to("POST", "/mark_ended");
   BOOST_TEST_REQUIRE(ended.size() == 1u);
-  BOOST_TEST(header_of(ended[0], "x-request-id") == made);
-  const auto tp = http::parse_traceparent(header_of(ended[0], "traceparent"));
+  BOOST_TEST(ended[0].header("x-request-id") == made);
+  const auto tp = http::parse_traceparent(ended[0].header("traceparent"));
   BOOST_TEST_REQUIRE(tp.has_value());
   BOOST_TEST(tp->trace_id == made);
   BOOST_TEST(cluster.log_has("nginx/access.log", "id=" + made));
@@ -233,7 +226,7 @@ BOOST_AUTO_TEST_CASE(one_request_id_from_the_client_through_nginx_and_streamgate
   BOOST_TEST(s.header("x-request-id") == trace);
   const auto got = fake.requests_to("GET", "/api/v2/video/call/default/traced-1");
   BOOST_TEST_REQUIRE(!got.empty());
-  BOOST_TEST(http::parse_traceparent(header_of(got.back(), "traceparent"))->trace_id == trace);
+  BOOST_TEST(http::parse_traceparent(got.back().header("traceparent"))->trace_id == trace);
   BOOST_TEST(fake.violations().empty());
 
   // /metrics is not public: nginx does not serve it; each replica's metrics port does.

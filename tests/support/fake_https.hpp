@@ -35,6 +35,11 @@ struct FakeRequest {
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
   std::chrono::steady_clock::time_point at;
+  // A header's value by its lower-case name, or "".
+  std::string header(const std::string& name) const {
+    const auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  }
 };
 
 struct FakeResponse {

@@ -191,10 +191,7 @@ class FakeStream {
   // Server auth as Stream checks it: the bare JWT signed with the app's secret, {"server":true},
   // and when it carries exp, not expired (401, code 40, as Stream answers an expired token).
   std::optional<FakeResponse> check_auth(const FakeRequest& r) {
-    const auto h = [&](const char* name) {
-      auto it = r.headers.find(name);
-      return it == r.headers.end() ? std::string() : it->second;
-    };
+    const auto h = [&](const char* name) { return r.header(name); };
     const std::string where = r.method + " " + r.path + ": ";
     const std::string token = h("authorization");
     if (server_tokens_.empty() || server_tokens_.back().first != token)
