@@ -2,7 +2,7 @@
 # Webhook benchmark: wrk (64 connections) posts signed call.session_started bodies (~1.2 KB, 2,000
 # distinct calls), each request with a new X-Webhook-Id so every one must be committed before
 # its 200. Runs streamgate on SQLite, streamgate on PostgreSQL (a server this script starts,
-# fsync on, synchronous_commit on), and the seed's Express receiver (verify + acknowledge, no
+# fsync on, synchronous_commit on; the default pool of 4 connections), and the seed's Express receiver (verify + acknowledge, no
 # storage), one after the other. Prints a Markdown table.
 # Usage: bash tests/bench/run_webhooks.sh [duration-seconds]
 set -euo pipefail
@@ -47,12 +47,17 @@ echo "(sqlite inbox rows after the run: $STORED)" >&2
 
 PGPORT=18185
 start_postgres
-PORT=18181 LISTEN_ADDRESS=127.0.0.1 HTTP_THREADS=2 LOG_LEVEL=info DATABASE_POOL_SIZE=16 \
+PORT=18181 LISTEN_ADDRESS=127.0.0.1 HTTP_THREADS=2 LOG_LEVEL=info \
   DATABASE_URL="postgres://postgres@127.0.0.1:$PGPORT/bench" $BIN --env-file /dev/null > "$WORK/pg.log" 2>&1 &
 SG=$!
 wait_port 18181
 run streamgate-postgres "http://127.0.0.1:18181/api/webhook/stream" $SG
 kill -TERM $SG; wait $SG || true
+STORED=$(as_pg psql -h 127.0.0.1 -p "$PGPORT" -U postgres bench -Atc "select count(*) from webhook_inbox")
+echo "(postgres inbox rows after the run: $STORED)" >&2
+rate() { awk '/Requests\/sec/ {print $2}' "$OUT/$1.txt"; }
+awk -v p="$(rate streamgate-postgres)" -v s="$(rate streamgate-sqlite)" \
+  'BEGIN { printf "(PostgreSQL / SQLite in this run: %.2f)\n", p / s }' >&2
 
 PORT=18182 node tests/bench/express/server.js > "$WORK/express.log" 2>&1 &
 EX=$!

@@ -130,6 +130,15 @@ PostgresServer::~PostgresServer() {
   std::filesystem::remove_all(dir_, ec);
 }
 
+std::string PostgresServer::query(const std::string& database_url, const std::string& sql) const {
+  const std::string db = database_url.substr(database_url.rfind('/') + 1);
+  std::string quoted = "'";
+  for (const char ch : sql) quoted += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+  quoted += "'";
+  return run_as_postgres(bin_ + "/psql -X -At -h 127.0.0.1 -p " + std::to_string(port_) +
+                         " -U postgres -d " + db + " -c " + quoted);
+}
+
 std::string PostgresServer::create_database(const std::string& name) {
   run_as_postgres(bin_ + "/createdb -h 127.0.0.1 -p " + std::to_string(port_) + " -U postgres " +
                   name);

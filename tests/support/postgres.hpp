@@ -18,6 +18,9 @@ class PostgresServer {
   static bool available();
   // A URL for a fresh, empty database on this server.
   std::string create_database(const std::string& name);
+  // Runs one SQL statement with psql on the database a create_database() URL names; its rows,
+  // unaligned ('|' between columns, one line per row).
+  std::string query(const std::string& database_url, const std::string& sql) const;
   void stop();    // fast shutdown (the store is then "down")
   void start();   // start again on the same port and data
   void kill();    // immediate shutdown, as a crash: no checkpoint, connections cut

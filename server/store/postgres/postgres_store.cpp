@@ -1,7 +1,8 @@
 // PostgreSQL backend: a small pool of libpq connections, one per pool thread, so no store call
 // blocks an I/O thread. Transactions that touch the same call are serialised across replicas
 // with an advisory lock; the inbox's primary key makes a concurrent duplicate wait, then see
-// the first delivery. PostgreSQL commits concurrent transactions with shared WAL flushes.
+// the first delivery. Webhook deliveries are committed in batches (group commit, as the SQLite
+// backend does): one transaction, one WAL flush, for the deliveries that wait together.
 #include <libpq-fe.h>
 
 #include <poll.h>
@@ -10,8 +11,13 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <deque>
+#include <map>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 
 #include "core/checked.hpp"
@@ -99,21 +105,129 @@ class Conn {
     return exec(sql, std::vector<std::string>(params.begin(), params.end()));
   }
   Result exec(const char* sql, const std::vector<std::string>& owned) {  // NUL-terminated
+    return run(sql, owned, nullptr);
+  }
+
+  // The same, as a statement prepared once on this connection (parsed and planned once): for
+  // the small point statements that run for every delivery. A fixed number per connection; past
+  // it, statements run unprepared.
+  Result prepared(const char* sql, std::initializer_list<std::string_view> params) {
+    prepare(sql, static_cast<int>(params.size()));
+    const auto it = statements_.find(sql);
+    return run(sql, std::vector<std::string>(params.begin(), params.end()),
+               it == statements_.end() ? nullptr : it->second.c_str());
+  }
+
+  // A prepared statement whose answer nobody waits for (a write inside a batch): sent in
+  // pipeline mode and read with the next statement that waits (run() syncs first), so that a
+  // delivery's writes cost no round trip of their own. An error in one of them surfaces there.
+  void defer(const char* sql, std::initializer_list<std::string_view> params) {
+    if (!pipelining_) prepare(sql, static_cast<int>(params.size()));  // (a round trip, once)
     if (!ok()) throw StoreUnavailable("PostgreSQL connection lost");
+    if (!pipelining_) {
+      if (!PQenterPipelineMode(c_)) fail_connection("PostgreSQL: " + error_message());
+      pipelining_ = true;
+    }
+    const std::vector<std::string> owned(params.begin(), params.end());
     std::vector<const char*> values;
     for (const auto& p : owned) values.push_back(p.c_str());
-    // Without parameters, the simple protocol (which also runs multi-statement migrations).
-    const int sent = values.empty()
-                         ? PQsendQuery(c_, sql)
-                         : PQsendQueryParams(c_, sql, static_cast<int>(values.size()), nullptr,
-                                             values.data(), nullptr, nullptr, 0);
+    const int n = static_cast<int>(values.size());
+    const auto it = statements_.find(sql);
+    // (Not prepared: the cache is full, or the statement is new in the middle of a pipeline.)
+    const int sent =
+        it != statements_.end()
+            ? PQsendQueryPrepared(c_, it->second.c_str(), n, values.data(), nullptr, nullptr, 0)
+            : PQsendQueryParams(c_, sql, n, nullptr, values.data(), nullptr, nullptr, 0);
     if (!sent) fail_connection("PostgreSQL: " + error_message());
+    ++deferred_;
+  }
+
+  // Prepares the statement on this connection unless it is (or the cache is full).
+  void prepare(const char* sql, int params) {
+    if (statements_.count(sql) != 0 || statements_.size() >= kMaxPrepared) return;
+    if (!ok()) throw StoreUnavailable("PostgreSQL connection lost");
+    sync();
+    const std::string name = "sg" + std::to_string(statements_.size());
+    if (!PQsendPrepare(c_, name.c_str(), sql, params, nullptr))
+      fail_connection("PostgreSQL: " + error_message());
+    finish();  // throws the statement's error (the name is then not recorded)
+    statements_.emplace(sql, name);
+  }
+
+  // Reads the answers to the deferred statements and leaves pipeline mode; throws the first
+  // error among them. With `answers`, each statement's result is kept there, in sent order.
+  void sync(std::vector<Result>* answers = nullptr) {
+    if (!pipelining_) return;
+    if (!PQpipelineSync(c_)) fail_connection("PostgreSQL: " + error_message());
+    flush();
+    std::optional<PgError> error;
+    std::size_t ends = 0;  // one NULL ends each statement's results
+    for (;;) {
+      read_until_idle();
+      PGresult* raw = PQgetResult(c_);
+      if (raw == nullptr) {
+        if (++ends > deferred_ + 1) fail_connection("PostgreSQL: pipeline out of step");
+        continue;
+      }
+      Result r(raw);
+      const auto st = PQresultStatus(raw);
+      if (st == PGRES_PIPELINE_SYNC) break;
+      if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        if (!error) {
+          const char* state = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
+          error.emplace("PostgreSQL: " + trimmed(PQresultErrorMessage(raw)), state ? state : "");
+        }
+      } else if (answers != nullptr) {
+        answers->push_back(std::move(r));
+      }
+    }
+    if (!PQexitPipelineMode(c_)) fail_connection("PostgreSQL: " + error_message());
+    pipelining_ = false;
+    deferred_ = 0;
+    if (error) throw *error;
+  }
+
+  // False when an idle connection has anything to read: a server closing it (a restart, an
+  // administrator) sends its reason and hangs up, and nothing else arrives unasked on a
+  // connection that does not LISTEN. Checked before a connection is reused, without a round
+  // trip, so that the first statement after a restart does not fail on it.
+  bool still_open() {
+    if (!ok()) return false;
+    pollfd p{PQsocket(c_), POLLIN, 0};
+    return ::poll(&p, 1, 0) == 0;
+  }
+
+ private:
+  static constexpr std::size_t kMaxPrepared = 64;
+
+  Result run(const char* sql, const std::vector<std::string>& owned, const char* statement) {
+    if (!ok()) throw StoreUnavailable("PostgreSQL connection lost");
+    sync();
+    std::vector<const char*> values;
+    for (const auto& p : owned) values.push_back(p.c_str());
+    const int n = static_cast<int>(values.size());
+    // Without parameters, the simple protocol (which also runs multi-statement migrations).
+    const int sent = statement != nullptr
+                         ? PQsendQueryPrepared(c_, statement, n, values.data(), nullptr, nullptr, 0)
+                     : values.empty() ? PQsendQuery(c_, sql)
+                                      : PQsendQueryParams(c_, sql, n, nullptr, values.data(),
+                                                          nullptr, nullptr, 0);
+    if (!sent) fail_connection("PostgreSQL: " + error_message());
+    return finish();
+  }
+
+  void flush() {
     for (;;) {  // send what libpq buffered
       const int f = PQflush(c_);
       if (f == 0) break;
       if (f < 0) fail_connection("PostgreSQL: " + error_message());
       wait_for(POLLOUT);
     }
+  }
+
+  // Sends what libpq buffered and collects the answer to the query sent.
+  Result finish() {
+    flush();
     read_until_idle();
     // A multi-statement query has a result per statement: the first error, else the last.
     std::optional<Result> last;
@@ -136,17 +250,6 @@ class Conn {
     return std::move(*last);
   }
 
-  // False when an idle connection has anything to read: a server closing it (a restart, an
-  // administrator) sends its reason and hangs up, and nothing else arrives unasked on a
-  // connection that does not LISTEN. Checked before a connection is reused, without a round
-  // trip, so that the first statement after a restart does not fail on it.
-  bool still_open() {
-    if (!ok()) return false;
-    pollfd p{PQsocket(c_), POLLIN, 0};
-    return ::poll(&p, 1, 0) == 0;
-  }
-
- private:
   std::string error_message() const { return c_ ? trimmed(PQerrorMessage(c_)) : std::string(); }
   // Reads until libpq holds the next result whole (or there is none), within the deadline.
   void read_until_idle() {
@@ -158,6 +261,8 @@ class Conn {
   void close() {
     if (c_) PQfinish(c_);
     c_ = nullptr;
+    pipelining_ = false;
+    deferred_ = 0;
   }
   [[noreturn]] void fail_connection(const std::string& why) {
     close();
@@ -177,6 +282,9 @@ class Conn {
   }
 
   PGconn* c_ = nullptr;
+  std::unordered_map<std::string, std::string> statements_;  // SQL text -> prepared name
+  bool pipelining_ = false;
+  std::size_t deferred_ = 0;  // statements sent in pipeline mode, not yet read
   Clock::time_point deadline_ = Clock::now() + std::chrono::seconds(60);
 };
 
@@ -269,38 +377,112 @@ constexpr const char* kAppEventColumns =
 
 std::string str(std::int64_t v) { return std::to_string(v); }
 
+// A text[] literal for one array parameter: every element quoted, its quotes and backslashes
+// escaped.
+std::string pg_text_array(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (const auto& item : items) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (const char ch : item) {
+      if (ch == '"' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
 class PgTx final : public Tx {
  public:
   explicit PgTx(Conn& c) : c_(c) {}
+  static constexpr const char* kInsertInbox =
+      "INSERT INTO webhook_inbox (webhook_id, event_type, call_type, call_id, body, received_at, "
+      "status, error, attempts, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,1,$9) "
+      "ON CONFLICT (webhook_id) DO NOTHING";
+  static constexpr const char* kLoadMeeting =
+      "SELECT document FROM meetings WHERE call_type = $1 AND call_id = $2";
+
   bool insert_inbox(const InboxEvent& e, std::string_view status, std::string_view error) override {
-    const auto r = c_.exec(
-        "INSERT INTO webhook_inbox (webhook_id, event_type, call_type, call_id, body, received_at, "
-        "status, error, "
-        "attempts, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,1,$9) ON CONFLICT (webhook_id) DO "
-        "NOTHING",
-        {e.webhook_id, e.type, e.call_type, e.call_id, e.body, std::to_string(e.received_at_ns),
-         status, error, std::to_string(now_ns())});
+    if (auto it = inserted_.find(e.webhook_id); it != inserted_.end() && !it->second.empty()) {
+      const bool fresh = it->second.front();
+      it->second.pop_front();
+      return fresh;
+    }
+    const auto r = c_.prepared(
+        kInsertInbox, {e.webhook_id, e.type, e.call_type, e.call_id, e.body,
+                       std::to_string(e.received_at_ns), status, error, std::to_string(now_ns())});
     return r.affected() == "1";
+  }
+
+  // A batch's reads in one round trip: each delivery's inbox row (inserted as `applied`, as
+  // record_webhook_tx does first) and the stored meeting of each call it touches. The calls'
+  // locks are held, so nothing else changes them; a meeting this transaction writes is read
+  // from the database again (see load_meeting).
+  void prefetch(const std::vector<const InboxEvent*>& events) {
+    const std::string now = std::to_string(now_ns());
+    std::vector<std::string> calls;
+    for (const InboxEvent* e : events) {
+      c_.defer(kInsertInbox, {e->webhook_id, e->type, e->call_type, e->call_id, e->body,
+                              std::to_string(e->received_at_ns), "applied", "", now});
+      if (e->call_type.empty() || e->call_id.empty()) continue;
+      std::string key = e->call_type + ":" + e->call_id;
+      if (std::find(calls.begin(), calls.end(), key) != calls.end()) continue;
+      c_.defer(kLoadMeeting, {e->call_type, e->call_id});
+      calls.push_back(std::move(key));
+    }
+    std::vector<Result> answers;
+    c_.sync(&answers);
+    if (answers.size() != events.size() + calls.size())
+      throw StoreUnavailable("PostgreSQL: pipeline out of step");
+    std::size_t next = 0;
+    for (const InboxEvent* e : events) {
+      inserted_[e->webhook_id].push_back(answers[next++].affected() == "1");
+      if (e->call_type.empty() || e->call_id.empty()) continue;
+      std::string key = e->call_type + ":" + e->call_id;
+      if (documents_.count(key) != 0) continue;
+      const Result& r = answers[next++];
+      documents_.emplace(std::move(key),
+                         r.rows() == 0 ? std::nullopt : std::optional<std::string>(r.text(0, 0)));
+    }
   }
   void update_inbox(const std::string& id, std::string_view status, std::string_view error,
                     bool count) override {
-    c_.exec(
+    write(
         "UPDATE webhook_inbox SET status = $1, error = $2, attempts = attempts + $3, updated_at = "
         "$4 "
         "WHERE webhook_id = $5",
         {status, error, count ? "1" : "0", std::to_string(now_ns()), id});
   }
   void lock_call(const std::string& type, const std::string& id) override {
-    c_.exec("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", {type + ":" + id});
+    std::string key = type + ":" + id;
+    if (locked_.count(key) != 0) return;  // held until this transaction ends
+    c_.prepared("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", {key});
+    // A lock taken inside a savepoint goes with its rollback: not remembered.
+    if (!in_savepoint) locked_.insert(std::move(key));
   }
+  bool in_savepoint = false;
+  // Inside a batch's first run, writes whose answer is not needed are pipelined (Conn::defer):
+  // any error makes the batch run again without it, a savepoint around each delivery.
+  bool defer_writes = false;
+  void write(const char* sql, std::initializer_list<std::string_view> params) {
+    if (defer_writes)
+      c_.defer(sql, params);
+    else
+      c_.prepared(sql, params);
+  }
+  // A batch takes its calls' locks up front (PostgresStore::commit_batch).
+  void locked(std::string key) { locked_.insert(std::move(key)); }
   std::optional<std::string> load_meeting(const std::string& type, const std::string& id) override {
-    const auto r =
-        c_.exec("SELECT document FROM meetings WHERE call_type = $1 AND call_id = $2", {type, id});
+    if (auto it = documents_.find(type + ":" + id); it != documents_.end()) return it->second;
+    const auto r = c_.prepared(kLoadMeeting, {type, id});
     if (r.rows() == 0) return std::nullopt;
     return r.text(0, 0);
   }
   void save_meeting(const core::Meeting& m, const std::string& doc) override {
-    c_.exec(
+    documents_.erase(m.call_type + ":" + m.call_id);  // read again from now on
+    write(
         "INSERT INTO meetings (call_type, call_id, created_by, document, updated_at, status, "
         "recording_count, created_at) "
         "VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT (call_type, call_id) DO UPDATE SET "
@@ -313,29 +495,19 @@ class PgTx final : public Tx {
          std::to_string(m.recordings.size()), str(meeting_list_time(m))});
   }
   void index_meeting(const core::Meeting& m) override {
-    c_.exec("DELETE FROM meeting_index WHERE call_type = $1 AND call_id = $2",
-            {m.call_type, m.call_id});
+    write("DELETE FROM meeting_index WHERE call_type = $1 AND call_id = $2",
+          {m.call_type, m.call_id});
     const auto users = meeting_list_users(m);
     if (users.empty()) return;
     // One statement for every user: the members arrive as one array parameter.
-    std::string array = "{";
-    for (const auto& u : users) {
-      if (array.size() > 1) array += ',';
-      array += '"';
-      for (char ch : u) {
-        if (ch == '"' || ch == '\\') array += '\\';
-        array += ch;
-      }
-      array += '"';
-    }
-    array += '}';
-    c_.exec(
+    write(
         "INSERT INTO meeting_index (call_type, call_id, user_id, created_at, status) "
         "SELECT $1, $2, u, $3, $4 FROM unnest($5::text[]) AS u",
-        {m.call_type, m.call_id, str(meeting_list_time(m)), core::to_string(m.status()), array});
+        {m.call_type, m.call_id, str(meeting_list_time(m)), core::to_string(m.status()),
+         pg_text_array(users)});
   }
   void insert_app_event(const AppEventRow& r) override {
-    c_.exec(
+    write(
         "INSERT INTO app_events (id, event_type, call_type, call_id, endpoint, payload, "
         "next_attempt_at, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$7,$7) "
         "ON CONFLICT (id, endpoint) DO NOTHING",
@@ -649,7 +821,7 @@ class PgTx final : public Tx {
       const auto started = t(session.started_at);
       const auto ended = t(session.ended_at);
       // NULLIF turns our "absent" marker into SQL NULL.
-      c_.exec(
+      write(
           "INSERT INTO meeting_sessions (call_type, call_id, session_id, started_at, ended_at) "
           "VALUES ($1, $2, $3, NULLIF($4, '')::BIGINT, NULLIF($5, '')::BIGINT) "
           "ON CONFLICT (call_type, call_id, session_id) DO UPDATE SET started_at = "
@@ -660,7 +832,7 @@ class PgTx final : public Tx {
   }
   std::optional<core::CallSession> archived_session(const std::string& type, const std::string& id,
                                                     const std::string& session_id) override {
-    const auto r = c_.exec(
+    const auto r = c_.prepared(
         "SELECT started_at, ended_at FROM meeting_sessions WHERE call_type = $1 AND call_id = $2 "
         "AND session_id = $3",
         {type, id, session_id});
@@ -754,6 +926,10 @@ class PgTx final : public Tx {
                        r.text(i, 4), r.text(i, 5), r.text(i, 6), r.int64(i, 7)};
   }
   Conn& c_;
+  std::set<std::string> locked_;  // the calls whose advisory lock this transaction holds
+  // From prefetch(): each webhook id's insert outcomes in order, each call's stored document.
+  std::map<std::string, std::deque<bool>> inserted_;
+  std::map<std::string, std::optional<std::string>> documents_;
 };
 
 class PostgresStore final : public Store {
@@ -761,6 +937,8 @@ class PostgresStore final : public Store {
   PostgresStore(const StoreOptions& o, std::string url)
       : url_(std::move(url)),
         busy_ms_(o.busy_timeout_ms),
+        max_batch_(std::max<std::size_t>(1, o.max_batch)),
+        queue_limit_(o.queue_limit),
         app_events_(o.app_events),
         transcripts_(o.transcripts) {
     {
@@ -770,6 +948,9 @@ class PostgresStore final : public Store {
       migrate(c);
     }
     conns_.resize(std::max<std::size_t>(1, o.pool_size));
+    // Half the connections at most commit batches; the others stay free for reads and the
+    // other writes.
+    max_batchers_ = std::max<std::size_t>(1, conns_.size() / 2);
     pool_ = std::make_unique<BlockingPool>(conns_.size(), o.queue_limit,
                                            [this](std::size_t i) { conns_[i].reset(); });
   }
@@ -778,9 +959,26 @@ class PostgresStore final : public Store {
   std::string backend() const override { return "postgres"; }
 
   http::Task<InboxOutcome> record_webhook(InboxEvent event, ApplyFn apply) override {
-    return in_tx<InboxOutcome>([event = std::move(event), apply = std::move(apply)](Tx& tx) {
-      return record_webhook_tx(tx, event, apply);
-    });
+    return boost::asio::async_initiate<decltype(boost::asio::use_awaitable),
+                                       void(std::exception_ptr, InboxOutcome)>(
+        [this, event = std::move(event), apply = std::move(apply)](auto handler) mutable {
+          using Handler = decltype(handler);
+          auto h = std::make_shared<Handler>(std::move(handler));
+          auto result = std::make_shared<InboxOutcome>(InboxOutcome::failed);
+          Delivery d;
+          if (!event.call_type.empty() && !event.call_id.empty())
+            d.lock_key = event.call_type + ":" + event.call_id;
+          d.event = std::make_shared<const InboxEvent>(std::move(event));
+          d.run = [e = d.event, apply = std::move(apply), result](Tx& tx) {
+            *result = record_webhook_tx(tx, *e, apply);
+          };
+          d.complete = [h, result](std::exception_ptr ep) {
+            auto ex = boost::asio::get_associated_executor(*h);
+            boost::asio::post(ex, [h, ep = std::move(ep), result]() { (*h)(ep, *result); });
+          };
+          enqueue(std::move(d));
+        },
+        boost::asio::use_awaitable);
   }
   using Store::update_meeting;
   http::Task<std::optional<core::Meeting>> update_meeting(std::string type, std::string id,
@@ -976,8 +1174,195 @@ class PostgresStore final : public Store {
     });
   }
 
+  // Webhook deliveries wait here and are committed in batches by at most max_batchers_ pool
+  // threads: while one batch commits, the next gathers. Each delivery runs record_webhook_tx;
+  // its 200 waits for the commit that holds it (complete() runs after COMMIT, or with the
+  // error that ended the batch).
+  struct Delivery {
+    std::string lock_key;  // "type:id" of the call it touches, or empty
+    std::shared_ptr<const InboxEvent> event;
+    std::function<void(Tx&)> run;
+    std::function<void(std::exception_ptr)> complete;
+  };
+
+  void enqueue(Delivery d) {
+    bool start = false;
+    {
+      std::lock_guard lock(batch_mutex_);
+      if (deliveries_.size() >= queue_limit_) {
+        // The database is stalled or swamped: refuse at once (see StoreOptions::queue_limit).
+        d.complete(std::make_exception_ptr(StoreUnavailable("store queue full")));
+        return;
+      }
+      deliveries_.push_back(std::move(d));
+      if (batchers_ < max_batchers_) {
+        ++batchers_;
+        start = true;
+      }
+    }
+    if (start) start_batcher();
+  }
+
+  void start_batcher() {
+    if (pool_->try_push([this](std::size_t worker) { drain(worker); })) return;
+    // The pool's queue is full: nothing will run the waiting deliveries unless another batcher
+    // is at work, so the last one gives them their error.
+    std::deque<Delivery> refused;
+    {
+      std::lock_guard lock(batch_mutex_);
+      if (--batchers_ == 0) refused.swap(deliveries_);
+    }
+    for (auto& d : refused)
+      d.complete(std::make_exception_ptr(StoreUnavailable("store queue full")));
+  }
+
+  // One batch on this pool thread; then, if more wait, the batcher goes to the back of the
+  // pool's queue, so that reads and other writes get their turn on a small pool.
+  void drain(std::size_t worker) {
+    std::vector<Delivery> batch;
+    {
+      std::lock_guard lock(batch_mutex_);
+      while (!deliveries_.empty() && batch.size() < max_batch_) {
+        batch.push_back(std::move(deliveries_.front()));
+        deliveries_.pop_front();
+      }
+      if (batch.empty()) {
+        --batchers_;
+        return;
+      }
+    }
+    commit_batch(worker, batch);
+    {
+      std::lock_guard lock(batch_mutex_);
+      if (deliveries_.empty()) {
+        --batchers_;
+        return;
+      }
+    }
+    start_batcher();
+  }
+
+  // Thrown inside a batch run without savepoints when one delivery fails: the batch runs again
+  // with a savepoint around each delivery, so that the failure is that delivery's alone.
+  struct IsolateFailure {};
+
+  void commit_batch(std::size_t worker, std::vector<Delivery>& batch) {
+    // The calls' advisory locks are taken first, all of them, in one order (the lock's hash):
+    // two batches can then never wait on each other in a cycle, and a concurrent delivery of
+    // the same id (same call) waits at the lock before it reaches the inbox's key.
+    std::vector<std::string> keys;
+    for (const auto& d : batch)
+      if (!d.lock_key.empty()) keys.push_back(d.lock_key);
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    const std::string key_array = pg_text_array(keys);
+    std::vector<const InboxEvent*> events;
+    for (const auto& d : batch) events.push_back(d.event.get());
+
+    std::vector<std::exception_ptr> errors(batch.size());
+    std::exception_ptr batch_error;
+    bool savepoints = false;
+    bool wrote_app_events = false;
+    for (int attempt = 1;;) {
+      std::fill(errors.begin(), errors.end(), nullptr);
+      Conn* conn_used = nullptr;
+      try {
+        Conn& c = conn(worker);
+        conn_used = &c;
+        c.arm(std::chrono::milliseconds(busy_ms_));
+        c.exec("BEGIN");
+        if (!keys.empty())
+          c.exec(
+              "SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT "
+              "hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY h OFFSET 0) s",
+              {key_array});
+        PgTx tx(c);
+        tx.app_events = &app_events_;
+        tx.transcripts = transcripts_;
+        for (const auto& key : keys) tx.locked(key);
+        tx.in_savepoint = savepoints;
+        tx.defer_writes = !savepoints;
+        if (!savepoints) {
+          try {
+            tx.prefetch(events);
+          } catch (const PgError& e) {
+            if (e.sqlstate == "40001" || e.sqlstate == "40P01") throw;
+            throw IsolateFailure{};
+          }
+        }
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+          c.arm(std::chrono::milliseconds(busy_ms_));
+          if (savepoints) c.exec("SAVEPOINT delivery");
+          try {
+            batch[i].run(tx);
+            if (savepoints) c.exec("RELEASE SAVEPOINT delivery");
+          } catch (const PgError& e) {
+            if (e.sqlstate == "40001" || e.sqlstate == "40P01") throw;  // the whole batch again
+            if (!savepoints) throw IsolateFailure{};
+            errors[i] = std::current_exception();
+            c.exec("ROLLBACK TO SAVEPOINT delivery");  // throws if the connection is gone
+          } catch (const StoreUnavailable&) {
+            throw;  // the connection or its deadline: the batch is lost, nothing acknowledged
+          } catch (const std::exception&) {
+            if (!savepoints) throw IsolateFailure{};
+            errors[i] = std::current_exception();
+            c.exec("ROLLBACK TO SAVEPOINT delivery");
+          }
+        }
+        if (!savepoints) {
+          try {
+            c.sync();  // the last deliveries' deferred writes
+          } catch (const PgError& e) {
+            if (e.sqlstate == "40001" || e.sqlstate == "40P01") throw;
+            throw IsolateFailure{};
+          }
+        }
+        c.exec("COMMIT");
+        wrote_app_events = tx.wrote_app_events;
+        break;
+      } catch (const IsolateFailure&) {
+        rollback(conn_used);
+        savepoints = true;
+      } catch (const PgError& e) {
+        rollback(conn_used);
+        if ((e.sqlstate == "40001" || e.sqlstate == "40P01") && attempt < 3) {
+          ++attempt;
+          continue;
+        }
+        batch_error = std::current_exception();
+        break;
+      } catch (...) {
+        rollback(conn_used);
+        batch_error = std::current_exception();
+        break;
+      }
+    }
+    // The dispatcher is woken before anyone hears of the commit (as in_tx does).
+    if (!batch_error && wrote_app_events && app_events_.on_written) app_events_.on_written();
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      batch[i].complete(batch_error ? batch_error : errors[i]);
+  }
+
+  static void rollback(Conn* c) {
+    if (c == nullptr) return;
+    try {
+      c->sync();  // the deferred writes' answers (their errors do not matter now)
+    } catch (...) {
+    }
+    try {
+      if (c->ok()) c->exec("ROLLBACK");
+    } catch (...) {
+    }
+  }
+
   std::string url_;
   int busy_ms_;
+  std::size_t max_batch_;
+  std::size_t queue_limit_;
+  std::size_t max_batchers_ = 1;
+  std::mutex batch_mutex_;
+  std::deque<Delivery> deliveries_;
+  std::size_t batchers_ = 0;
   AppEventOptions app_events_;
   bool transcripts_ = false;
   std::vector<std::unique_ptr<Conn>> conns_;
