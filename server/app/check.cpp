@@ -129,14 +129,22 @@ int check_config(const std::map<std::string, std::string>& env, std::ostream& ou
   if (!c.redis_url.empty()) {
     RedisOptions ro;
     ro.url = c.redis_url;
+    ro.ca_file = c.redis_ca_file;
     ro.timeout = std::chrono::milliseconds(c.redis_timeout_ms);
     ro.fail_open = false;  // a failure must show, not be let through
-    auto limiter = std::make_shared<RedisLimiter>(ro, "check", 1'000'000);
-    auto f = run(ctx, [&]() -> http::Task<void> {
-      auto take = limiter->take("check-config");  // [gcc12-co_await]
-      co_await std::move(take);
-      limiter->close_idle();
-    });
+    std::shared_ptr<RedisLimiter> limiter;
+    std::optional<std::string> f;
+    try {
+      limiter = std::make_shared<RedisLimiter>(ro, "check", 1'000'000);
+    } catch (const std::invalid_argument& e) {
+      f = e.what();
+    }
+    if (limiter)
+      f = run(ctx, [&]() -> http::Task<void> {
+        auto take = limiter->take("check-config");  // [gcc12-co_await]
+        co_await std::move(take);
+        limiter->close_idle();
+      });
     if (f)
       problems.push_back("redis: not reachable (" + *f + ")");
     else

@@ -88,8 +88,12 @@ const std::vector<SettingInfo> kSettings = {
      "store calls that may wait for a connection or the writer; beyond it, 503 at once", false},
     {"WEBHOOK_BODY_LIMIT_BYTES", "1048576",
      "largest webhook body, compressed and after gunzip (413 beyond)", false},
-    {"REDIS_URL", "", "redis://[:password@]host[:port][/db] to share rate limits between replicas",
+    {"REDIS_URL", "",
+     "redis[s]://[[user]:password@]host[:port][/db] to share rate limits between replicas "
+     "(rediss: TLS; a user: ACL AUTH)",
      true},
+    {"REDIS_CA_FILE", "",
+     "rediss: PEM file of the CA that signs Redis's certificate (else the system's)", false},
     {"REDIS_TIMEOUT_MS", "250", "deadline of one rate-limit call to Redis", false},
     {"RATE_LIMIT_REDIS_FAILURE", "open",
      "when Redis is unreachable: open (let requests through) or closed (503)", false},
@@ -369,8 +373,12 @@ void read_settings(Config& c, const std::map<std::string, std::string>& env, boo
   c.database_queue_limit = r.integer("DATABASE_QUEUE_LIMIT", 1, 1'000'000);
   c.webhook_body_limit_bytes = r.integer("WEBHOOK_BODY_LIMIT_BYTES", 1024, 64 << 20);
   c.redis_url = trim(r.str("REDIS_URL"));
-  if (!c.redis_url.empty() && c.redis_url.rfind("redis://", 0) != 0)
-    throw ConfigError("REDIS_URL must be redis://[:password@]host[:port][/db]");
+  if (!c.redis_url.empty() && c.redis_url.rfind("redis://", 0) != 0 &&
+      c.redis_url.rfind("rediss://", 0) != 0)
+    throw ConfigError("REDIS_URL must be redis[s]://[[user]:password@]host[:port][/db]");
+  c.redis_ca_file = trim(r.str("REDIS_CA_FILE"));
+  if (!c.redis_ca_file.empty() && c.redis_url.rfind("rediss://", 0) != 0)
+    throw ConfigError("REDIS_CA_FILE needs a rediss:// REDIS_URL");
   c.redis_timeout_ms = r.integer("REDIS_TIMEOUT_MS", 10, 60'000);
   c.rate_limit_fail_open = r.one_of("RATE_LIMIT_REDIS_FAILURE", {"open", "closed"}) == "open";
 

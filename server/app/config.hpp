@@ -74,6 +74,7 @@ struct Config {
   std::int64_t database_busy_timeout_ms{};
   std::int64_t database_queue_limit{};
   std::string redis_url;
+  std::string redis_ca_file;
   std::int64_t redis_timeout_ms{};
   bool rate_limit_fail_open{};
   std::int64_t webhook_body_limit_bytes{};

@@ -30,6 +30,7 @@ std::shared_ptr<http::Limiter> make_limiter(Deps& d, const Config& c, const char
   if (c.redis_url.empty()) return std::make_shared<http::LocalRateLimiter>(per_minute);
   RedisOptions ro;
   ro.url = c.redis_url;
+  ro.ca_file = c.redis_ca_file;
   ro.timeout = std::chrono::milliseconds(c.redis_timeout_ms);
   ro.fail_open = c.rate_limit_fail_open;
   ro.on_unavailable = [metrics = d.metrics](bool let_through) {

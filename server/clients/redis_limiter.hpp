@@ -1,9 +1,10 @@
 #pragma once
-// Per-user and per-IP limits shared by every replica through Redis: one Lua script applies a
-// token bucket atomically with Redis's own clock, so replicas with skewed clocks agree. RESP is
-// spoken over Asio (no blocking call on an I/O thread), with a pool of connections per I/O
-// thread and a deadline per call. When Redis is unreachable the limiter fails open (lets the
-// request through, logged) or closed (503), as configured.
+// Per-user and per-IP limits shared by every replica through Redis: one Lua script (sent by its
+// SHA-1, EVALSHA) applies a token bucket atomically with Redis's own clock, so replicas with
+// skewed clocks agree. RESP is spoken over Asio, in TLS with rediss:// (no blocking call on an I/O
+// thread), with a pool of connections per I/O thread and a deadline per call. When Redis is
+// unreachable the limiter fails open (lets the request through, logged) or closed (503), as
+// configured.
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -14,7 +15,10 @@
 namespace streamgate::server {
 
 struct RedisOptions {
-  std::string url;  // redis://[:password@]host[:port][/db]
+  // redis://[[user]:password@]host[:port][/db], or rediss://... for TLS (AUTH user password
+  // with a user: an ACL user)
+  std::string url;
+  std::string ca_file;  // rediss: the CA that signs Redis's certificate (else the system's)
   std::chrono::milliseconds timeout{250};
   bool fail_open = true;
   // Called on each decision taken without Redis: true when the request was let through.

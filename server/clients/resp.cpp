@@ -1,5 +1,6 @@
 #include "server/clients/resp.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "core/checked.hpp"
@@ -46,7 +47,10 @@ bool RespIntegerReply::take_line(std::string_view line) {
     return done_;
   }
   switch (kind) {
-    case '-': throw std::runtime_error("redis: " + excerpt(rest));
+    case '-':
+      done_ = true;
+      throw RespError("redis: " + excerpt(rest),
+                      excerpt(rest.substr(0, std::min(rest.find(' '), rest.size()))));
     case '+': done_ = true; break;
     case ':':
       values_.push_back(integer(rest));

@@ -4,6 +4,7 @@
 // of at most 16 integers, read one line at a time.
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,11 +18,19 @@ std::string resp_command(const std::vector<std::string>& args);
 inline constexpr std::size_t kMaxRespLine = 4096;
 inline constexpr std::int64_t kMaxRespArray = 16;
 
+// An error reply from Redis ("-NOSCRIPT No matching script"): `code` is its first word.
+struct RespError : std::runtime_error {
+  RespError(const std::string& what, std::string c)
+      : std::runtime_error(what), code(std::move(c)) {}
+  std::string code;
+};
+
 class RespIntegerReply {
  public:
   // Takes one line of the reply, without its CRLF. True once the reply is complete (then
-  // values() holds its integers: none for +OK). Throws std::runtime_error for a Redis error
-  // reply and for anything that is not such a reply; a line after completion is an error too.
+  // values() holds its integers: none for +OK). Throws RespError for a Redis error reply (the
+  // reply is then complete) and std::runtime_error for anything that is not such a reply; a line
+  // after completion is an error too.
   bool take_line(std::string_view line);
   const std::vector<std::int64_t>& values() const { return values_; }
 

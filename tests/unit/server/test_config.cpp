@@ -163,6 +163,24 @@ BOOST_AUTO_TEST_CASE(required_and_invalid_settings_name_themselves) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(redis_urls_plain_tls_and_acl_users) {
+  for (const char* ok : {"redis://cache:6379", "redis://:pw@cache/2", "rediss://cache:6380",
+                         "rediss://limiter:pw@cache:6380/0"}) {
+    auto env = minimal();
+    env["REDIS_URL"] = ok;
+    BOOST_TEST(error_of(env).empty(), ok);
+  }
+  auto env = minimal();
+  env["REDIS_URL"] = "http://cache:6379";
+  BOOST_TEST(error_of(env).find("REDIS_URL") != std::string::npos);
+  env["REDIS_URL"] = "redis://cache:6379";
+  env["REDIS_CA_FILE"] = "/etc/ssl/certs/ca-certificates.crt";
+  BOOST_TEST(error_of(env).find("REDIS_CA_FILE needs a rediss://") != std::string::npos);
+  env["REDIS_URL"] = "rediss://cache:6380";
+  BOOST_TEST(error_of(env).empty());
+  BOOST_TEST(load_config(env).redis_ca_file == "/etc/ssl/certs/ca-certificates.crt");
+}
+
 BOOST_AUTO_TEST_CASE(secret_values_never_appear_in_errors) {
   auto env = minimal();
   env["DATABASE_URL"] = "postgres://u:pa55word@db/x";
