@@ -32,3 +32,15 @@ start_postgres() {
 stop_postgres() {
   if [ -d "$WORK/pg" ]; then as_pg "$PGBIN/pg_ctl" -D "$WORK/pg" -m fast -w stop >/dev/null 2>&1 || true; fi
 }
+
+# nginx answering a static 200 with a body the size of streamgate's token answer (2 workers,
+# access log off: this machine's floor), on PORT, files in WORK; sets NGINX_MASTER.
+start_nginx_static() {
+  local port=$1
+  local body='{"success":true,"data":{"token":"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoiYmVuY2gtdXNlciIsImlhdCI6MTc5NTMxNTczMSwiZXhwIjoxNzk1MzE5MzMxfQ.N9WSPcIES68fBSlbk4EbVfUUNS2se9_sMKtY-uc_GJI","userId":"bench-user","expiresAt":"2026-11-22T03:50:56Z","apiKey":"bench-key"},"message":"Token generated successfully"}'
+  mkdir -p "$WORK"/{body,proxy,fastcgi,uwsgi,scgi}
+  sed -e "s|@DIR@|$WORK|g" -e "s|@PORT@|$port|g" -e "s|@BODY@|$body|g" tests/bench/nginx.conf.in > "$WORK/nginx.conf"
+  nginx -c "$WORK/nginx.conf"
+  wait_port "$port"
+  NGINX_MASTER=$(cat "$WORK/nginx.pid")
+}

@@ -49,10 +49,5 @@ run express "http://127.0.0.1:18081/api/v1/stream/token" $EX tests/bench/token.l
 kill $EX; wait $EX 2>/dev/null || true
 
 # nginx static 200 with a body the size of streamgate's answer.
-BODY='{"success":true,"data":{"token":"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoiYmVuY2gtdXNlciIsImlhdCI6MTc5NTMxNTczMSwiZXhwIjoxNzk1MzE5MzMxfQ.N9WSPcIES68fBSlbk4EbVfUUNS2se9_sMKtY-uc_GJI","userId":"bench-user","expiresAt":"2026-11-22T03:50:56Z","apiKey":"bench-key"},"message":"Token generated successfully"}'
-mkdir -p "$WORK"/{body,proxy,fastcgi,uwsgi,scgi}
-sed -e "s|@DIR@|$WORK|g" -e "s|@PORT@|18082|g" -e "s|@BODY@|$BODY|g" tests/bench/nginx.conf.in > "$WORK/nginx.conf"
-nginx -c "$WORK/nginx.conf"
-wait_port 18082
-NGINX_MASTER=$(cat "$WORK/nginx.pid")
+start_nginx_static 18082
 run nginx-static "http://127.0.0.1:18082/" "$(pgrep -P "$NGINX_MASTER" | head -1)" tests/bench/token.lua
