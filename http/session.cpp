@@ -2,6 +2,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
@@ -14,6 +15,7 @@
 
 #include "http/json_response.hpp"
 #include "http/middleware.hpp"
+#include "http/wire.hpp"
 
 namespace streamgate::http {
 
@@ -37,6 +39,9 @@ static_assert(kMaxHeaderLimit + kBufferSlack < 65000,
               "a field must not reach Beast's 64 KiB field limit");
 
 using Parser = bhttp::request_parser<bhttp::string_body>;
+
+// A connection keeps its response buffer between answers up to this size.
+constexpr std::size_t kKeptWireCapacity = 64 * 1024;
 
 // A drain closes the server's idle connections; a MemoryStream has no server to drain it.
 void track_idle(IdleSet& idle, beast::tcp_stream& s, bool idle_now) {
@@ -217,24 +222,6 @@ Task<bool> read_request(Stream& stream, const SessionShared& s, IdleSet& idle,
   co_return true;
 }
 
-// The response as Beast writes it.
-bhttp::response<bhttp::string_body> to_wire(Response&& res, Method method, unsigned version,
-                                            bool close) {
-  bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), version};
-  for (auto& [k, v] : res.headers) out.set(k, v);
-  if (!res.content_type.empty()) out.set(bhttp::field::content_type, res.content_type);
-  out.keep_alive(!close);
-  if (method == Method::head) {
-    out.content_length(res.body.size());
-  } else if (res.status == 204 || res.status == 304) {
-    // No body and no Content-Length (RFC 9110 §8.6).
-  } else {
-    out.body() = std::move(res.body);
-    out.prepare_payload();
-  }
-  return out;
-}
-
 }  // namespace
 
 std::size_t bounded_header_limit(std::size_t configured) {
@@ -266,6 +253,7 @@ Task<void> serve_connection(Stream& stream, const SessionShared& s, IdleSet& idl
   // Bounded: see kMaxHeaderLimit. Bodies are not held here (the parser moves them out).
   beast::flat_buffer buffer(s.options.header_limit + kBufferSlack);
   std::vector<std::string> segments;
+  std::string wire;  // each response's bytes, one write (http/wire.hpp)
   for (;;) {
     Parser parser;  // owns the header fields that req.headers points into
     Request req;
@@ -278,9 +266,10 @@ Task<void> serve_connection(Stream& stream, const SessionShared& s, IdleSet& idl
     Response res = co_await run_chain(s.global, s.dispatch, req, ctx);
 
     const bool close = !parser.get().keep_alive() || res.close || s.draining.load();
-    auto out = to_wire(std::move(res), req.method, parser.get().version(), close);
+    serialize_response(res, req.method, parser.get().version(), close, wire);
     beast::get_lowest_layer(stream).expires_after(s.options.write_timeout);
-    auto [wec, wn] = co_await bhttp::async_write(stream, out, kTuple);
+    auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(wire), kTuple);
+    if (wire.capacity() > kKeptWireCapacity) std::string().swap(wire);  // a large answer's room
     if (wec || close) break;
   }
 }
