@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -180,6 +181,9 @@ struct Metrics::Impl {
   pm::Gauge& fds = process_fds.Add({});
   pm::Gauge& max_fds = process_max_fds.Add({});
   pm::Gauge& start_time = process_start.Add({});
+  // Looked up once: a family's Add() builds a label map and takes the family's lock.
+  pm::Counter& tokens_user = tokens.Add({{"kind", "user"}});
+  pm::Counter& tokens_call = tokens.Add({{"kind", "call"}});
   std::mutex scrape_mutex;  // counters advanced from readings at scrape time
   double cpu_seen = 0;
   double dropped_seen = 0;
@@ -189,7 +193,6 @@ Metrics::Metrics(std::string version) : impl_(std::make_unique<Impl>()) {
   impl_->build.Add({{"version", version}}).Set(1);
   // Series whose labels are few and known start at 0, so that rate() and the alert rules see
   // them from the first scrape (deploy/monitoring/).
-  for (const char* kind : {"user", "call"}) impl_->tokens.Add({{"kind", kind}});
   for (const char* decision : {"open", "closed"})
     impl_->limiter_unavailable.Add({{"decision", decision}});
   impl_->jwks_failures.Add({});
@@ -210,14 +213,17 @@ void Metrics::observe_request(std::string_view route, std::string_view method, i
   // Every part of the key is bounded (route patterns, known methods or "other", our statuses),
   // so the cache cannot grow with what clients send.
   thread_local std::unordered_map<std::string, Entry> cache;
+  thread_local std::string key;  // reused: no allocation once it has grown
   const std::string_view m = bounded_method(method);
-  std::string key = std::to_string(impl_->instance);
+  char number[24];
+  key.clear();
+  key.append(number, std::to_chars(number, number + sizeof number, impl_->instance).ptr);
   key += '|';
   key += route;
   key += '|';
   key += m;
   key += '|';
-  key += std::to_string(status);
+  key.append(number, std::to_chars(number, number + sizeof number, status).ptr);
   auto it = cache.find(key);
   if (it == cache.end()) {
     const std::string r(route.empty() ? "(unmatched)" : route);
@@ -225,14 +231,14 @@ void Metrics::observe_request(std::string_view route, std::string_view method, i
     Entry e{
         &impl_->requests.Add({{"route", r}, {"method", ms}, {"status", std::to_string(status)}}),
         &impl_->latency.Add({{"route", r}, {"method", ms}}, latency_buckets())};
-    it = cache.emplace(std::move(key), e).first;
+    it = cache.emplace(key, e).first;
   }
   it->second.count->Increment();
   it->second.latency->Observe(seconds);
 }
 
 void Metrics::token_issued(bool call_token) {
-  impl_->tokens.Add({{"kind", call_token ? "call" : "user"}}).Increment();
+  (call_token ? impl_->tokens_call : impl_->tokens_user).Increment();
 }
 
 void Metrics::webhook(std::string_view type, std::string_view outcome) {
