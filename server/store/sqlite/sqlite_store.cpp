@@ -1049,9 +1049,10 @@ class SqliteStore final : public Store {
       if (!sqlite3_get_autocommit(db.raw()))
         sqlite3_exec(db.raw(), "ROLLBACK", nullptr, nullptr, nullptr);
     }
+    // The dispatcher is woken before anyone hears of the commit.
+    if (!batch_error && tx.wrote_app_events && app_events_.on_written) app_events_.on_written();
     for (std::size_t i = 0; i < batch.size(); ++i)
       batch[i].complete(batch_error ? batch_error : errors[i]);
-    if (!batch_error && tx.wrote_app_events && app_events_.on_written) app_events_.on_written();
   }
 
   std::string path_;
