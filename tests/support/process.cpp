@@ -20,11 +20,17 @@ Process::Process(std::vector<std::string> args, const std::map<std::string, std:
   for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
   // Tests run side by side: a metrics listener on any free port unless the test names one.
   if (!env.count("METRICS_PORT")) env_strings.push_back("METRICS_PORT=0");
+  // Truncated here, before the fork: log() never shows a previous process's lines (a reused
+  // log file read before the child got to truncate it once passed for this one's "listening").
+  const int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error("cannot open " + log_path_);
   pid_ = ::fork();
-  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ < 0) {
+    ::close(fd);
+    throw std::runtime_error("fork failed");
+  }
   if (pid_ == 0) {
-    const int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(fd, 1);
+    ::dup2(fd, 1);  // (dup2 clears O_CLOEXEC on the copies)
     ::dup2(fd, 2);
     if (::chdir(cwd.c_str()) != 0) ::_exit(126);
     std::vector<char*> argv;
@@ -36,6 +42,7 @@ Process::Process(std::vector<std::string> args, const std::map<std::string, std:
     ::execve(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }
+  ::close(fd);
 }
 
 Process::~Process() {
