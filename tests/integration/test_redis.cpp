@@ -5,9 +5,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <thread>
 
+#include "core/checked.hpp"
 #include "tests/support/app_fixture.hpp"
 #include "tests/support/client.hpp"
 #include "tests/support/fake_https.hpp"
@@ -76,9 +78,14 @@ struct RedisServer {
   // `calls` of one command from INFO commandstats ("evalsha"), 0 when never called.
   std::int64_t calls(const std::string& name) const {
     const std::string info = cli("INFO commandstats");
-    const auto at = info.find("cmdstat_" + name + ":calls=");
+    const std::string field = "cmdstat_" + name + ":calls=";
+    const auto at = info.find(field);
     if (at == std::string::npos) return 0;
-    return std::stoll(info.substr(at + 8 + name.size() + 7));
+    const auto start = at + field.size();
+    const auto n =
+        core::parse_int64(std::string_view(info).substr(start, info.find(',', start) - start));
+    if (!n) throw std::runtime_error("INFO commandstats: no call count for " + name);
+    return *n;
   }
   void kill() {
     process->signal(SIGKILL);
@@ -111,6 +118,15 @@ bool redis_available() {
   return false;
 }
 
+// The settings of a replica limited to 100 tokens a minute through Redis, which lets requests
+// through ("open") or refuses them ("closed") while Redis is unreachable.
+std::map<std::string, std::string> limited(std::map<std::string, std::string> redis,
+                                           const char* on_failure) {
+  redis["RATE_LIMIT_USER_PER_MINUTE"] = "100";
+  redis["RATE_LIMIT_REDIS_FAILURE"] = on_failure;
+  return redis;
+}
+
 int token(std::uint16_t port, const std::string& jwt, std::string* retry_after = nullptr) {
   const auto r =
       http_request(port, "POST", "/api/v1/stream/token", {{"Authorization", "Bearer " + jwt}});
@@ -141,12 +157,8 @@ BOOST_AUTO_TEST_CASE(two_replicas_share_one_limit) {
 BOOST_AUTO_TEST_CASE(redis_down_fails_open_or_closed_as_configured) {
   if (!redis_available()) return;
   RedisServer redis;
-  RunningApp open({{"REDIS_URL", redis.url()},
-                   {"RATE_LIMIT_USER_PER_MINUTE", "100"},
-                   {"RATE_LIMIT_REDIS_FAILURE", "open"}});
-  RunningApp closed({{"REDIS_URL", redis.url()},
-                     {"RATE_LIMIT_USER_PER_MINUTE", "100"},
-                     {"RATE_LIMIT_REDIS_FAILURE", "closed"}});
+  RunningApp open(limited({{"REDIS_URL", redis.url()}}, "open"));
+  RunningApp closed(limited({{"REDIS_URL", redis.url()}}, "closed"));
   const std::string jwt = app_jwt("dana");
   BOOST_TEST(token(open.port, jwt) == 200);
   BOOST_TEST(token(closed.port, jwt) == 200);
@@ -267,14 +279,8 @@ BOOST_AUTO_TEST_CASE(tls_redis_down_fails_open_or_closed_as_configured) {
   const auto& pki = test_pki();
   RedisServer redis(RedisServer::Tls{pki.server_cert, pki.server_key}, kAclUsers);
   const std::string url = "rediss://limiter:limiter-secret@localhost:" + std::to_string(redis.port);
-  RunningApp open({{"REDIS_URL", url},
-                   {"REDIS_CA_FILE", pki.ca_cert},
-                   {"RATE_LIMIT_USER_PER_MINUTE", "100"},
-                   {"RATE_LIMIT_REDIS_FAILURE", "open"}});
-  RunningApp closed({{"REDIS_URL", url},
-                     {"REDIS_CA_FILE", pki.ca_cert},
-                     {"RATE_LIMIT_USER_PER_MINUTE", "100"},
-                     {"RATE_LIMIT_REDIS_FAILURE", "closed"}});
+  RunningApp open(limited({{"REDIS_URL", url}, {"REDIS_CA_FILE", pki.ca_cert}}, "open"));
+  RunningApp closed(limited({{"REDIS_URL", url}, {"REDIS_CA_FILE", pki.ca_cert}}, "closed"));
   const std::string jwt = app_jwt("fran");
   BOOST_TEST(token(open.port, jwt) == 200);
   BOOST_TEST(token(closed.port, jwt) == 200);
