@@ -19,11 +19,13 @@ class Next final {
  public:
   Next(const std::vector<Middleware>& chain, std::size_t index, const Handler& terminal)
       : chain_(&chain), index_(index), terminal_(&terminal) {}
-  // Not itself a coroutine: the frame gets a copy of this Next, so a temporary Next is fine.
+  // Not itself a coroutine: it returns the next middleware's (or the terminal's) own awaitable,
+  // so a level of the chain costs one coroutine frame, not two. That frame gets a copy of the
+  // following Next, so a temporary Next is fine; the middleware and handler objects live in the
+  // chain and the route, which outlive every request.
   Task<Response> operator()(Request& req, Context& ctx) const;
 
  private:
-  static Task<Response> invoke(Next self, Request& req, Context& ctx);
   const std::vector<Middleware>* chain_;
   std::size_t index_;
   const Handler* terminal_;

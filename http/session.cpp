@@ -228,22 +228,30 @@ std::size_t bounded_header_limit(std::size_t configured) {
   return std::min(configured, kMaxHeaderLimit);
 }
 
+namespace {
+
+// What a request that matched no route gets: 204 to OPTIONS on a known path, else 405 or 404.
+Task<Response> answer_unrouted(Request& req, Context& ctx) {
+  if (ctx.path_known && req.method == Method::options) {
+    Response res;
+    res.status = 204;
+    res.content_type.clear();
+    res.set_header("Allow", ctx.allowed_methods);
+    co_return res;
+  }
+  if (ctx.path_known)
+    throw HttpError(405, "method_not_allowed", "Method not allowed for this path")
+        .with_header("Allow", ctx.allowed_methods);
+  throw HttpError(404, "not_found", "No such endpoint");
+}
+
+}  // namespace
+
 Handler make_dispatch() {
+  // Not a coroutine: a routed request goes straight into its route's chain (see Next).
   return [](Request& req, Context& ctx) -> Task<Response> {
-    if (ctx.route == nullptr) {
-      if (ctx.path_known && req.method == Method::options) {
-        Response res;
-        res.status = 204;
-        res.content_type.clear();
-        res.set_header("Allow", ctx.allowed_methods);
-        co_return res;
-      }
-      if (ctx.path_known)
-        throw HttpError(405, "method_not_allowed", "Method not allowed for this path")
-            .with_header("Allow", ctx.allowed_methods);
-      throw HttpError(404, "not_found", "No such endpoint");
-    }
-    co_return co_await run_chain(ctx.route->options.middleware, ctx.route->handler, req, ctx);
+    if (ctx.route == nullptr) return answer_unrouted(req, ctx);
+    return run_chain(ctx.route->options.middleware, ctx.route->handler, req, ctx);
   };
 }
 
