@@ -12,6 +12,10 @@ Task<RateDecision> LocalRateLimiter::take(std::string key) {
   co_return take_now(key, Clock::now());
 }
 
+std::optional<RateDecision> LocalRateLimiter::take_at_once(std::string_view key) {
+  return take_now(key, Clock::now());
+}
+
 RateDecision LocalRateLimiter::take_now(std::string_view key, Clock::time_point now) {
   RateDecision d;
   d.limit = per_minute_;
@@ -46,14 +50,35 @@ RateDecision LocalRateLimiter::take_now(std::string_view key, Clock::time_point 
   return d;
 }
 
+namespace {
+
+// Counts the rate limiters a request is inside of, so that only the outermost one writes the
+// X-RateLimit headers: it writes what the innermost ones would (ctx.rate_limit, the binding
+// limit), and writing them once saves the others the work.
+struct Nesting {
+  explicit Nesting(Context& ctx) : ctx(ctx) { ++ctx.rate_limiters_entered; }
+  ~Nesting() { --ctx.rate_limiters_entered; }
+  Nesting(const Nesting&) = delete;
+  Nesting& operator=(const Nesting&) = delete;
+  Context& ctx;
+};
+
+}  // namespace
+
 Middleware rate_limit(std::shared_ptr<Limiter> limiter, RateKeyFn key_fn) {
   return [limiter = std::move(limiter), key_fn = std::move(key_fn)](Request& req, Context& ctx,
                                                                     Next next) -> Task<Response> {
     std::string key = key_fn(req, ctx);
     if (key.empty()) co_return co_await next(req, ctx);
-    const RateDecision d = co_await limiter->take(std::move(key));
+    RateDecision d;
+    if (const auto at_once = limiter->take_at_once(key)) {
+      d = *at_once;
+    } else {
+      auto taking = limiter->take(std::move(key));  // [gcc12-co_await]
+      d = co_await std::move(taking);
+    }
     // Several limiters (per IP, per user) may pass one request: the headers report the one
-    // with the fewest tokens left, whichever limiter sets them last.
+    // with the fewest tokens left.
     if (!ctx.rate_limit || d.remaining < ctx.rate_limit->remaining ||
         (d.remaining == ctx.rate_limit->remaining && d.limit < ctx.rate_limit->limit))
       ctx.rate_limit = RateLimitState{d.limit, d.allowed ? d.remaining : 0};
@@ -66,21 +91,30 @@ Middleware rate_limit(std::shared_ptr<Limiter> limiter, RateKeyFn key_fn) {
     }
     // Errors from further in (another limiter's 429, a handler's 4xx) carry the headers too.
     std::optional<HttpError> failure;
-    Response res;
-    try {
-      res = co_await next(req, ctx);
-    } catch (const HttpError& e) {
-      failure = e;
+    std::optional<Response> res;  // not a default Response: that would be built to be replaced
+    bool outermost = false;
+    {
+      const Nesting inside(ctx);
+      try {
+        res = co_await next(req, ctx);
+      } catch (const HttpError& e) {
+        failure = e;
+      }
+      outermost = ctx.rate_limiters_entered == 1;
     }
     const RateLimitState now = ctx.rate_limit.value_or(binding);
     if (failure) {
-      failure->with_header("X-RateLimit-Limit", std::to_string(now.limit));
-      failure->with_header("X-RateLimit-Remaining", std::to_string(now.remaining));
+      if (outermost) {
+        failure->with_header("X-RateLimit-Limit", std::to_string(now.limit));
+        failure->with_header("X-RateLimit-Remaining", std::to_string(now.remaining));
+      }
       throw *failure;
     }
-    res.set_header("X-RateLimit-Limit", std::to_string(now.limit));
-    res.set_header("X-RateLimit-Remaining", std::to_string(now.remaining));
-    co_return res;
+    if (outermost) {
+      res->set_header("X-RateLimit-Limit", std::to_string(now.limit));
+      res->set_header("X-RateLimit-Remaining", std::to_string(now.remaining));
+    }
+    co_return std::move(*res);
   };
 }
 

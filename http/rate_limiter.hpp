@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -26,6 +27,9 @@ class Limiter {
   virtual ~Limiter() = default;
   // Takes one token from `key`'s bucket.
   virtual Task<RateDecision> take(std::string key) = 0;
+  // The same, when the limiter can decide without waiting (an in-process limiter): no
+  // coroutine to start and await. nullopt: ask take().
+  virtual std::optional<RateDecision> take_at_once(std::string_view key) { return std::nullopt; }
 };
 
 // `per_minute` tokens per minute, burst of `per_minute` (a full minute's worth).
@@ -34,6 +38,7 @@ class LocalRateLimiter final : public Limiter {
   using Clock = std::chrono::steady_clock;
   explicit LocalRateLimiter(std::int64_t per_minute);
   Task<RateDecision> take(std::string key) override;
+  std::optional<RateDecision> take_at_once(std::string_view key) override;
   RateDecision take_now(std::string_view key, Clock::time_point now);
 
  private:

@@ -75,6 +75,7 @@ struct Context {
   const Route* route = nullptr;  // the matched route, null for 404/405
   std::optional<Principal> principal;
   std::optional<RateLimitState> rate_limit;
+  int rate_limiters_entered = 0;  // rate_limit middleware: how many the request is inside of
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
   std::string_view param(std::string_view name) const;

@@ -1,6 +1,8 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+
 #include "http/json_response.hpp"
 #include "http/middleware.hpp"
 #include "http/rate_limiter.hpp"
@@ -111,6 +113,65 @@ BOOST_AUTO_TEST_CASE(rate_limit_middleware_answers_429_with_retry_after) {
   BOOST_TEST(r.status == 429);
   BOOST_TEST(std::stoi(std::string(r.header("Retry-After"))) >= 1);
   BOOST_TEST(json::parse(r.body).at("error").at("code").as_string() == "rate_limited");
+}
+
+namespace {
+
+// A limiter that can only be awaited (as the Redis one): take_at_once says "ask take()".
+class AwaitedLimiter final : public Limiter {
+ public:
+  explicit AwaitedLimiter(std::int64_t per_minute) : inner_(per_minute) {}
+  Task<RateDecision> take(std::string key) override {
+    ++awaited;
+    co_return inner_.take_now(key, LocalRateLimiter::Clock::now());
+  }
+  int awaited = 0;
+
+ private:
+  LocalRateLimiter inner_;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(nested_rate_limits_write_the_binding_headers_once) {
+  auto outer = std::make_shared<AwaitedLimiter>(5);
+  auto inner = std::make_shared<LocalRateLimiter>(2);
+  const auto key = [](const Request&, const Context&) { return std::string("k"); };
+  const std::vector<Middleware> chain{error_envelope(), rate_limit(outer, key),
+                                      rate_limit(inner, key)};
+  int status = 200;
+  const Handler h = [&status](Request&, Context&) -> Task<Response> {
+    if (status != 200) throw HttpError(status, "bad_request", "no");
+    co_return Response{};
+  };
+  const auto count = [](const Response& r, std::string_view name) {
+    return std::count_if(r.headers.begin(), r.headers.end(),
+                         [&](const auto& kv) { return iequals(kv.first, name); });
+  };
+  // The inner bucket (2) binds; each header once.
+  Response r = run_coro(run(chain, h));
+  BOOST_TEST(r.status == 200);
+  BOOST_TEST(r.header("X-RateLimit-Limit") == "2");
+  BOOST_TEST(r.header("X-RateLimit-Remaining") == "1");
+  BOOST_TEST(count(r, "X-RateLimit-Limit") == 1);
+  BOOST_TEST(count(r, "X-RateLimit-Remaining") == 1);
+  // A handler's error carries them too.
+  status = 400;
+  r = run_coro(run(chain, h));
+  BOOST_TEST(r.status == 400);
+  BOOST_TEST(r.header("X-RateLimit-Limit") == "2");
+  BOOST_TEST(r.header("X-RateLimit-Remaining") == "0");
+  BOOST_TEST(count(r, "X-RateLimit-Remaining") == 1);
+  // The inner limiter's own 429 keeps its Retry-After and carries the binding headers.
+  status = 200;
+  r = run_coro(run(chain, h));
+  BOOST_TEST(r.status == 429);
+  BOOST_TEST(std::stoi(std::string(r.header("Retry-After"))) >= 1);
+  BOOST_TEST(r.header("X-RateLimit-Limit") == "2");
+  BOOST_TEST(r.header("X-RateLimit-Remaining") == "0");
+  BOOST_TEST(count(r, "X-RateLimit-Limit") == 1);
+  // The awaited limiter was asked through take() every time.
+  BOOST_TEST(outer->awaited == 3);
 }
 
 BOOST_AUTO_TEST_CASE(cors_preflight_and_simple_requests) {
