@@ -16,7 +16,7 @@ std::atomic<bool> text_logs{false};
 void set_text_logs(bool text) { text_logs.store(text, std::memory_order_relaxed); }
 
 LogLine::LogLine(std::string_view msg) : text_(text_logs.load(std::memory_order_relaxed)) {
-  buf_.reserve(160);
+  buf_.reserve(320);  // an access line with its two ids fits
   if (text_) {
     buf_.append(msg);
     return;

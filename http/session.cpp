@@ -43,14 +43,20 @@ using Parser = bhttp::request_parser<bhttp::string_body>;
 // A connection keeps its response buffer between answers up to this size.
 constexpr std::size_t kKeptWireCapacity = 64 * 1024;
 
-// A drain closes the server's idle connections; a MemoryStream has no server to drain it.
-void track_idle(IdleSet& idle, beast::tcp_stream& s, bool idle_now) {
-  if (idle_now)
+// A drain closes the server's idle connections; a MemoryStream has no server to drain it. The
+// connection's entry moves out of the set and back in as a node it keeps (`node`), so waiting
+// for the next request allocates nothing.
+void track_idle(IdleSet& idle, IdleSet::node_type& node, beast::tcp_stream& s, bool idle_now) {
+  if (!idle_now) {
+    node = idle.extract(&s);
+  } else if (node.empty()) {
     idle.insert(&s);
-  else
-    idle.erase(&s);
+  } else {
+    node.value() = &s;
+    idle.insert(std::move(node));
+  }
 }
-void track_idle(IdleSet&, MemoryStream&, bool) {}
+void track_idle(IdleSet&, IdleSet::node_type&, MemoryStream&, bool) {}
 
 bool is_quiet_network_error(const boost::system::error_code& ec) {
   return ec == beast::error::timeout || ec == asio::error::eof ||
@@ -160,16 +166,16 @@ bool route(const SessionShared& s, const Parser& parser, std::vector<std::string
 // connection is to end (the refusal, if any, has been sent).
 template <typename Stream>
 Task<bool> read_request(Stream& stream, const SessionShared& s, IdleSet& idle,
-                        beast::flat_buffer& buffer, Parser& parser,
+                        IdleSet::node_type& idle_node, beast::flat_buffer& buffer, Parser& parser,
                         std::vector<std::string>& segments, Request& req, Context& ctx) {
   auto& tcp_layer = beast::get_lowest_layer(stream);
   if (buffer.size() == 0) {
     // Idle between requests: the keep-alive timeout applies, and a drain may close us.
     if (s.draining.load()) co_return false;
-    track_idle(idle, tcp_layer, true);
+    track_idle(idle, idle_node, tcp_layer, true);
     tcp_layer.expires_after(s.options.idle_timeout);
     auto [rec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
-    track_idle(idle, tcp_layer, false);
+    track_idle(idle, idle_node, tcp_layer, false);
     if (rec) co_return false;
     buffer.commit(n);
   }
@@ -262,11 +268,13 @@ Task<void> serve_connection(Stream& stream, const SessionShared& s, IdleSet& idl
   beast::flat_buffer buffer(s.options.header_limit + kBufferSlack);
   std::vector<std::string> segments;
   std::string wire;  // each response's bytes, one write (http/wire.hpp)
+  IdleSet::node_type idle_node;
   for (;;) {
     Parser parser;  // owns the header fields that req.headers points into
     Request req;
     Context ctx;
-    if (!co_await read_request(stream, s, idle, buffer, parser, segments, req, ctx)) break;
+    if (!co_await read_request(stream, s, idle, idle_node, buffer, parser, segments, req, ctx))
+      break;
     req.remote_address = peer_ip;
     ctx.client_ip = client_ip(peer_ip, req.header("x-forwarded-for"), s.options.trusted_proxy_hops);
     ctx.started = std::chrono::steady_clock::now();

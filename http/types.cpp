@@ -71,6 +71,7 @@ void Response::set_header(std::string name, std::string value) {
       return;
     }
   }
+  if (headers.empty()) headers.reserve(8);  // one allocation for a usual answer's headers
   headers.emplace_back(std::move(name), std::move(value));
 }
 
