@@ -8,6 +8,9 @@
 #   - streamgate's webhook receiver on SQLite (each delivery a new id, stored durably) and the
 #     seed's Express receiver (verifies the HMAC and acknowledges; stores nothing).
 # Prints a Markdown table with the ratios. Usage: bash tests/bench/cpu.sh [seconds] [rounds]
+# BIN=path measures that build instead of building one. BINS="a b ..." measures several builds
+# alternately in each round (token rows only, each named by its file): a change's effect beside
+# the machine's drift. TOKEN_ONLY=1 leaves out the webhook rows.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DURATION="${1:-10}"
@@ -19,11 +22,16 @@ chmod 755 "$WORK"
 trap 'kill $(jobs -p) 2>/dev/null || true; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 BIN=${BIN:-}
-if [ -z "$BIN" ]; then
+BINS=${BINS:-}
+if [ -n "$BINS" ]; then
+  BIN=${BINS%% *}
+  TOKEN_ONLY=1
+elif [ -z "$BIN" ]; then
   cmake --preset release >/dev/null
   cmake --build --preset release >/dev/null
   BIN=./build/release/streamgate
 fi
+TOKEN_ONLY=${TOKEN_ONLY:-}
 if [ ! -d tests/bench/express/node_modules ]; then (cd tests/bench/express && npm ci --no-audit --no-fund >/dev/null); fi
 # shellcheck source=lib.sh
 . tests/bench/lib.sh
@@ -69,10 +77,10 @@ declare -A RPS USER SYS
 start_nginx_static 18092
 NGINX_PIDS="$NGINX_MASTER $(pgrep -P "$NGINX_MASTER" | tr '\n' ' ')"
 
-token_run() {  # token_run NAME ENV...
-  local name=$1; shift
+token_run() {  # token_run NAME BINARY ENV...
+  local name=$1 bin=$2; shift 2
   env PORT=18090 LISTEN_ADDRESS=127.0.0.1 HTTP_THREADS=2 "$@" \
-    $BIN --env-file /dev/null > "$WORK/$name.log" 2>&1 &
+    "$bin" --env-file /dev/null > "$WORK/$name.log" 2>&1 &
   local pid=$!
   wait_port 18090
   measure "$name" "http://127.0.0.1:18090/api/v1/stream/token" tests/bench/token.lua $pid
@@ -85,9 +93,16 @@ ratio() { awk -v a="${US[$1]}" -v b="${US[$2]}" 'BEGIN { printf "%.2f×", a / b 
 for round in $(seq "$ROUNDS"); do
   # nginx first and last in the token rows, so a change in the machine shows.
   measure nginx-static "http://127.0.0.1:18092/" tests/bench/token.lua $NGINX_PIDS
-  token_run token-default LOG_LEVEL=info \
-    RATE_LIMIT_USER_PER_MINUTE=100000000 RATE_LIMIT_IP_PER_MINUTE=100000000
-  token_run token-lean LOG_LEVEL=warn RATE_LIMIT_USER_PER_MINUTE=0 RATE_LIMIT_IP_PER_MINUTE=0
+  if [ -n "$BINS" ]; then
+    for b in $BINS; do
+      token_run "token-default-$(basename "$b")" "$b" LOG_LEVEL=info \
+        RATE_LIMIT_USER_PER_MINUTE=100000000 RATE_LIMIT_IP_PER_MINUTE=100000000
+    done
+  else
+    token_run token-default "$BIN" LOG_LEVEL=info \
+      RATE_LIMIT_USER_PER_MINUTE=100000000 RATE_LIMIT_IP_PER_MINUTE=100000000
+    token_run token-lean "$BIN" LOG_LEVEL=warn RATE_LIMIT_USER_PER_MINUTE=0 RATE_LIMIT_IP_PER_MINUTE=0
+  fi
   for k in US RPS USER SYS; do declare -n m=$k; m[nginx-first]=${m[nginx-static]}; done
   measure nginx-static "http://127.0.0.1:18092/" tests/bench/token.lua $NGINX_PIDS
   for k in US USER SYS; do
@@ -96,26 +111,37 @@ for round in $(seq "$ROUNDS"); do
   done
   RPS[nginx-static]=$(( (RPS[nginx-first] + RPS[nginx-static]) / 2 ))
 
-  PORT=18093 LISTEN_ADDRESS=127.0.0.1 HTTP_THREADS=2 LOG_LEVEL=info \
-    DATABASE_URL="sqlite:$WORK/sqlite-$round/streamgate.db" $BIN --env-file /dev/null > "$WORK/wh.log" 2>&1 &
-  SG=$!
-  wait_port 18093
-  measure webhook-sqlite "http://127.0.0.1:18093/api/webhook/stream" tests/bench/webhook.lua $SG
-  kill -TERM $SG; wait $SG || true
+  if [ -z "$TOKEN_ONLY" ]; then
+    PORT=18093 LISTEN_ADDRESS=127.0.0.1 HTTP_THREADS=2 LOG_LEVEL=info \
+      DATABASE_URL="sqlite:$WORK/sqlite-$round/streamgate.db" $BIN --env-file /dev/null > "$WORK/wh.log" 2>&1 &
+    SG=$!
+    wait_port 18093
+    measure webhook-sqlite "http://127.0.0.1:18093/api/webhook/stream" tests/bench/webhook.lua $SG
+    kill -TERM $SG; wait $SG || true
 
-  PORT=18094 node tests/bench/express/server.js > "$WORK/express.log" 2>&1 &
-  EX=$!
-  wait_port 18094
-  measure webhook-express "http://127.0.0.1:18094/api/webhook/stream" tests/bench/webhook.lua $EX
-  kill $EX; wait $EX 2>/dev/null || true
+    PORT=18094 node tests/bench/express/server.js > "$WORK/express.log" 2>&1 &
+    EX=$!
+    wait_port 18094
+    measure webhook-express "http://127.0.0.1:18094/api/webhook/stream" tests/bench/webhook.lua $EX
+    kill $EX; wait $EX 2>/dev/null || true
+  fi
 
   echo "Round $round ($DURATION s per row, wrk -t2 -c64):"
   echo
   echo "| server | requests/s | server CPU µs/request | user | system | ratio |"
   echo "| --- | --- | --- | --- | --- | --- |"
   row "nginx static 200 (mean of before and after)" nginx-static "1"
+  if [ -n "$BINS" ]; then
+    for b in $BINS; do
+      n="token-default-$(basename "$b")"
+      row "streamgate token, default settings, $(basename "$b")" "$n" "$(ratio "$n" nginx-static) nginx"
+    done
+    echo
+    continue
+  fi
   row "streamgate token, default settings" token-default "$(ratio token-default nginx-static) nginx"
   row "streamgate token, lean settings" token-lean "$(ratio token-lean nginx-static) nginx"
+  if [ -n "$TOKEN_ONLY" ]; then echo; continue; fi
   row "streamgate webhook, SQLite (stored)" webhook-sqlite "$(ratio webhook-sqlite webhook-express) Express"
   row "Express seed webhook (no storage)" webhook-express "1"
   echo
