@@ -35,6 +35,7 @@ class MemoryStream {
 
   // The session's lowest layer: its deadline and its socket are this stream.
   void expires_after(std::chrono::steady_clock::duration) {}
+  void expires_never() {}
   MemoryStream& socket() { return *this; }
   void shutdown(boost::asio::socket_base::shutdown_type, boost::system::error_code& ec) {
     shut_down_ = true;

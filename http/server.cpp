@@ -61,7 +61,38 @@ struct Worker {
   IdleSet idle;
   IdleSet all;
   std::thread thread;
+  // The connections' deadlines (http/conn_stream.hpp): checked every `sweep_interval` while
+  // the worker has connections, and not at all while it has none.
+  asio::steady_timer sweeper{ctx};
+  std::chrono::milliseconds sweep_interval{250};
+  bool sweeping = false;
+
+  // A connection joins the worker: the sweeper runs from then on.
+  void add(ConnStream& c) {
+    all.insert(&c);
+    if (!sweeping) arm_sweeper();
+  }
+
+  void arm_sweeper() {
+    sweeping = true;
+    sweeper.expires_after(sweep_interval);
+    sweeper.async_wait([this](const boost::system::error_code& ec) {
+      sweeping = false;
+      if (ec) return;
+      const auto now = std::chrono::steady_clock::now();
+      for (auto* c : all) c->expire_if_due(now);
+      if (!all.empty()) arm_sweeper();
+    });
+  }
 };
+
+// How often the deadlines are checked: an eighth of the shortest timeout, so that a deadline is
+// honoured within 12.5 % of it, between 10 ms and 250 ms.
+std::chrono::milliseconds sweep_interval_for(const ServerOptions& o) {
+  const auto shortest =
+      std::min({o.header_timeout, o.body_timeout, o.idle_timeout, o.write_timeout});
+  return std::clamp(shortest / 8, std::chrono::milliseconds(10), std::chrono::milliseconds(250));
+}
 
 // Descriptors kept back from the connection limit for the store, Stream, Redis, logs and the
 // answer that refuses a connection over the limit.
@@ -155,12 +186,12 @@ struct Server::Impl {
 };
 
 Task<void> Server::Impl::session(Worker& worker, tcp::socket socket) {
-  beast::tcp_stream tcp_layer(std::move(socket));
-  worker.all.insert(&tcp_layer);
+  ConnStream tcp_layer(std::move(socket));
+  worker.add(tcp_layer);
   struct Cleanup {
     Impl* self;
     Worker* w;
-    beast::tcp_stream* s;
+    ConnStream* s;
     ~Cleanup() {
       w->idle.erase(s);
       w->all.erase(s);
@@ -172,10 +203,11 @@ Task<void> Server::Impl::session(Worker& worker, tcp::socket socket) {
   const auto peer = tcp_layer.socket().remote_endpoint(ec);
   const std::string peer_ip = ec ? std::string() : peer.address().to_string();
   if (auto tls_ctx = current_tls()) {
-    beast::ssl_stream<beast::tcp_stream&> tls_stream(tcp_layer, *tls_ctx);
+    TlsStream tls_stream(tcp_layer, *tls_ctx);
     // The handshake is part of the header's time: a slow or plain-HTTP client is dropped.
     tcp_layer.expires_after(options.header_timeout);
     auto [hec] = co_await tls_stream.async_handshake(ssl::stream_base::server, kTuple);
+    tcp_layer.expires_never();
     if (!hec) co_await serve_connection(tls_stream, shared(), worker.idle, peer_ip);
   } else {
     co_await serve_connection(tcp_layer, shared(), worker.idle, peer_ip);
@@ -261,6 +293,7 @@ std::uint16_t Server::listen() {
   std::uint16_t port = o.port;
   for (std::size_t i = 0; i < o.threads; ++i) {
     auto w = std::make_unique<Worker>();
+    w->sweep_interval = sweep_interval_for(o);
     tcp::endpoint ep(address, port);
     w->acceptor.emplace(w->ctx);
     w->acceptor->open(ep.protocol());

@@ -46,7 +46,7 @@ constexpr std::size_t kKeptWireCapacity = 64 * 1024;
 // A drain closes the server's idle connections; a MemoryStream has no server to drain it. The
 // connection's entry moves out of the set and back in as a node it keeps (`node`), so waiting
 // for the next request allocates nothing.
-void track_idle(IdleSet& idle, IdleSet::node_type& node, beast::tcp_stream& s, bool idle_now) {
+void track_idle(IdleSet& idle, IdleSet::node_type& node, ConnStream& s, bool idle_now) {
   if (!idle_now) {
     node = idle.extract(&s);
   } else if (node.empty()) {
@@ -175,6 +175,7 @@ Task<bool> read_request(Stream& stream, const SessionShared& s, IdleSet& idle,
     track_idle(idle, idle_node, tcp_layer, true);
     tcp_layer.expires_after(s.options.idle_timeout);
     auto [rec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
+    tcp_layer.expires_never();
     track_idle(idle, idle_node, tcp_layer, false);
     if (rec) co_return false;
     buffer.commit(n);
@@ -184,6 +185,7 @@ Task<bool> read_request(Stream& stream, const SessionShared& s, IdleSet& idle,
   parser.body_limit(std::max(s.router.max_body_limit(), s.options.unmatched_body_limit));
   tcp_layer.expires_after(s.options.header_timeout);
   auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+  tcp_layer.expires_never();
   Refusal refusal;
   if (hec) {
     refusal = refusal_for(hec, false);
@@ -209,10 +211,12 @@ Task<bool> read_request(Stream& stream, const SessionShared& s, IdleSet& idle,
       bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
       tcp_layer.expires_after(s.options.write_timeout);
       auto [cec, cn] = co_await bhttp::async_write(stream, cont, kTuple);
+      tcp_layer.expires_never();
       if (cec) co_return false;
     }
     tcp_layer.expires_after(s.options.body_timeout);
     auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+    tcp_layer.expires_never();
     if (bec) {
       refusal = refusal_for(bec, true);
       if (refusal.code != nullptr)
@@ -283,8 +287,10 @@ Task<void> serve_connection(Stream& stream, const SessionShared& s, IdleSet& idl
 
     const bool close = !parser.get().keep_alive() || res.close || s.draining.load();
     serialize_response(res, req.method, parser.get().version(), close, wire);
-    beast::get_lowest_layer(stream).expires_after(s.options.write_timeout);
+    auto& tcp_layer = beast::get_lowest_layer(stream);
+    tcp_layer.expires_after(s.options.write_timeout);
     auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(wire), kTuple);
+    tcp_layer.expires_never();
     if (wire.capacity() > kKeptWireCapacity) std::string().swap(wire);  // a large answer's room
     if (wec || close) break;
   }
@@ -304,6 +310,7 @@ Task<void> write_error_and_close(Stream& stream, int status, std::string_view co
   auto& tcp_layer = beast::get_lowest_layer(stream);
   tcp_layer.expires_after(std::chrono::seconds(2));
   auto [wec, wn] = co_await bhttp::async_write(stream, out, kTuple);
+  tcp_layer.expires_never();
   boost::system::error_code ignored;
   tcp_layer.socket().shutdown(tcp::socket::shutdown_send, ignored);
   if (wec || !linger) co_return;
@@ -319,6 +326,7 @@ Task<void> write_error_and_close(Stream& stream, int status, std::string_view co
     if (rec) break;
     drained += rn;
   }
+  tcp_layer.expires_never();
 }
 
 template Task<void> serve_connection(PlainStream&, const SessionShared&, IdleSet&,
@@ -331,5 +339,7 @@ template Task<void> write_error_and_close(PlainStream&, int, std::string_view, s
                                           bool);
 template Task<void> write_error_and_close(TlsStream&, int, std::string_view, std::string_view,
                                           bool);
+template Task<void> write_error_and_close(beast::tcp_stream&, int, std::string_view,
+                                          std::string_view, bool);
 
 }  // namespace streamgate::http

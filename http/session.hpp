@@ -12,6 +12,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "http/conn_stream.hpp"
 #include "http/memory_stream.hpp"
 #include "http/pipeline.hpp"
 #include "http/router.hpp"
@@ -29,7 +30,7 @@ struct SessionShared {
 };
 
 // A worker's connections that wait for their next request (a drain closes them at once).
-using IdleSet = std::unordered_set<boost::beast::tcp_stream*>;
+using IdleSet = std::unordered_set<ConnStream*>;
 
 // The header limit in force, whatever is configured (see kMaxHeaderLimit in session.cpp).
 std::size_t bounded_header_limit(std::size_t configured);
@@ -52,8 +53,8 @@ template <typename Stream>
 Task<void> write_error_and_close(Stream& stream, int status, std::string_view code,
                                  std::string_view message, bool linger = true);
 
-using PlainStream = boost::beast::tcp_stream;
-using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream&>;
+using PlainStream = ConnStream;
+using TlsStream = boost::beast::ssl_stream<ConnStream&>;
 extern template Task<void> serve_connection(PlainStream&, const SessionShared&, IdleSet&,
                                             const std::string&);
 extern template Task<void> serve_connection(TlsStream&, const SessionShared&, IdleSet&,
@@ -63,6 +64,9 @@ extern template Task<void> serve_connection(MemoryStream&, const SessionShared&,
 extern template Task<void> write_error_and_close(PlainStream&, int, std::string_view,
                                                  std::string_view, bool);
 extern template Task<void> write_error_and_close(TlsStream&, int, std::string_view,
+                                                 std::string_view, bool);
+// The answer to a connection over the limit: no session, so Beast's own timed stream.
+extern template Task<void> write_error_and_close(boost::beast::tcp_stream&, int, std::string_view,
                                                  std::string_view, bool);
 
 }  // namespace streamgate::http

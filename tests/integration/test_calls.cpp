@@ -237,6 +237,24 @@ BOOST_AUTO_TEST_CASE(a_hanging_stream_gets_504_within_the_deadline) {
   BOOST_TEST((std::chrono::steady_clock::now() - start < 5s));
 }
 
+BOOST_AUTO_TEST_CASE(a_call_slower_than_the_connection_timeouts_is_still_answered) {
+  // The header, body and idle timeouts bound the client's reads, not the time the handler
+  // takes: a Stream that answers after 900 ms is waited for (up to STREAM_TIMEOUT_MS).
+  FakeStream fake(kStreamKey, kStreamSecret);
+  RunningApp app(against(fake, {{"HTTP_HEADER_TIMEOUT_MS", "200"},
+                                {"HTTP_BODY_TIMEOUT_MS", "200"},
+                                {"HTTP_IDLE_TIMEOUT_MS", "200"}}));
+  fake.set_override([](const FakeRequest& r) -> std::optional<FakeResponse> {
+    if (r.method == "POST" && r.path == "/api/v2/users") std::this_thread::sleep_for(900ms);
+    return std::nullopt;  // then the fake's own answer
+  });
+  const auto start = std::chrono::steady_clock::now();
+  const auto r =
+      api(app.port, "POST", "/api/v1/calls", app_jwt("alice"), R"({"callId":"slow-ok"})");
+  BOOST_TEST(r.status == 201, r.body);
+  BOOST_TEST((std::chrono::steady_clock::now() - start >= 900ms));
+}
+
 BOOST_AUTO_TEST_CASE(tls_with_a_wrong_host_name_or_an_unknown_ca_is_refused) {
   {
     FakeStream wrong_host(kStreamKey, kStreamSecret, /*wrong_host_certificate=*/true);

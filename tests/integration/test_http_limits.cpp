@@ -89,6 +89,31 @@ BOOST_AUTO_TEST_CASE(slow_client_is_closed_by_the_header_timeout) {
   BOOST_TEST(c.closed_within(3s));
 }
 
+BOOST_AUTO_TEST_CASE(a_header_trickled_a_byte_at_a_time_is_closed_by_the_header_timeout) {
+  // Every read completes, but the header as a whole must arrive within the timeout: a byte
+  // every 40 ms would take over 2 s to finish this header.
+  RunningApp app({{"HTTP_HEADER_TIMEOUT_MS", "300"}});
+  RawConnection c(app.port);
+  const std::string header = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(50, 'a');
+  const auto start = std::chrono::steady_clock::now();
+  bool closed = false;
+  for (char ch : header) {
+    try {
+      c.send(std::string(1, ch));
+    } catch (const std::runtime_error&) {
+      closed = true;  // the server closed the connection: sending fails
+      break;
+    }
+    if (c.closed_within(40ms)) {
+      closed = true;
+      break;
+    }
+  }
+  BOOST_TEST(closed);
+  // The header timeout plus at most one sweep of the deadlines (and the machine's slack).
+  BOOST_TEST((std::chrono::steady_clock::now() - start < 1500ms));
+}
+
 BOOST_AUTO_TEST_CASE(slow_body_is_closed_by_the_body_timeout) {
   RunningApp app({{"HTTP_BODY_TIMEOUT_MS", "300"}});
   RawConnection c(app.port);
