@@ -11,6 +11,7 @@
 #include <boost/json/parse.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <ostream>
 #include <stdexcept>
@@ -129,6 +130,65 @@ std::optional<json::object> parse_object(std::string_view b64) {
   if (ec || !v.is_object()) return std::nullopt;
   return std::move(v.get_object());
 }
+
+// A JOSE header's parse (RFC 7515 §4): its algorithm, key id and members, or why it is refused.
+struct ParsedHeader {
+  JwtError error = JwtError::malformed;  // none: alg and kid are set
+  JwtAlg alg = JwtAlg::hs256;
+  std::string kid;
+  std::shared_ptr<const json::object> header;
+};
+
+ParsedHeader parse_header(std::string_view b64) {
+  ParsedHeader out;
+  auto header = parse_object(b64);
+  if (!header) return out;
+  const auto* alg = header->if_contains("alg");
+  if (alg == nullptr || !alg->is_string()) return out;
+  const auto parsed_alg = parse_jwt_alg(alg->get_string());
+  if (!parsed_alg) {
+    out.error = JwtError::alg_not_allowed;
+    return out;
+  }
+  // Extensions we do not understand must not be ignored (RFC 7515 §4.1.11).
+  if (header->contains("crit")) return out;
+  out.alg = *parsed_alg;
+  if (const auto* kid = header->if_contains("kid"); kid && kid->is_string())
+    out.kid = std::string(kid->get_string());
+  out.header = std::make_shared<const json::object>(std::move(*header));
+  out.error = JwtError::none;
+  return out;
+}
+
+// The last few accepted headers of this thread, by their encoded bytes. Bounded in entries and
+// in the length it keeps; a client sending ever-new headers only misses, and an entry is the
+// parse of exactly those bytes, so a hit decides as a parse would.
+class HeaderCache {
+ public:
+  const ParsedHeader& get(std::string_view b64) {
+    for (auto& e : entries_)
+      if (e.used && e.b64 == b64) return e.parsed;
+    scratch_ = parse_header(b64);
+    if (scratch_.error != JwtError::none || b64.size() > kMaxKept) return scratch_;
+    Entry& e = entries_[next_];
+    next_ = (next_ + 1) % entries_.size();
+    e.b64.assign(b64);
+    e.parsed = std::move(scratch_);
+    e.used = true;
+    return e.parsed;
+  }
+
+ private:
+  static constexpr std::size_t kMaxKept = 512;
+  struct Entry {
+    bool used = false;
+    std::string b64;
+    ParsedHeader parsed;
+  };
+  std::array<Entry, 4> entries_;
+  std::size_t next_ = 0;
+  ParsedHeader scratch_;
+};
 
 }  // namespace
 
@@ -310,26 +370,20 @@ JwtDecodeResult decode_jwt(std::string_view token) {
   const auto dot2 = token.find('.', dot1 + 1);
   if (dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos)
     return result;
-  auto header = parse_object(token.substr(0, dot1));
-  if (!header) return result;
-  const auto* alg = header->if_contains("alg");
-  if (alg == nullptr || !alg->is_string()) return result;
-  const auto parsed_alg = parse_jwt_alg(alg->get_string());
-  if (!parsed_alg) {
-    result.error = JwtError::alg_not_allowed;
+  thread_local HeaderCache headers;
+  const ParsedHeader& header = headers.get(token.substr(0, dot1));
+  if (header.error != JwtError::none) {
+    result.error = header.error;
     return result;
   }
-  // Extensions we do not understand must not be ignored (RFC 7515 §4.1.11).
-  if (header->contains("crit")) return result;
   auto claims = parse_object(token.substr(dot1 + 1, dot2 - dot1 - 1));
   if (!claims) return result;
   auto signature = base64url_decode(token.substr(dot2 + 1));
   if (!signature || signature->empty()) return result;
   DecodedJwt jwt;
-  jwt.alg = *parsed_alg;
-  if (const auto* kid = header->if_contains("kid"); kid && kid->is_string())
-    jwt.kid = std::string(kid->get_string());
-  jwt.header = std::move(*header);
+  jwt.alg = header.alg;
+  jwt.kid = header.kid;
+  jwt.header = header.header;
   jwt.claims = std::move(*claims);
   jwt.signing_input = token.substr(0, dot2);
   jwt.signature = std::move(*signature);

@@ -64,7 +64,9 @@ std::ostream& operator<<(std::ostream& os, JwtError e);
 struct DecodedJwt {
   JwtAlg alg = JwtAlg::hs256;
   std::string kid;
-  boost::json::object header;
+  // Shared, never null after a decode: one issuer's tokens carry the same header bytes, and its
+  // parse is kept per thread for the last few distinct ones (decode_jwt).
+  std::shared_ptr<const boost::json::object> header;
   boost::json::object claims;
   std::string_view signing_input;  // view into the token passed to decode_jwt
   std::string signature;

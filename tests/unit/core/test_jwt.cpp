@@ -252,6 +252,39 @@ BOOST_AUTO_TEST_CASE(kid_selects_the_key) {
   BOOST_TEST(check(with_kid_b, pub_keys(key), {}, kBeforeExp) == JwtError::unknown_kid);
 }
 
+BOOST_AUTO_TEST_CASE(a_header_seen_before_decides_as_its_first_parse_did) {
+  // decode_jwt keeps a thread's last few accepted headers: a repeat shares the first parse,
+  // more distinct headers than it keeps still decode each as its own, and a refused header
+  // (unknown alg, crit, not JSON) is refused every time, whatever was seen before it.
+  const std::string claims = R"({"sub":"a","exp":2000000000})";
+  const auto first = decode_jwt(hs("s", claims));
+  const auto again = decode_jwt(hs("s", claims));
+  BOOST_TEST_REQUIRE(first.jwt.has_value());
+  BOOST_TEST_REQUIRE(again.jwt.has_value());
+  BOOST_TEST((first.jwt->header == again.jwt->header));  // one parse, shared
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 9; ++i) {
+      const std::string kid = "k" + std::to_string(i);
+      const auto d = decode_jwt(hs("s", claims, R"({"alg":"HS256","kid":")" + kid + R"("})"));
+      BOOST_TEST_REQUIRE(d.jwt.has_value());
+      BOOST_TEST(d.jwt->kid == kid);
+      BOOST_TEST(d.jwt->header->at("kid").as_string() == kid);
+      BOOST_TEST(check(hs("s", claims, R"({"alg":"HS256","kid":")" + kid + R"("})"), hs_keys("s"),
+                       {}, 1900000000) == JwtError::none);
+    }
+    BOOST_TEST(check(hs("s", claims, R"({"alg":"HS256","crit":["x"]})"), hs_keys("s"), {},
+                     1900000000) == JwtError::malformed);
+    BOOST_TEST(check(base64url_encode(R"({"alg":"none"})") + "." + base64url_encode(claims) + "." +
+                         base64url_encode("sig"),
+                     hs_keys("s"), {}, 1900000000) == JwtError::alg_not_allowed);
+  }
+  // The same bytes as a cached header but a different signature are still verified.
+  std::string forged = hs("s", claims);
+  char& c = forged[forged.size() - 10];  // inside the signature, all six bits data
+  c = c == 'A' ? 'B' : 'A';
+  BOOST_TEST(check(forged, hs_keys("s"), {}, 1900000000) == JwtError::bad_signature);
+}
+
 BOOST_AUTO_TEST_CASE(unusable_keys_are_refused) {
   BOOST_CHECK_THROW(PublicKey::from_pem("not a key"), std::runtime_error);
   BOOST_CHECK_THROW(PublicKey::from_pem(streamgate::test::make_rsa_key(1024).public_pem),
