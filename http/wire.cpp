@@ -6,8 +6,13 @@ namespace streamgate::http {
 
 namespace {
 
-constexpr std::string_view kBreaks("\r\n\0", 3);  // never inside a field's name or value
-bool clean(std::string_view s) { return s.find_first_of(kBreaks) == std::string_view::npos; }
+// CR, LF and NUL are never inside a field's name or value. (A plain loop: find_first_of over a
+// set of three runs a memchr of the set for every character.)
+bool clean(std::string_view s) {
+  for (const char c : s)
+    if (c == '\r' || c == '\n' || c == '\0') return false;
+  return true;
+}
 
 void append_number(std::string& out, std::size_t n) {
   char digits[24];
