@@ -63,21 +63,45 @@ bool digits(std::string_view text, std::size_t pos, std::size_t n, unsigned& out
   return true;
 }
 
+// `v` in exactly `width` decimal digits, zero-padded (v < 10^width).
+void append_digits(std::string& out, std::uint64_t v, int width) {
+  char buf[20];
+  for (int i = width - 1; i >= 0; --i) {
+    buf[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  out.append(buf, static_cast<std::size_t>(width));
+}
+
 // Any int64 of seconds formats without overflow (years beyond 9999 print more digits).
 std::string format_civil(std::int64_t secs, std::int64_t frac, int fraction_digits) {
   std::int64_t days = 0, sod = 0;
   floor_div_mod(secs, 86400, days, sod);
   const Civil c = civil_from_days(days);
-  char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
-                        static_cast<long long>(c.y), c.m, c.d, static_cast<long long>(sod / 3600),
-                        static_cast<long long>(sod / 60 % 60), static_cast<long long>(sod % 60));
-  std::string out(buf, static_cast<std::size_t>(n));
-  if (fraction_digits == 3 || fraction_digits == 6 || fraction_digits == 9) {
-    long long div = fraction_digits == 3 ? 1'000'000 : fraction_digits == 6 ? 1'000 : 1;
-    n = std::snprintf(buf, sizeof buf, ".%0*lld", fraction_digits,
-                      static_cast<long long>(frac / div));
+  std::string out;
+  out.reserve(32);
+  if (c.y >= 0 && c.y <= 9999) {
+    // The common case by hand (snprintf's format parsing was most of a token answer's date).
+    append_digits(out, static_cast<std::uint64_t>(c.y), 4);
+  } else {
+    char buf[32];
+    const int n = std::snprintf(buf, sizeof buf, "%04lld", static_cast<long long>(c.y));
     out.append(buf, static_cast<std::size_t>(n));
+  }
+  out += '-';
+  append_digits(out, c.m, 2);
+  out += '-';
+  append_digits(out, c.d, 2);
+  out += 'T';
+  append_digits(out, static_cast<std::uint64_t>(sod / 3600), 2);
+  out += ':';
+  append_digits(out, static_cast<std::uint64_t>(sod / 60 % 60), 2);
+  out += ':';
+  append_digits(out, static_cast<std::uint64_t>(sod % 60), 2);
+  if (fraction_digits == 3 || fraction_digits == 6 || fraction_digits == 9) {
+    const std::int64_t div = fraction_digits == 3 ? 1'000'000 : fraction_digits == 6 ? 1'000 : 1;
+    out += '.';
+    append_digits(out, static_cast<std::uint64_t>(frac / div), fraction_digits);
   }
   out += 'Z';
   return out;

@@ -14,6 +14,11 @@ BOOST_AUTO_TEST_CASE(formats_whole_seconds_in_utc) {
   BOOST_TEST(format_rfc3339(1767268800) == "2026-01-01T12:00:00Z");
   BOOST_TEST(format_rfc3339(951782400) == "2000-02-29T00:00:00Z");
   BOOST_TEST(format_rfc3339(-1) == "1969-12-31T23:59:59Z");
+  // The four-digit years by hand, the others as before (more digits, or a sign).
+  BOOST_TEST(format_rfc3339(253402300799) == "9999-12-31T23:59:59Z");
+  BOOST_TEST(format_rfc3339(253402300800) == "10000-01-01T00:00:00Z");
+  BOOST_TEST(format_rfc3339(-62167219200) == "0000-01-01T00:00:00Z");
+  BOOST_TEST(format_rfc3339(-62167219201) == "-001-12-31T23:59:59Z");
 }
 
 BOOST_AUTO_TEST_CASE(formats_fractions) {
