@@ -91,8 +91,40 @@ RouteMatch Router::match(Method method, const std::vector<std::string>& segs) co
   return m;
 }
 
+namespace {
+
+// An origin-form target with nothing to decode or normalise: a path of unreserved characters
+// and slashes, no query, no dot segment. Boost.URL splits it exactly as the loop below does.
+bool plain_path(std::string_view t) {
+  if (t.empty() || t.front() != '/') return false;
+  char prev = 0;
+  for (const char c : t) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '~' || c == '/' || (c == '.' && prev != '/');
+    if (!ok) return false;
+    prev = c;
+  }
+  return true;
+}
+
+}  // namespace
+
 bool split_target(std::string_view target, std::vector<std::string>& segments,
                   std::string_view& path, std::string_view& query) {
+  if (plain_path(target)) {
+    // The common case, without a parse: one segment per slash-separated run after the first.
+    path = target;
+    query = {};
+    segments.clear();
+    std::string_view rest = target.substr(1);
+    for (;;) {
+      const auto slash = rest.find('/');
+      segments.emplace_back(rest.substr(0, slash));
+      if (slash == std::string_view::npos) break;
+      rest.remove_prefix(slash + 1);
+    }
+    return true;
+  }
   // Explicit length: a std::string_view converted implicitly goes through strlen.
   auto parsed =
       boost::urls::parse_origin_form(boost::core::string_view(target.data(), target.size()));
