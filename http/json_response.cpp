@@ -2,23 +2,50 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <cstdint>
+#include <cstring>
+
 namespace streamgate::http {
 namespace json = boost::json;
+
+namespace {
+
+// The length of the run at the start of `s` that JSON takes as it is (no control character,
+// quote or backslash), eight bytes at a time ("hasless" and "haszero" of Bit Twiddling Hacks:
+// a byte below 0x20 has its high bit set in w - 0x2020.. and clear in w; a byte equal to c is
+// a zero byte of w ^ cccc..; either can only err by flagging a byte above a true one).
+std::size_t plain_run(std::string_view s) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    const std::uint64_t q = w ^ (kOnes * '"');
+    const std::uint64_t b = w ^ (kOnes * '\\');
+    const std::uint64_t hit = ((w - kOnes * 0x20) & ~w) | ((q - kOnes) & ~q) | ((b - kOnes) & ~b);
+    if ((hit & kHigh) != 0) break;  // one of these eight needs escaping: find it below
+  }
+  for (; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == '"' || c == '\\') break;
+  }
+  return i;
+}
+
+}  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  // Most strings need no escaping: copy runs of plain characters in one go.
-  std::size_t run = 0;
-  while (run < s.size()) {
-    const auto c = static_cast<unsigned char>(s[run]);
-    if (c < 0x20 || c == '"' || c == '\\') break;
-    ++run;
-  }
-  out.append(s.data(), run);
-  s.remove_prefix(run);
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
+  for (;;) {
+    // Most strings need no escaping: copy runs of plain characters in one go.
+    const std::size_t run = plain_run(s);
+    out.append(s.data(), run);
+    s.remove_prefix(run);
+    if (s.empty()) break;
+    const auto c = static_cast<unsigned char>(s.front());
+    s.remove_prefix(1);
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -26,13 +53,9 @@ void append_json_string(std::string& out, std::string_view s) {
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
       default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
-          out += ch;
-        }
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
     }
   }
   out += '"';
