@@ -17,6 +17,8 @@ PKGS=(
 if [ "$BUILD_ONLY" = false ]; then
   # Servers and tools the tests and benchmarks start.
   PKGS+=(postgresql redis-server nginx-light wrk python3 chromium)
+  # User-space instructions per request (tests/bench/instructions.sh).
+  PKGS+=(valgrind)
   # The soak plot (tests/soak/plot.sh); promtool for the alert rules (tests/monitoring).
   PKGS+=(gnuplot-nox prometheus)
   # The container image (deploy/image.sh) and Debian's compose (tests/compose).
