@@ -52,6 +52,8 @@ void append_json_string(std::string& out, std::string_view s) {
       case '\n': out += "\\n"; break;
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
       default:
         out += "\\u00";
         out += kHex[c >> 4];
@@ -68,6 +70,28 @@ Response json_success(int status, const json::value& data, std::string_view mess
   r.body = "{\"success\":true,\"data\":";
   r.body += json::serialize(data);
   r.body += ",\"message\":";
+  append_json_string(r.body, message);
+  r.body += '}';
+  return r;
+}
+
+Response json_success_strings(int status, std::initializer_list<StringMember> data,
+                              std::string_view message) {
+  Response r;
+  r.status = status;
+  std::size_t size = 64 + message.size();
+  for (const auto& [key, value] : data) size += key.size() + value.size() + 6;
+  r.body.reserve(size);
+  r.body = "{\"success\":true,\"data\":{";
+  bool first = true;
+  for (const auto& [key, value] : data) {
+    if (!first) r.body += ',';
+    first = false;
+    append_json_string(r.body, key);
+    r.body += ':';
+    append_json_string(r.body, value);
+  }
+  r.body += "},\"message\":";
   append_json_string(r.body, message);
   r.body += '}';
   return r;

@@ -1,7 +1,6 @@
 #include "server/tokens/token_handler.hpp"
 
 #include <boost/json/array.hpp>
-#include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
@@ -87,13 +86,13 @@ http::Handler make_token_handler(std::shared_ptr<const TokenSettings> s) {
       auto issue = issue_token(*s, *ctx.principal, body, now);  // [gcc12-co_await]
       token = co_await std::move(issue);
     }
-    http::Response res =
-        http::json_success(200,
-                           json::object{{"token", token.token},
-                                        {"userId", ctx.principal->subject},
-                                        {"expiresAt", core::format_rfc3339(token.exp)},
-                                        {"apiKey", s->api_key}},
-                           "Token generated successfully");
+    const std::string expires_at = core::format_rfc3339(token.exp);
+    http::Response res = http::json_success_strings(200,
+                                                    {{"token", token.token},
+                                                     {"userId", ctx.principal->subject},
+                                                     {"expiresAt", expires_at},
+                                                     {"apiKey", s->api_key}},
+                                                    "Token generated successfully");
     res.set_header("Cache-Control", "no-store");
     res.set_header("Pragma", "no-cache");
     audit_token(token.exp - now, body, ctx);

@@ -254,4 +254,17 @@ BOOST_AUTO_TEST_CASE(json_strings_are_escaped_at_every_length_and_position) {
   BOOST_TEST(utf8 == "\"caf\xc3\xa9\"");
 }
 
+BOOST_AUTO_TEST_CASE(string_member_answers_are_byte_identical_to_the_json_ones) {
+  const std::string odd = "quote\" back\\ nl\n ctl\x01 bs\b ff\f tab\t caf\xc3\xa9";
+  const auto direct =
+      json_success_strings(201, {{"token", "a.b.c"}, {"odd", odd}, {"", ""}}, "Made \"it\"");
+  const auto built = json_success(
+      201, boost::json::object{{"token", "a.b.c"}, {"odd", odd}, {"", ""}}, "Made \"it\"");
+  BOOST_TEST(direct.status == 201);
+  BOOST_TEST(direct.body == built.body);
+  BOOST_TEST(boost::json::parse(direct.body).at("data").at("odd").as_string() == odd);
+  BOOST_TEST(json_success_strings(200, {}, "m").body ==
+             json_success(200, boost::json::object{}, "m").body);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
