@@ -110,7 +110,8 @@ const char* framing_error(const bhttp::request<bhttp::string_body>& msg) {
 }
 
 // What a failed read of the header or the body is answered with (nullptr code: end quietly,
-// as for a client that went away or timed out; tcp_stream has closed the socket on a timeout).
+// as for a client that went away or timed out; a timed-out operation was cancelled by the
+// worker's sweeper, see http/conn_stream.hpp).
 struct Refusal {
   int status = 0;
   const char* code = nullptr;
