@@ -42,14 +42,11 @@ class ConnStream {
     deadline_ = d >= clock::time_point::max() - now ? clock::time_point::max() : now + d;
   }
   void expires_never() noexcept { deadline_ = clock::time_point::max(); }
-  clock::time_point expiry() const noexcept { return deadline_; }
 
   // The sweeper's check: past the deadline, the pending operations end with operation_aborted
   // (a quiet end for the session, as tcp_stream's timeout is).
-  bool expire_if_due(clock::time_point now) {
-    if (deadline_ > now) return false;
-    cancel();
-    return true;
+  void expire_if_due(clock::time_point now) {
+    if (deadline_ <= now) cancel();
   }
 
   // Ends the pending operations (a drain, or the deadline).
