@@ -3,7 +3,8 @@
 #include <fmt/format.h>
 
 #include <atomic>
-#include <iterator>
+#include <charconv>
+#include <cmath>
 
 #include "http/json_response.hpp"
 
@@ -11,6 +12,28 @@ namespace streamgate::http {
 
 namespace {
 std::atomic<bool> text_logs{false};
+
+// `value` with `digits` decimals, as "{:.Nf}" writes it (to_chars rounds exactly as well) but
+// without parsing a format string per number. Non-finite values read "nan", "inf", "-inf".
+struct Fixed {
+  char buf[48];
+  std::size_t size;
+  operator std::string_view() const { return {buf, size}; }
+};
+Fixed fixed(double value, int digits) {
+  Fixed f{};
+  if (!std::isfinite(value)) {
+    const std::string_view word = std::isnan(value) ? "nan" : value < 0 ? "-inf" : "inf";
+    word.copy(f.buf, word.size());
+    f.size = word.size();
+    return f;
+  }
+  // Past 1e30 a fixed number no longer fits the buffer: no duration or size comes near it.
+  const double v = std::fabs(value) < 1e30 ? value : std::copysign(1e30, value);
+  const auto r = std::to_chars(f.buf, f.buf + sizeof f.buf, v, std::chars_format::fixed, digits);
+  f.size = r.ec == std::errc() ? static_cast<std::size_t>(r.ptr - f.buf) : 0;
+  return f;
+}
 }  // namespace
 
 void set_text_logs(bool text) { text_logs.store(text, std::memory_order_relaxed); }
@@ -66,30 +89,26 @@ LogLine& LogLine::word(std::string_view key, std::string_view value) {
 
 LogLine& LogLine::word(std::string_view key, std::int64_t value) {
   if (!text_) return add(key, value);
-  fmt::format_to(std::back_inserter(buf_), " {}", value);
+  buf_ += ' ';
+  const fmt::format_int digits(value);
+  buf_.append(digits.data(), digits.size());
   return *this;
 }
 
 LogLine& LogLine::word_ms(std::string_view key, double ms) {
   if (!text_) return add(key, ms);
-  if (ms < 10)
-    fmt::format_to(std::back_inserter(buf_), " {:.1f}ms", ms);
-  else
-    fmt::format_to(std::back_inserter(buf_), " {:.0f}ms", ms);
+  buf_ += ' ';
+  buf_.append(fixed(ms, ms < 10 ? 1 : 0));
+  buf_.append("ms");
   return *this;
 }
 
 LogLine& LogLine::add(std::string_view key, std::int64_t value) {
-  char b[24];
-  const auto end = fmt::format_to_n(b, sizeof b, "{}", value).out;
-  return add_raw(key, std::string_view(b, static_cast<std::size_t>(end - b)));
+  const fmt::format_int digits(value);
+  return add_raw(key, std::string_view(digits.data(), digits.size()));
 }
 
-LogLine& LogLine::add(std::string_view key, double value) {
-  char b[32];
-  const auto end = fmt::format_to_n(b, sizeof b, "{:.3f}", value).out;
-  return add_raw(key, std::string_view(b, static_cast<std::size_t>(end - b)));
-}
+LogLine& LogLine::add(std::string_view key, double value) { return add_raw(key, fixed(value, 3)); }
 
 LogLine& LogLine::add(std::string_view key, bool value) {
   return add_raw(key, value ? "true" : "false");

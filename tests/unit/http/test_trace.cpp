@@ -1,6 +1,11 @@
 #include <boost/test/unit_test.hpp>
 
+#include <fmt/format.h>
+
+#include <limits>
+#include <random>
 #include <set>
+#include <vector>
 
 #include "http/log.hpp"
 #include "http/middleware.hpp"
@@ -108,6 +113,39 @@ BOOST_AUTO_TEST_CASE(log_lines_read_as_json_members_or_as_text) {
   BOOST_TEST(text.str() ==
              "request POST /api/v1/calls 503 308ms user=alice note=\"two words\\nand=a line\" "
              "ok=true");
+  set_text_logs(false);
+}
+
+// Numbers are written without a format string now; they read exactly as fmt's "{}" and
+// "{:.Nf}" wrote them, halfway cases and extremes included.
+BOOST_AUTO_TEST_CASE(log_line_numbers_read_as_fmt_wrote_them) {
+  std::mt19937_64 rng(7);
+  std::vector<double> values = {0.0,  -0.0, 0.0005, 0.0015,         2.5,  9.95,    9.999,
+                                10.0, 0.05, 1e-300, 123456789.0625, 1e17, -3.0005, 4.4999999};
+  std::uniform_real_distribution<double> small(0, 20), wide(-1e9, 1e9);
+  for (int i = 0; i < 20000; ++i) values.push_back(i % 2 ? small(rng) : wide(rng));
+  for (int i = 0; i < 2000; ++i) values.push_back(static_cast<double>(i) / 1000 + 0.0005);
+  const std::vector<std::int64_t> ints = {0, -1, 42, std::numeric_limits<std::int64_t>::min(),
+                                          std::numeric_limits<std::int64_t>::max()};
+  for (const bool text : {false, true}) {
+    set_text_logs(text);
+    for (const double v : values) {
+      LogLine line("m");
+      line.add("v", v).word_ms("d", v);
+      const std::string want =
+          text ? fmt::format("m v={:.3f} {}ms", v,
+                             v < 10 ? fmt::format("{:.1f}", v) : fmt::format("{:.0f}", v))
+               : fmt::format(R"("msg":"m","v":{:.3f},"d":{:.3f})", v, v);
+      if (line.str() != want) BOOST_TEST(line.str() == want);
+    }
+    for (const auto n : ints) {
+      LogLine line("m");
+      line.add("n", n).word("w", n);
+      const std::string want =
+          text ? fmt::format("m n={} {}", n, n) : fmt::format(R"("msg":"m","n":{},"w":{})", n, n);
+      BOOST_TEST(line.str() == want);
+    }
+  }
   set_text_logs(false);
 }
 
