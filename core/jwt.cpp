@@ -122,11 +122,11 @@ std::optional<std::int64_t> numeric_date(const json::value& v) {
   return std::nullopt;
 }
 
-std::optional<json::object> parse_object(std::string_view b64) {
+std::optional<json::object> parse_object(std::string_view b64, json::storage_ptr sp = {}) {
   auto raw = base64url_decode(b64);
   if (!raw) return std::nullopt;
   boost::system::error_code ec;
-  json::value v = json::parse(*raw, ec);
+  json::value v = json::parse(*raw, ec, std::move(sp));
   if (ec || !v.is_object()) return std::nullopt;
   return std::move(v.get_object());
 }
@@ -361,7 +361,7 @@ std::string_view describe(JwtError e) {
 
 std::ostream& operator<<(std::ostream& os, JwtError e) { return os << describe(e); }
 
-JwtDecodeResult decode_jwt(std::string_view token) {
+JwtDecodeResult decode_jwt(std::string_view token, json::storage_ptr claims_storage) {
   JwtDecodeResult result;
   result.error = JwtError::malformed;
   if (token.size() > 16 * 1024) return result;
@@ -376,18 +376,13 @@ JwtDecodeResult decode_jwt(std::string_view token) {
     result.error = header.error;
     return result;
   }
-  auto claims = parse_object(token.substr(dot1 + 1, dot2 - dot1 - 1));
+  auto claims = parse_object(token.substr(dot1 + 1, dot2 - dot1 - 1), std::move(claims_storage));
   if (!claims) return result;
   auto signature = base64url_decode(token.substr(dot2 + 1));
   if (!signature || signature->empty()) return result;
-  DecodedJwt jwt;
-  jwt.alg = header.alg;
-  jwt.kid = header.kid;
-  jwt.header = header.header;
-  jwt.claims = std::move(*claims);
-  jwt.signing_input = token.substr(0, dot2);
-  jwt.signature = std::move(*signature);
-  result.jwt = std::move(jwt);
+  // Built by moves only: assigning a json::object copies it into the target's (default) storage.
+  result.jwt.emplace(DecodedJwt{header.alg, header.kid, header.header, std::move(*claims),
+                                token.substr(0, dot2), std::move(*signature)});
   result.error = JwtError::none;
   return result;
 }

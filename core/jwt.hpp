@@ -76,7 +76,9 @@ struct JwtDecodeResult {
   std::optional<DecodedJwt> jwt;
   JwtError error = JwtError::none;
 };
-JwtDecodeResult decode_jwt(std::string_view token);
+// The claims are allocated from `claims_storage` (the default heap when empty): a caller that
+// reads them and lets them go can pass a stack-backed monotonic resource that outlives the result.
+JwtDecodeResult decode_jwt(std::string_view token, boost::json::storage_ptr claims_storage = {});
 
 struct JwtKeys {
   std::shared_ptr<const HmacSha256Key> hs256;  // null: HS256 not allowed

@@ -1,5 +1,7 @@
 #include "server/auth/app_jwt.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
+
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -33,7 +35,11 @@ HttpError unauthenticated(std::string_view why) {
 
 core::JwtError AppJwtVerifier::check(std::string_view token, std::int64_t now, http::Principal* out,
                                      std::string* why) const {
-  const auto decoded = core::decode_jwt(token);
+  // The claims live only for this call: parsed into a buffer on the stack (a larger payload
+  // spills to the heap), not one allocation per key.
+  unsigned char buffer[1024];
+  boost::json::monotonic_resource claims_memory(buffer, sizeof buffer);
+  const auto decoded = core::decode_jwt(token, &claims_memory);
   if (!decoded.jwt) {
     *why = core::describe(decoded.error);
     return decoded.error;

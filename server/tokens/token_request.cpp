@@ -1,5 +1,6 @@
 #include "server/tokens/token_request.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 
 #include <algorithm>
@@ -24,8 +25,12 @@ constexpr std::size_t kMaxCallCids = 32;
 TokenRequestBody parse_token_request(std::string_view body) {
   TokenRequestBody out;
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return out;
+  // The parse lives only for this call: in a buffer on the stack (a larger body spills to the
+  // heap), not one allocation per member.
+  unsigned char buffer[1024];
+  json::monotonic_resource memory(buffer, sizeof buffer);
   boost::system::error_code ec;
-  json::value v = json::parse(body, ec);
+  json::value v = json::parse(body, ec, &memory);
   if (ec) throw invalid("Request body is not valid JSON");
   if (!v.is_object()) throw invalid("Request body must be a JSON object");
   const auto& o = v.get_object();

@@ -172,6 +172,34 @@ BOOST_AUTO_TEST_CASE(malformed_tokens) {
   }
 }
 
+// Claims can be parsed into the caller's memory (the app-JWT check passes a stack buffer): they
+// are allocated there, read the same, and verify the same as with the default heap; a payload
+// larger than the buffer spills to the resource's upstream and still reads whole.
+BOOST_AUTO_TEST_CASE(claims_are_parsed_into_the_storage_given) {
+  const std::string secret = "claims-storage-secret";
+  const auto small = hs(secret, R"({"sub":"user-1","exp":1900000100,"roles":["a","b"]})");
+  std::string many = R"({"sub":"user-2","exp":1900000100)";
+  for (int i = 0; i < 200; ++i)
+    many += ",\"claim_" + std::to_string(i) + "\":\"" + std::string(20, 'x') + "\"";
+  many += "}";
+  const auto large = hs(secret, many);
+  for (const auto& [token, sub, size] : {std::tuple{small, "user-1", std::size_t{3}},
+                                         std::tuple{large, "user-2", std::size_t{202}}}) {
+    unsigned char buffer[512];
+    boost::json::monotonic_resource memory(buffer, sizeof buffer);
+    const auto d = decode_jwt(token, &memory);
+    BOOST_TEST_REQUIRE(d.jwt.has_value());
+    BOOST_TEST(d.jwt->claims.storage().get() == &memory);
+    BOOST_TEST(d.jwt->claims.at("sub").as_string() == sub);
+    BOOST_TEST(d.jwt->claims.size() == size);
+    BOOST_TEST(verify_jwt(*d.jwt, hs_keys(secret), {}, 1'900'000'000) == JwtError::none);
+    BOOST_TEST(verify_jwt(*d.jwt, hs_keys("other"), {}, 1'900'000'000) == JwtError::bad_signature);
+    const auto on_heap = decode_jwt(token);
+    BOOST_TEST(on_heap.jwt->claims.storage().get() != &memory);
+    BOOST_TEST(on_heap.jwt->claims == d.jwt->claims);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(time_claims_with_leeway) {
   JwtRules rules;
   rules.leeway_seconds = 30;
