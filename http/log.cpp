@@ -5,6 +5,7 @@
 #include <atomic>
 #include <charconv>
 #include <cmath>
+#include <vector>
 
 #include "http/json_response.hpp"
 
@@ -38,14 +39,46 @@ Fixed fixed(double value, int digits) {
 
 void set_text_logs(bool text) { text_logs.store(text, std::memory_order_relaxed); }
 
+// A thread's spare line buffers: at most four, each at most 4 KiB of capacity (a longer line's
+// buffer is freed, so one huge line never stays). Lines may nest (a line built while another is
+// alive) and may end on another thread than they began (a coroutine resumed elsewhere): each
+// takes its own buffer and gives it to whichever thread ends it.
+// A line made while the thread exits (after its spares are gone) simply allocates.
+namespace {
+constexpr std::size_t kSpareBuffers = 4;
+constexpr std::size_t kFirstCapacity = 320;  // an access line with its two ids fits
+constexpr std::size_t kKeptCapacity = 4096;
+thread_local bool spares_gone = false;
+struct Spares {
+  std::vector<std::string> buffers;
+  ~Spares() { spares_gone = true; }
+};
+thread_local Spares spares;
+}  // namespace
+
 LogLine::LogLine(std::string_view msg) : text_(text_logs.load(std::memory_order_relaxed)) {
-  buf_.reserve(320);  // an access line with its two ids fits
+  if (!spares_gone && !spares.buffers.empty()) {
+    buf_ = std::move(spares.buffers.back());
+    spares.buffers.pop_back();
+    buf_.clear();
+  } else {
+    buf_.reserve(kFirstCapacity);
+  }
   if (text_) {
     buf_.append(msg);
     return;
   }
   buf_ = "\"msg\":";
   append_json_string(buf_, msg);
+}
+
+LogLine::~LogLine() {
+  // (A moved-from line has no buffer worth keeping.)
+  if (spares_gone || buf_.capacity() < kFirstCapacity || buf_.capacity() > kKeptCapacity) return;
+  auto& kept = spares.buffers;
+  if (kept.size() >= kSpareBuffers) return;
+  if (kept.capacity() < kSpareBuffers) kept.reserve(kSpareBuffers);
+  kept.push_back(std::move(buf_));
 }
 
 // A value as a person reads it: bare when it is one plain word, else a JSON string (quoted, with

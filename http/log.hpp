@@ -17,6 +17,13 @@ void set_text_logs(bool text);
 class LogLine final {
  public:
   explicit LogLine(std::string_view msg);
+  // The buffer goes back to its thread's few spare ones (a request writes two lines; neither
+  // allocates once the thread has written a line or two).
+  ~LogLine();
+  LogLine(LogLine&&) noexcept = default;
+  LogLine(const LogLine&) = delete;
+  LogLine& operator=(const LogLine&) = delete;
+  LogLine& operator=(LogLine&&) = delete;
   // A member whose value alone is shown in text (`POST`, `503`), as `"key":value` in JSON.
   LogLine& word(std::string_view key, std::string_view value);
   LogLine& word(std::string_view key, std::int64_t value);

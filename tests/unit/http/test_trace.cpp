@@ -5,6 +5,7 @@
 #include <limits>
 #include <random>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "http/log.hpp"
@@ -147,6 +148,60 @@ BOOST_AUTO_TEST_CASE(log_line_numbers_read_as_fmt_wrote_them) {
     }
   }
   set_text_logs(false);
+}
+
+// A thread reuses its line buffers: the next line writes into the last one's buffer; lines alive
+// at once each have their own; a huge line's buffer is not kept; a line returned by value reads
+// whole. Run on a fresh thread (its spares empty); checked on this one.
+BOOST_AUTO_TEST_CASE(log_line_buffers_are_reused_per_thread) {
+  set_text_logs(false);
+  struct Seen {
+    bool reused = false, nested_apart = false, small_after_huge = false;
+    std::string second, nested_a, nested_b, returned;
+  } seen;
+  std::thread([&seen] {
+    const char* first = nullptr;
+    {
+      LogLine a("first");
+      a.add("k", "v");
+      first = a.str().data();
+    }
+    {
+      LogLine b("second");
+      seen.reused = b.str().data() == first;
+      seen.second = b.str();
+    }
+    {
+      LogLine a("a");
+      LogLine b("b");
+      a.add("k", "1");
+      b.add("k", "2");
+      seen.nested_apart = a.str().data() != b.str().data();
+      seen.nested_a = a.str();
+      seen.nested_b = b.str();
+    }
+    for (int i = 0; i < 6; ++i) {  // more than the spares kept
+      LogLine huge("huge");
+      huge.add("big", std::string(10000, 'x'));
+    }
+    {
+      LogLine n("n");
+      seen.small_after_huge = n.str().capacity() <= 4096;
+    }
+    const auto make = [] {
+      LogLine l("made");
+      l.add("k", "v");
+      return l;
+    };
+    seen.returned = make().str();
+  }).join();
+  BOOST_TEST(seen.reused);
+  BOOST_TEST(seen.second == R"("msg":"second")");
+  BOOST_TEST(seen.nested_apart);
+  BOOST_TEST(seen.nested_a == R"("msg":"a","k":"1")");
+  BOOST_TEST(seen.nested_b == R"("msg":"b","k":"2")");
+  BOOST_TEST(seen.small_after_huge);
+  BOOST_TEST(seen.returned == R"("msg":"made","k":"v")");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
