@@ -303,7 +303,7 @@ Task<void> write_error_and_close(Stream& stream, int status, std::string_view co
   const std::string request_id = generate_request_id();
   Response r = json_error(status, code, message, request_id);
   bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(status), 11};
-  out.set(bhttp::field::content_type, r.content_type);
+  out.set(bhttp::field::content_type, r.content_type.view());
   out.set(bhttp::field::connection, "close");
   out.set("X-Request-Id", request_id);
   out.body() = std::move(r.body);

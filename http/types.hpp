@@ -39,9 +39,26 @@ struct Request {
   std::optional<std::string> query_param(std::string_view name) const;
 };
 
+// Text that lives as long as the program: made from a string literal only, so a Response (which
+// outlives the handler that made it) can hold it without a copy. "application/json" is one byte
+// too long for std::string's inline buffer, so a std::string here cost every answer a malloc.
+class StaticText {
+ public:
+  constexpr StaticText() = default;
+  template <std::size_t N>
+  constexpr StaticText(const char (&literal)[N]) : text_(literal, N - 1) {}  // NOLINT: implicit
+  constexpr std::string_view view() const { return text_; }
+  constexpr operator std::string_view() const { return text_; }  // NOLINT: implicit
+  constexpr bool empty() const { return text_.empty(); }
+  constexpr void clear() { text_ = {}; }
+
+ private:
+  std::string_view text_;
+};
+
 struct Response {
   int status = 200;
-  std::string content_type = "application/json";
+  StaticText content_type = "application/json";  // empty: no Content-Type
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   bool close = false;  // close the connection after this response

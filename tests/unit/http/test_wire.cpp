@@ -18,7 +18,7 @@ namespace {
 std::string through_beast(const Response& res, Method method, unsigned version, bool close) {
   bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(res.status), version};
   for (const auto& [k, v] : res.headers) out.set(k, v);
-  if (!res.content_type.empty()) out.set(bhttp::field::content_type, res.content_type);
+  if (!res.content_type.empty()) out.set(bhttp::field::content_type, res.content_type.view());
   out.keep_alive(!close);
   if (method == Method::head) {
     out.content_length(res.body.size());
