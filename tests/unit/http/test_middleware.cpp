@@ -218,15 +218,28 @@ BOOST_AUTO_TEST_CASE(envelope_shapes) {
 }
 
 BOOST_AUTO_TEST_CASE(json_strings_are_escaped_at_every_length_and_position) {
-  // Each byte value, alone and at every offset of runs long enough to use the eight-byte scan,
-  // and a pseudo-random mix: Boost.JSON parses back exactly the bytes that went in (UTF-8 is
-  // kept as it is, so the mix is ASCII with the characters that must be escaped).
+  // Each byte value at every offset of strings of every length up to 40 (whole sixteen-byte
+  // blocks, a partial last block, both), and a pseudo-random mix: Boost.JSON parses back exactly
+  // the bytes that went in (UTF-8 is kept as it is, so the mix is ASCII with the characters
+  // that must be escaped).
   std::vector<std::string> inputs;
   for (int c = 0; c < 0x80; ++c) {
-    for (std::size_t at = 0; at < 19; ++at) {
-      std::string s(19, 'x');
+    for (std::size_t len = 1; len <= 40; ++len) {
+      for (std::size_t at = 0; at < len; ++at) {
+        std::string s(len, 'x');
+        s[at] = static_cast<char>(c);
+        inputs.push_back(s);
+      }
+    }
+  }
+  // Bytes from 0x80 up are never escaped, wherever they are.
+  for (int c = 0x80; c < 0x100; ++c) {
+    for (std::size_t at = 0; at < 33; ++at) {
+      std::string s(33, 'y');
       s[at] = static_cast<char>(c);
-      inputs.push_back(s);
+      std::string out;
+      append_json_string(out, s);
+      BOOST_TEST(out == "\"" + s + "\"");
     }
   }
   std::uint32_t seed = 12345;
