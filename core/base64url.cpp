@@ -75,23 +75,33 @@ std::string base64url_encode(std::string_view bytes) {
 std::optional<std::string> base64url_decode(std::string_view text) {
   if (text.size() % 4 == 1) return std::nullopt;
   // Exactly the decoded size (three bytes per four characters, the rest for a short tail),
-  // written through a pointer.
+  // written through a pointer, four characters at a time.
   std::string out((text.size() / 4) * 3 + (text.size() % 4 == 0 ? 0 : text.size() % 4 - 1), '\0');
   char* o = out.data();
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    const int8_t v = kReverse[static_cast<unsigned char>(c)];
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      *o++ = static_cast<char>((acc >> bits) & 0xFF);
-    }
+  const auto* t = reinterpret_cast<const unsigned char*>(text.data());
+  const auto value = [](unsigned char c) { return static_cast<std::int32_t>(kReverse[c]); };
+  std::size_t i = 0;
+  for (; i + 4 <= text.size(); i += 4) {
+    const std::int32_t a = value(t[i]), b = value(t[i + 1]), c = value(t[i + 2]),
+                       d = value(t[i + 3]);
+    if ((a | b | c | d) < 0) return std::nullopt;  // a character outside the alphabet
+    const auto n = static_cast<std::uint32_t>((a << 18) | (b << 12) | (c << 6) | d);
+    *o++ = static_cast<char>(n >> 16);
+    *o++ = static_cast<char>((n >> 8) & 0xFF);
+    *o++ = static_cast<char>(n & 0xFF);
   }
-  // Leftover bits must be zero (canonical encoding).
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
+  // A tail of two characters holds one byte and four spare bits, of three two bytes and two
+  // spare bits; the spare bits must be zero (canonical encoding).
+  const std::size_t rest = text.size() - i;
+  if (rest >= 2) {
+    const std::int32_t a = value(t[i]), b = value(t[i + 1]);
+    const std::int32_t c = rest == 3 ? value(t[i + 2]) : 0;
+    if ((a | b | c) < 0) return std::nullopt;
+    const auto n = static_cast<std::uint32_t>((a << 18) | (b << 12) | (c << 6));
+    if (rest == 2 ? (b & 0x0F) != 0 : (c & 0x03) != 0) return std::nullopt;
+    *o++ = static_cast<char>(n >> 16);
+    if (rest == 3) *o++ = static_cast<char>((n >> 8) & 0xFF);
+  }
   return out;
 }
 
