@@ -45,10 +45,16 @@ std::optional<std::string> base64_decode(std::string_view text) {
 }
 
 std::string base64url_encode(std::string_view bytes) {
+  std::string out;
+  base64url_append(out, bytes);
+  return out;
+}
+
+void base64url_append(std::string& out, std::string_view bytes) {
   // Sized once and written through a pointer: no capacity check per character.
-  std::string out((bytes.size() / 3) * 4 + (bytes.size() % 3 == 0 ? 0 : bytes.size() % 3 + 1),
-                  '\0');
-  char* o = out.data();
+  const std::size_t start = out.size();
+  out.resize(start + (bytes.size() / 3) * 4 + (bytes.size() % 3 == 0 ? 0 : bytes.size() % 3 + 1));
+  char* o = out.data() + start;
   std::size_t i = 0;
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   for (; i + 3 <= bytes.size(); i += 3) {
@@ -69,7 +75,6 @@ std::string base64url_encode(std::string_view bytes) {
     *o++ = kAlphabet[(n >> 12) & 63];
     *o++ = kAlphabet[(n >> 6) & 63];
   }
-  return out;
 }
 
 std::optional<std::string> base64url_decode(std::string_view text) {

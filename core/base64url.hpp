@@ -7,6 +7,9 @@
 namespace streamgate::core {
 
 std::string base64url_encode(std::string_view bytes);
+// The same encoding appended to `out` (a JWS is built in one string this way); `bytes` must
+// not point into `out`.
+void base64url_append(std::string& out, std::string_view bytes);
 
 // Strict decoder: rejects padding, characters outside the URL-safe alphabet, a length of
 // 1 mod 4 and non-zero trailing bits, so that one token has exactly one encoding.

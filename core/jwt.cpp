@@ -221,10 +221,10 @@ std::string sign_hs256_encoded(std::string_view header_b64, std::string_view pay
   out.reserve(header_b64.size() + payload_json.size() * 4 / 3 + 48);
   out.append(header_b64);
   out += '.';
-  out += base64url_encode(payload_json);
+  base64url_append(out, payload_json);
   const auto mac = key.mac(out);
   out += '.';
-  out += base64url_encode(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
+  base64url_append(out, std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
   return out;
 }
 

@@ -111,4 +111,16 @@ BOOST_AUTO_TEST_CASE(decoder_agrees_with_a_character_at_a_time_reference) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(appending_encodes_after_what_is_there) {
+  std::string all;
+  for (int i = 0; i < 256; ++i) all += static_cast<char>(255 - i);
+  for (std::size_t n = 0; n <= 40; ++n) {
+    for (const std::string prefix : {"", "eyJhbGciOiJIUzI1NiJ9."}) {
+      std::string out = prefix;
+      base64url_append(out, all.substr(0, n));
+      BOOST_TEST(out == prefix + base64url_encode(all.substr(0, n)));
+    }
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
