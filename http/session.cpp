@@ -12,6 +12,9 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstddef>
+#include <memory_resource>
+#include <tuple>
 
 #include "http/json_response.hpp"
 #include "http/middleware.hpp"
@@ -38,7 +41,28 @@ constexpr std::size_t kBufferSlack = 4 * 1024;
 static_assert(kMaxHeaderLimit + kBufferSlack < 65000,
               "a field must not reach Beast's 64 KiB field limit");
 
-using Parser = bhttp::request_parser<bhttp::string_body>;
+// A request's header fields live in its connection's arena (FieldArena) instead of an
+// allocation each: Beast gives each field its own block.
+using FieldAllocator = std::pmr::polymorphic_allocator<char>;
+using Parser = bhttp::request_parser<bhttp::string_body, FieldAllocator>;
+using Message = bhttp::request<bhttp::string_body, bhttp::basic_fields<FieldAllocator>>;
+
+// Room for a usual request's fields inside the connection's coroutine frame (1 KiB: a client's
+// few fields and a bearer token); a larger header (up to the header limit) takes more from the
+// heap, given back when the next request begins or the connection ends.
+class FieldArena {
+ public:
+  FieldArena() : resource_(buffer_, sizeof buffer_) {}
+  FieldArena(const FieldArena&) = delete;
+  FieldArena& operator=(const FieldArena&) = delete;
+  FieldAllocator allocator() { return FieldAllocator(&resource_); }
+  // After the request's parser is gone: everything it took is free again.
+  void reset() { resource_.release(); }
+
+ private:
+  alignas(std::max_align_t) std::byte buffer_[1024];
+  std::pmr::monotonic_buffer_resource resource_;
+};
 
 // A connection keeps its response buffer between answers up to this size.
 constexpr std::size_t kKeptWireCapacity = 64 * 1024;
@@ -69,7 +93,7 @@ bool is_quiet_network_error(const boost::system::error_code& ec) {
 // RFC 9112 framing rules that Beast leaves to us, checked on the parsed header before any body
 // is read. Behind a load balancer these decide where one request ends and the next begins, so
 // anything ambiguous is refused (400, then close) rather than guessed at. nullptr: it passes.
-const char* framing_error(const bhttp::request<bhttp::string_body>& msg) {
+const char* framing_error(const Message& msg) {
   std::size_t hosts = 0, lengths = 0, encodings = 0, codings = 0;
   bool chunked_only = true;
   for (const auto& f : msg) {
@@ -274,8 +298,11 @@ Task<void> serve_connection(Stream& stream, const SessionShared& s, IdleSet& idl
   std::vector<std::string> segments;
   std::string wire;  // each response's bytes, one write (http/wire.hpp)
   IdleSet::node_type idle_node;
+  FieldArena fields;
   for (;;) {
-    Parser parser;  // owns the header fields that req.headers points into
+    fields.reset();  // the last request's parser, and all that pointed into it, are gone
+    // The parser owns the header fields that req.headers points into; they live in `fields`.
+    Parser parser(std::piecewise_construct, std::make_tuple(), std::make_tuple(fields.allocator()));
     Request req;
     Context ctx;
     if (!co_await read_request(stream, s, idle, idle_node, buffer, parser, segments, req, ctx))

@@ -44,6 +44,38 @@ BOOST_AUTO_TEST_CASE(keep_alive_and_pipelined_requests_are_answered_in_order) {
   BOOST_TEST(c.read_response().status == 200);
 }
 
+// A request's header fields live in its connection's arena: one past the arena's room (sixty
+// fields of 100 bytes before the ones that matter) is read whole, and the small request after
+// it on the same connection, and another large one, are read as themselves.
+BOOST_AUTO_TEST_CASE(large_and_small_headers_alternate_on_one_connection) {
+  RunningApp app;
+  RawConnection c(app.port);
+  std::string filler;
+  for (int i = 0; i < 60; ++i)
+    filler += "X-Filler-" + std::to_string(i) + ": " +
+              std::string(100, static_cast<char>('a' + i % 26)) + "\r\n";
+  const auto large = [&](const std::string& user, const std::string& id) {
+    return "POST /api/v1/stream/token HTTP/1.1\r\nHost: x\r\n" + filler + "Authorization: Bearer " +
+           app_jwt(user) + "\r\nX-Request-Id: " + id +
+           "\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+  };
+  c.send(large("alice", "big-one"));
+  const auto r1 = c.read_response();
+  BOOST_TEST(r1.status == 200);
+  BOOST_TEST(r1.header("x-request-id") == "big-one");
+  BOOST_TEST(r1.json().at("data").at("userId").as_string() == "alice");
+  c.send(token_request(app_jwt("bob"), "small-one"));
+  const auto r2 = c.read_response();
+  BOOST_TEST(r2.status == 200);
+  BOOST_TEST(r2.header("x-request-id") == "small-one");
+  BOOST_TEST(r2.json().at("data").at("userId").as_string() == "bob");
+  c.send(large("carol", "big-two"));
+  const auto r3 = c.read_response();
+  BOOST_TEST(r3.status == 200);
+  BOOST_TEST(r3.header("x-request-id") == "big-two");
+  BOOST_TEST(r3.json().at("data").at("userId").as_string() == "carol");
+}
+
 BOOST_AUTO_TEST_CASE(oversized_header_gets_431_and_close) {
   RunningApp app({{"HTTP_HEADER_LIMIT_BYTES", "4096"}});
   RawConnection c(app.port);
