@@ -7,6 +7,15 @@
 // the cancelled wait's handler: a timer-queue insertion, a removal under the reactor's lock and
 // an extra completion per operation, on every request of a keep-alive connection.
 //
+// Its synchronous read_some and write_some never block: they move what the socket holds (or has
+// room for) now, and end with asio::error::would_block when that is nothing. The session tries
+// them first on a plain connection (a request already buffered is parsed, an answer that fits
+// the socket's send buffer is sent, without a round through the scheduler), and awaits only
+// for what remains; Beast's synchronous read and write algorithms drive them. They change
+// nothing Asio keeps about the socket (its non-blocking mode as Asio's synchronous calls see it
+// is untouched), and Asio's edge-triggered reactor tries a read or write before it waits, so bytes
+// moved here are never waited for there.
+//
 // The deadline covers what the session awaits between expires_after and expires_never, as
 // tcp_stream's covers its pending operations: the session clears it after each wait, so a
 // handler that takes long (an upstream call) is never cut off by the previous read's deadline.
@@ -14,9 +23,16 @@
 // enforced again at every sweep until the session clears it, so an operation that began just
 // after a cancel (the next read of a composed header read) is ended at the next sweep. Internal
 // to the http module.
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/system/system_error.hpp>
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstddef>
 #include <utility>
 
 namespace streamgate::http {
@@ -64,7 +80,81 @@ class ConnStream {
     return socket_.async_write_some(buffers, std::forward<Token>(token));
   }
 
+  // Reads into the first non-empty buffer what the socket holds now: asio::error::eof when the
+  // peer has closed, would_block when there is nothing yet.
+  template <typename MutableBuffers>
+  std::size_t read_some(const MutableBuffers& buffers, boost::system::error_code& ec) {
+    const boost::asio::mutable_buffer b = first_non_empty<boost::asio::mutable_buffer>(buffers);
+    if (b.size() == 0) {
+      ec = {};
+      return 0;
+    }
+    for (;;) {
+      const ssize_t n = ::recv(socket_.native_handle(), b.data(), b.size(), MSG_DONTWAIT);
+      if (n > 0) {
+        ec = {};
+        return static_cast<std::size_t>(n);
+      }
+      if (n == 0) {
+        ec = boost::asio::error::eof;
+        return 0;
+      }
+      if (errno != EINTR) return fail(ec);
+    }
+  }
+  // Sends from the first non-empty buffer what the socket has room for now.
+  template <typename ConstBuffers>
+  std::size_t write_some(const ConstBuffers& buffers, boost::system::error_code& ec) {
+    const boost::asio::const_buffer b = first_non_empty<boost::asio::const_buffer>(buffers);
+    if (b.size() == 0) {
+      ec = {};
+      return 0;
+    }
+    for (;;) {
+      const ssize_t n =
+          ::send(socket_.native_handle(), b.data(), b.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n >= 0) {
+        ec = {};
+        return static_cast<std::size_t>(n);
+      }
+      if (errno != EINTR) return fail(ec);
+    }
+  }
+  // The throwing forms Beast's stream concepts ask for.
+  template <typename MutableBuffers>
+  std::size_t read_some(const MutableBuffers& buffers) {
+    boost::system::error_code ec;
+    const std::size_t n = read_some(buffers, ec);
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
+  template <typename ConstBuffers>
+  std::size_t write_some(const ConstBuffers& buffers) {
+    boost::system::error_code ec;
+    const std::size_t n = write_some(buffers, ec);
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
+
  private:
+  template <typename Buffer, typename Buffers>
+  static Buffer first_non_empty(const Buffers& buffers) {
+    const auto end = boost::asio::buffer_sequence_end(buffers);
+    for (auto it = boost::asio::buffer_sequence_begin(buffers); it != end; ++it) {
+      const Buffer b(*it);
+      if (b.size() != 0) return b;
+    }
+    return Buffer();
+  }
+  static std::size_t fail(boost::system::error_code& ec) {
+    const int e = errno;
+    if (e == EAGAIN || e == EWOULDBLOCK)
+      ec = boost::asio::error::would_block;
+    else
+      ec.assign(e, boost::system::system_category());
+    return 0;
+  }
+
   socket_type socket_;
   clock::time_point deadline_ = clock::time_point::max();
 };

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <memory_resource>
 #include <tuple>
+#include <type_traits>
 
 #include "http/json_response.hpp"
 #include "http/middleware.hpp"
@@ -40,6 +41,29 @@ constexpr std::size_t kMaxHeaderLimit = 56 * 1024;
 constexpr std::size_t kBufferSlack = 4 * 1024;
 static_assert(kMaxHeaderLimit + kBufferSlack < 65000,
               "a field must not reach Beast's 64 KiB field limit");
+
+// On a plain connection, `step` (a synchronous Beast or Asio algorithm over ConnStream's
+// never-blocking read_some and write_some) does what it can without waiting: a request already
+// in the buffer is parsed, an answer that fits the socket's send buffer is sent. True when it
+// ended (done, or failed: the error is in `ec`); false when it would have had to wait (or was
+// not to be tried), and the caller awaits the rest with the same parser, buffer or offset. TLS
+// connections always await.
+template <typename Stream, typename Step>
+bool now_or_would_block(bool try_now, boost::system::error_code& ec, Step&& step) {
+  if constexpr (std::is_same_v<Stream, ConnStream>) {
+    if (!try_now) return false;
+    step(ec);
+    if (ec != asio::error::would_block) return true;
+    ec = {};
+  }
+  return false;
+}
+
+// A connection's requests read and answered without waiting, in a row: a client that pipelines
+// keeps the buffer from emptying, and would otherwise keep its worker from every other
+// connection. After this many the next header is awaited, which lets the others run (Beast's
+// read posts its completion even when the header is already buffered).
+constexpr unsigned kMaxRequestsWithoutWaiting = 16;
 
 // A request's header fields live in its connection's arena (FieldArena) instead of an
 // allocation each: Beast gives each field its own block.
@@ -192,7 +216,8 @@ bool route(const SessionShared& s, const Parser& parser, std::vector<std::string
 template <typename Stream>
 Task<bool> read_request(Stream& stream, const SessionShared& s, IdleSet& idle,
                         IdleSet::node_type& idle_node, beast::flat_buffer& buffer, Parser& parser,
-                        std::vector<std::string>& segments, Request& req, Context& ctx) {
+                        std::vector<std::string>& segments, Request& req, Context& ctx,
+                        unsigned& without_waiting) {
   auto& tcp_layer = beast::get_lowest_layer(stream);
   if (buffer.size() == 0) {
     // Idle between requests: the keep-alive timeout applies, and a drain may close us.
@@ -204,13 +229,21 @@ Task<bool> read_request(Stream& stream, const SessionShared& s, IdleSet& idle,
     track_idle(idle, idle_node, tcp_layer, false);
     if (rec) co_return false;
     buffer.commit(n);
+    without_waiting = 0;  // the read above waited (its completion is always posted)
   }
+  const bool header_now = ++without_waiting <= kMaxRequestsWithoutWaiting;
+  if (!header_now) without_waiting = 0;
 
   parser.header_limit(static_cast<std::uint32_t>(s.options.header_limit));
   parser.body_limit(std::max(s.router.max_body_limit(), s.options.unmatched_body_limit));
-  tcp_layer.expires_after(s.options.header_timeout);
-  auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
-  tcp_layer.expires_never();
+  boost::system::error_code hec;
+  if (!now_or_would_block<Stream>(
+          header_now, hec, [&](auto& ec) { bhttp::read_header(stream, buffer, parser, ec); })) {
+    tcp_layer.expires_after(s.options.header_timeout);
+    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+    tcp_layer.expires_never();
+    hec = ec;
+  }
   Refusal refusal;
   if (hec) {
     refusal = refusal_for(hec, false);
@@ -232,16 +265,23 @@ Task<bool> read_request(Stream& stream, const SessionShared& s, IdleSet& idle,
 
   if (!parser.is_done()) {
     parser.body_limit(body_limit);
-    if (iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+    // A client that waits for 100 Continue has sent no body yet: nothing to try now.
+    const bool expects_continue = iequals(parser.get()[bhttp::field::expect], "100-continue");
+    if (expects_continue) {
       bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
       tcp_layer.expires_after(s.options.write_timeout);
       auto [cec, cn] = co_await bhttp::async_write(stream, cont, kTuple);
       tcp_layer.expires_never();
       if (cec) co_return false;
     }
-    tcp_layer.expires_after(s.options.body_timeout);
-    auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
-    tcp_layer.expires_never();
+    boost::system::error_code bec;
+    if (!now_or_would_block<Stream>(!expects_continue, bec,
+                                    [&](auto& ec) { bhttp::read(stream, buffer, parser, ec); })) {
+      tcp_layer.expires_after(s.options.body_timeout);
+      auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+      tcp_layer.expires_never();
+      bec = ec;
+    }
     if (bec) {
       refusal = refusal_for(bec, true);
       if (refusal.code != nullptr)
@@ -299,13 +339,15 @@ Task<void> serve_connection(Stream& stream, const SessionShared& s, IdleSet& idl
   std::string wire;  // each response's bytes, one write (http/wire.hpp)
   IdleSet::node_type idle_node;
   FieldArena fields;
+  unsigned without_waiting = 0;
   for (;;) {
     fields.reset();  // the last request's parser, and all that pointed into it, are gone
     // The parser owns the header fields that req.headers points into; they live in `fields`.
     Parser parser(std::piecewise_construct, std::make_tuple(), std::make_tuple(fields.allocator()));
     Request req;
     Context ctx;
-    if (!co_await read_request(stream, s, idle, idle_node, buffer, parser, segments, req, ctx))
+    if (!co_await read_request(stream, s, idle, idle_node, buffer, parser, segments, req, ctx,
+                               without_waiting))
       break;
     req.remote_address = peer_ip;
     ctx.client_ip = client_ip(peer_ip, req.header("x-forwarded-for"), s.options.trusted_proxy_hops);
@@ -315,10 +357,16 @@ Task<void> serve_connection(Stream& stream, const SessionShared& s, IdleSet& idl
 
     const bool close = !parser.get().keep_alive() || res.close || s.draining.load();
     serialize_response(res, req.method, parser.get().version(), close, wire);
-    auto& tcp_layer = beast::get_lowest_layer(stream);
-    tcp_layer.expires_after(s.options.write_timeout);
-    auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(wire), kTuple);
-    tcp_layer.expires_never();
+    boost::system::error_code wec;
+    std::size_t sent = 0;
+    if (!now_or_would_block<Stream>(
+            true, wec, [&](auto& ec) { sent = asio::write(stream, asio::buffer(wire), ec); })) {
+      auto& tcp_layer = beast::get_lowest_layer(stream);
+      tcp_layer.expires_after(s.options.write_timeout);
+      auto [ec, n] = co_await asio::async_write(stream, asio::buffer(wire) + sent, kTuple);
+      tcp_layer.expires_never();
+      wec = ec;
+    }
     if (wire.capacity() > kKeptWireCapacity) std::string().swap(wire);  // a large answer's room
     if (wec || close) break;
   }
