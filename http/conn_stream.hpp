@@ -16,6 +16,12 @@
 // is untouched), and Asio's edge-triggered reactor tries a read or write before it waits, so bytes
 // moved here are never waited for there.
 //
+// Between requests a plain connection waits through its worker's ReadWatch (read_watch.hpp):
+// `read_ready()` is false only after a read of ours found the socket empty, and then
+// `async_wait_readable` parks until the kernel's next edge on it, with no system call of its own.
+// Any read Asio makes (a header or body awaited through async_read_some) leaves it true, since
+// what that read left behind is not known here.
+//
 // The deadline covers what the session awaits between expires_after and expires_never, as
 // tcp_stream's covers its pending operations: the session clears it after each wait, so a
 // handler that takes long (an upstream call) is never cut off by the previous read's deadline.
@@ -23,9 +29,11 @@
 // enforced again at every sweep until the session clears it, so an operation that began just
 // after a cancel (the next read of a composed header read) is ended at the next sweep. Internal
 // to the http module.
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/system/system_error.hpp>
 
 #include <sys/socket.h>
@@ -33,9 +41,25 @@
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <utility>
 
+#include "http/read_watch.hpp"
+
 namespace streamgate::http {
+
+// A parked wait's completion handler, type-erased. (Boost 1.81's any_completion_handler wraps
+// itself again when moved, without end.)
+struct ParkedWait {
+  virtual ~ParkedWait() = default;
+  virtual void complete(boost::system::error_code ec) = 0;
+};
+template <typename Handler>
+struct ParkedWaitOf final : ParkedWait {
+  explicit ParkedWaitOf(Handler h) : handler(std::move(h)) {}
+  void complete(boost::system::error_code ec) override { std::move(handler)(ec); }
+  Handler handler;
+};
 
 class ConnStream {
  public:
@@ -43,7 +67,32 @@ class ConnStream {
   using executor_type = socket_type::executor_type;
   using clock = std::chrono::steady_clock;
 
-  explicit ConnStream(socket_type socket) : socket_(std::move(socket)) {}
+  // `watch`: the worker's, for the wait between requests (none: Asio's reads only). A stream
+  // that has waited through it stays where it is (it is registered by address).
+  explicit ConnStream(socket_type socket, ReadWatch* watch = nullptr)
+      : socket_(std::move(socket)), watch_(watch) {}
+  // A registered stream leaves the watch when moved (never while a wait is parked); the moved-to
+  // one registers again when it first waits.
+  ConnStream(ConnStream&& other) noexcept
+      : socket_(unregistered_socket(other)),
+        deadline_(other.deadline_),
+        watch_(other.watch_),
+        read_ready_(other.read_ready_) {}
+  ConnStream& operator=(ConnStream&& other) noexcept {
+    if (this != &other) {
+      unregister();
+      other.unregister();
+      socket_ = std::move(other.socket_);
+      deadline_ = other.deadline_;
+      watch_ = other.watch_;
+      read_ready_ = other.read_ready_;
+    }
+    return *this;
+  }
+  ~ConnStream() {
+    if (waiter_) watch_->unparked(this);  // a wait dropped unfinished (its handler goes with it)
+    unregister();
+  }
 
   executor_type get_executor() noexcept { return socket_.get_executor(); }
   socket_type& socket() noexcept { return socket_; }
@@ -65,14 +114,55 @@ class ConnStream {
     if (deadline_ <= now) cancel();
   }
 
-  // Ends the pending operations (a drain, or the deadline).
+  // Ends the pending operations (a drain, or the deadline), a parked wait included.
   void cancel() {
     boost::system::error_code ignored;
     socket_.cancel(ignored);
+    if (waiter_) finish_wait(boost::asio::error::operation_aborted);
   }
+
+  // Closes the socket, leaving the worker's watch first.
+  void close() {
+    unregister();
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+  }
+
+  // Whether the wait between requests can go through the worker's watch (registering the
+  // socket there the first time). False: wait with async_read_some.
+  bool can_park() {
+    if (registered_) return true;
+    if (watch_ == nullptr || !socket_.is_open()) return false;
+    registered_ = watch_->add(socket_.native_handle(), this);
+    if (!registered_) watch_ = nullptr;  // refused: Asio's way from now on
+    return registered_;
+  }
+  // False only when a read of ours found the socket empty and no edge has come since.
+  bool read_ready() const noexcept { return read_ready_; }
+  // Parks until the socket's next edge (bytes, or the peer's close); operation_aborted when
+  // cancelled. Only after can_park() and with read_ready() false; one wait at a time. The
+  // completion is posted, never run inside this call.
+  template <typename Token>
+  auto async_wait_readable(Token&& token) {
+    return boost::asio::async_initiate<Token, void(boost::system::error_code)>(
+        [this](auto handler) {
+          waiter_ = std::make_unique<ParkedWaitOf<decltype(handler)>>(std::move(handler));
+          watch_->parked(this);
+        },
+        token);
+  }
+  // From the watch: an edge on the socket.
+  void edge() {
+    read_ready_ = true;
+    if (waiter_) finish_wait({});
+  }
+  // From the watch, when the worker ends with this wait still parked: the handler (and with it
+  // the waiting coroutine) is handed back to Asio to destroy.
+  std::unique_ptr<ParkedWait> take_waiter() { return std::move(waiter_); }
 
   template <typename MutableBuffers, typename Token>
   auto async_read_some(const MutableBuffers& buffers, Token&& token) {
+    read_ready_ = true;  // what this read leaves behind is not known here
     return socket_.async_read_some(buffers, std::forward<Token>(token));
   }
   template <typename ConstBuffers, typename Token>
@@ -93,13 +183,19 @@ class ConnStream {
       const ssize_t n = ::recv(socket_.native_handle(), b.data(), b.size(), MSG_DONTWAIT);
       if (n > 0) {
         ec = {};
+        // Less than there was room for: the socket was emptied (TCP hands over all it has).
+        read_ready_ = static_cast<std::size_t>(n) == b.size();
         return static_cast<std::size_t>(n);
       }
       if (n == 0) {
         ec = boost::asio::error::eof;
         return 0;
       }
-      if (errno != EINTR) return fail(ec);
+      if (errno != EINTR) {
+        fail(ec);
+        if (ec == boost::asio::error::would_block) read_ready_ = false;
+        return 0;
+      }
     }
   }
   // Sends from the first non-empty buffer what the socket has room for now.
@@ -137,6 +233,25 @@ class ConnStream {
   }
 
  private:
+  void finish_wait(boost::system::error_code ec) {
+    auto handler = std::move(waiter_);
+    watch_->unparked(this);
+    // The waiting coroutine runs on this connection's executor (its worker), never inline here.
+    boost::asio::post(socket_.get_executor(),
+                      [handler = std::move(handler), ec] { handler->complete(ec); });
+  }
+  static socket_type&& unregistered_socket(ConnStream& s) noexcept {
+    s.unregister();
+    return std::move(s.socket_);
+  }
+  void unregister() {
+    if (!registered_) return;
+    registered_ = false;
+    // A socket closed behind our back has left the set already (the kernel drops a closed
+    // descriptor's registrations), and its number may be another connection's by now.
+    watch_->remove(socket_.is_open() ? socket_.native_handle() : -1, this);
+  }
+
   template <typename Buffer, typename Buffers>
   static Buffer first_non_empty(const Buffers& buffers) {
     const auto end = boost::asio::buffer_sequence_end(buffers);
@@ -157,6 +272,16 @@ class ConnStream {
 
   socket_type socket_;
   clock::time_point deadline_ = clock::time_point::max();
+  ReadWatch* watch_ = nullptr;
+  bool registered_ = false;
+  bool read_ready_ = true;
+  std::unique_ptr<ParkedWait> waiter_;
+  // The watch's lists of registered and of parked streams (for the worker's end).
+  friend class ReadWatch;
+  ConnStream* registered_prev_ = nullptr;
+  ConnStream* registered_next_ = nullptr;
+  ConnStream* parked_prev_ = nullptr;
+  ConnStream* parked_next_ = nullptr;
 };
 
 }  // namespace streamgate::http

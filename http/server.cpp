@@ -66,6 +66,9 @@ struct Worker {
   asio::steady_timer sweeper{ctx};
   std::chrono::milliseconds sweep_interval{250};
   bool sweeping = false;
+  // The wait between requests of plain connections (http/read_watch.hpp). Last: it lets go of
+  // the connections before the sets above are destroyed.
+  ReadWatch watch{ctx};
 
   // A connection joins the worker: the sweeper runs from then on.
   void add(ConnStream& c) {
@@ -186,7 +189,7 @@ struct Server::Impl {
 };
 
 Task<void> Server::Impl::session(Worker& worker, tcp::socket socket) {
-  ConnStream tcp_layer(std::move(socket));
+  ConnStream tcp_layer(std::move(socket), &worker.watch);
   worker.add(tcp_layer);
   struct Cleanup {
     Impl* self;
@@ -214,7 +217,7 @@ Task<void> Server::Impl::session(Worker& worker, tcp::socket socket) {
   }
   boost::system::error_code ignored;
   tcp_layer.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  tcp_layer.socket().close(ignored);
+  tcp_layer.close();
 }
 
 Task<void> Server::Impl::accept_loop(Worker& worker) {

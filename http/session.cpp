@@ -1,6 +1,7 @@
 #include "http/session.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -210,6 +211,48 @@ bool route(const SessionShared& s, const Parser& parser, std::vector<std::string
   return true;
 }
 
+// The wait for the next request's first bytes, into the empty `buffer`. A plain connection reads
+// when its socket may hold bytes, and otherwise parks until the socket's next edge
+// (read_watch.hpp); others (TLS, or a socket the watch refused) read Asio's way. Either way the
+// wait is a real suspension: other connections run. False when the connection is to end (closed by
+// the peer, an error, the idle timeout or a drain).
+template <typename Stream>
+Task<bool> wait_for_request(Stream& stream, const SessionShared& s, IdleSet& idle,
+                            IdleSet::node_type& idle_node, beast::flat_buffer& buffer) {
+  auto& tcp_layer = beast::get_lowest_layer(stream);
+  if constexpr (std::is_same_v<Stream, ConnStream>) {
+    if (stream.can_park()) {
+      for (bool waited = false;; waited = true) {
+        if (stream.read_ready()) {
+          boost::system::error_code ec;
+          const std::size_t n = stream.read_some(buffer.prepare(4096), ec);
+          if (n > 0) {
+            buffer.commit(n);
+            // Bytes already there mean no wait yet: let the others run first.
+            if (!waited) co_await asio::post(stream.get_executor(), asio::use_awaitable);
+            co_return true;
+          }
+          if (ec != asio::error::would_block) co_return false;
+        }
+        track_idle(idle, idle_node, tcp_layer, true);
+        tcp_layer.expires_after(s.options.idle_timeout);
+        auto [ec] = co_await stream.async_wait_readable(kTuple);
+        tcp_layer.expires_never();
+        track_idle(idle, idle_node, tcp_layer, false);
+        if (ec) co_return false;
+      }
+    }
+  }
+  track_idle(idle, idle_node, tcp_layer, true);
+  tcp_layer.expires_after(s.options.idle_timeout);
+  auto [rec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
+  tcp_layer.expires_never();
+  track_idle(idle, idle_node, tcp_layer, false);
+  if (rec) co_return false;
+  buffer.commit(n);
+  co_return true;
+}
+
 // Reads the next request into `parser`, `req` and `ctx`: the keep-alive wait, the header, the
 // framing rules, routing, the route's body limit, 100-continue and the body. False when the
 // connection is to end (the refusal, if any, has been sent).
@@ -222,14 +265,8 @@ Task<bool> read_request(Stream& stream, const SessionShared& s, IdleSet& idle,
   if (buffer.size() == 0) {
     // Idle between requests: the keep-alive timeout applies, and a drain may close us.
     if (s.draining.load()) co_return false;
-    track_idle(idle, idle_node, tcp_layer, true);
-    tcp_layer.expires_after(s.options.idle_timeout);
-    auto [rec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
-    tcp_layer.expires_never();
-    track_idle(idle, idle_node, tcp_layer, false);
-    if (rec) co_return false;
-    buffer.commit(n);
-    without_waiting = 0;  // the read above waited (its completion is always posted)
+    if (!co_await wait_for_request(stream, s, idle, idle_node, buffer)) co_return false;
+    without_waiting = 0;
   }
   const bool header_now = ++without_waiting <= kMaxRequestsWithoutWaiting;
   if (!header_now) without_waiting = 0;

@@ -16,11 +16,15 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "http/conn_stream.hpp"
+#include "http/read_watch.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 
@@ -186,6 +190,109 @@ BOOST_AUTO_TEST_CASE(read_some_takes_what_is_there_and_never_blocks) {
   BOOST_TEST((ec == asio::error::eof));
 }
 
+BOOST_AUTO_TEST_CASE(read_ready_is_false_only_after_a_read_found_the_socket_empty) {
+  Pair p;
+  std::array<char, 50> buf{};
+  boost::system::error_code ec;
+  BOOST_TEST(p.server.read_ready());  // nothing known yet
+  asio::write(p.client, asio::buffer(std::string(100, 'r')));
+  std::this_thread::sleep_for(20ms);
+  BOOST_TEST(p.server.read_some(asio::buffer(buf), ec) == 50u);
+  BOOST_TEST(p.server.read_ready());  // a full buffer: there may be more
+  BOOST_TEST(p.server.read_some(asio::buffer(buf), ec) == 50u);
+  BOOST_TEST(p.server.read_ready());  // still full: not known to be empty
+  BOOST_TEST(p.server.read_some(asio::buffer(buf), ec) == 0u);
+  BOOST_TEST((ec == asio::error::would_block));
+  BOOST_TEST(!p.server.read_ready());
+  asio::write(p.client, asio::buffer(std::string(10, 's')));
+  std::this_thread::sleep_for(20ms);
+  BOOST_TEST(!p.server.read_ready());  // only an edge from the watch (or a read) says otherwise
+  BOOST_TEST(p.server.read_some(asio::buffer(buf), ec) == 10u);
+  BOOST_TEST(!p.server.read_ready());  // less than there was room for: emptied
+}
+
+BOOST_AUTO_TEST_CASE(a_parked_wait_resumes_on_the_next_edge_and_ends_when_cancelled) {
+  asio::io_context io;
+  ReadWatch watch(io);
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  tcp::socket client(io);
+  client.connect(acceptor.local_endpoint());
+  ConnStream server(acceptor.accept(), &watch);
+  BOOST_REQUIRE(server.can_park());
+
+  std::array<char, 64> buf{};
+  boost::system::error_code ec;
+  server.read_some(asio::buffer(buf), ec);
+  BOOST_REQUIRE(!server.read_ready());
+  std::optional<boost::system::error_code> result;
+  server.async_wait_readable([&](boost::system::error_code e) { result = e; });
+  BOOST_TEST(watch.parked_count() == 1u);
+  io.run_for(100ms);
+  BOOST_TEST(!result.has_value());  // nothing came: still parked
+
+  asio::write(client, asio::buffer(std::string("next")));
+  for (int i = 0; i < 100 && !result; ++i) io.run_for(10ms);
+  BOOST_REQUIRE(result.has_value());
+  BOOST_TEST(!*result);
+  BOOST_TEST(server.read_ready());
+  BOOST_TEST(watch.parked_count() == 0u);
+  BOOST_TEST(server.read_some(asio::buffer(buf), ec) == 4u);
+
+  // Bytes that come after a read found the socket empty but before the wait begins: their edge
+  // waits in the set, and the wait ends at once.
+  BOOST_TEST(server.read_some(asio::buffer(buf), ec) == 0u);
+  BOOST_TEST(!server.read_ready());
+  asio::write(client, asio::buffer(std::string("late")));
+  std::this_thread::sleep_for(20ms);
+  result.reset();
+  server.async_wait_readable([&](boost::system::error_code e) { result = e; });
+  io.restart();
+  for (int i = 0; i < 100 && !result; ++i) io.run_for(10ms);
+  BOOST_REQUIRE(result.has_value());
+  BOOST_TEST(!*result);
+  BOOST_TEST(server.read_some(asio::buffer(buf), ec) == 4u);
+  BOOST_TEST(server.read_some(asio::buffer(buf), ec) == 0u);
+  BOOST_TEST(!server.read_ready());
+
+  result.reset();
+  server.async_wait_readable([&](boost::system::error_code e) { result = e; });
+  server.cancel();
+  BOOST_TEST(!result.has_value());  // posted, never run inside cancel()
+  io.restart();
+  io.run_for(50ms);
+  BOOST_REQUIRE(result.has_value());
+  BOOST_TEST((*result == asio::error::operation_aborted));
+  BOOST_TEST(watch.parked_count() == 0u);
+
+  // The peer's close is an edge too; the read then says so.
+  result.reset();
+  server.async_wait_readable([&](boost::system::error_code e) { result = e; });
+  client.close();
+  io.restart();
+  for (int i = 0; i < 100 && !result; ++i) io.run_for(10ms);
+  BOOST_REQUIRE(result.has_value());
+  BOOST_TEST(!*result);
+  server.read_some(asio::buffer(buf), ec);
+  BOOST_TEST((ec == asio::error::eof));
+}
+
+BOOST_AUTO_TEST_CASE(a_stream_outliving_its_watch_lets_go_of_it) {
+  asio::io_context io;
+  auto watch = std::make_unique<ReadWatch>(io);
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  tcp::socket client(io);
+  client.connect(acceptor.local_endpoint());
+  auto registered = std::make_unique<ConnStream>(acceptor.accept(), watch.get());
+  BOOST_REQUIRE(registered->can_park());
+  // A registered stream moved: the moved-to one registers again when it first waits.
+  ConnStream moved(std::move(*registered));
+  registered.reset();
+  BOOST_TEST(moved.can_park());
+  watch.reset();  // the worker ends first (ASan checks that nothing touches it afterwards)
+  BOOST_TEST(!moved.can_park());
+  moved.close();
+}
+
 BOOST_AUTO_TEST_CASE(write_some_sends_what_fits_then_would_block) {
   Pair p(4096);  // a small receive window on the peer, which does not read yet
   const std::string chunk(64 * 1024, 'x');
@@ -280,6 +387,31 @@ BOOST_AUTO_TEST_CASE(a_long_pipeline_is_answered_whole_and_in_order_beside_anoth
     BOOST_TEST(status == 200);
     BOOST_TEST(body == (i % 3 == 0 ? std::string("2:!") : std::to_string(i)));
   }
+}
+
+// More connections than one collection takes (64) wait between requests on one worker; all
+// get their next request answered, and each closed one is let go.
+BOOST_AUTO_TEST_CASE(many_parked_connections_are_all_resumed_and_closed_ones_let_go) {
+  TestServer s;
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 150; ++i) {
+    clients.push_back(std::make_unique<Client>(s.port));
+    clients.back()->send("GET /n/" + std::to_string(i) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    BOOST_REQUIRE(clients.back()->response().second == std::to_string(i));
+  }
+  std::this_thread::sleep_for(50ms);  // all parked
+  for (int i = 0; i < 150; ++i)
+    clients[static_cast<std::size_t>(i)]->send("GET /n/" + std::to_string(1000 + i) +
+                                               " HTTP/1.1\r\nHost: x\r\n\r\n");
+  for (int i = 0; i < 150; ++i)
+    BOOST_TEST(clients[static_cast<std::size_t>(i)]->response().second == std::to_string(1000 + i));
+  BOOST_TEST(s.server.active_connections() == 150u);
+  clients.resize(50);  // a hundred peers close while parked
+  for (int i = 0; i < 200 && s.server.active_connections() != 50u; ++i)
+    std::this_thread::sleep_for(10ms);
+  BOOST_TEST(s.server.active_connections() == 50u);
+  clients[7]->send("GET /n/7 HTTP/1.1\r\nHost: x\r\n\r\n");
+  BOOST_TEST(clients[7]->response().second == "7");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
