@@ -151,9 +151,11 @@ class ConnStream {
         },
         token);
   }
-  // From the watch: an edge on the socket.
-  void edge() {
+  // From the watch: an edge on the socket; `closing` when the peer has closed its side (or the
+  // socket failed), which no later edge would announce again.
+  void edge(bool closing) {
     read_ready_ = true;
+    if (closing) peer_closed_ = true;
     if (waiter_) finish_wait({});
   }
   // From the watch, when the worker ends with this wait still parked: the handler (and with it
@@ -183,8 +185,9 @@ class ConnStream {
       const ssize_t n = ::recv(socket_.native_handle(), b.data(), b.size(), MSG_DONTWAIT);
       if (n > 0) {
         ec = {};
-        // Less than there was room for: the socket was emptied (TCP hands over all it has).
-        read_ready_ = static_cast<std::size_t>(n) == b.size();
+        // Less than there was room for: the socket was emptied (TCP hands over all it has),
+        // unless the peer's close is still to be read (its edge has come and gone).
+        read_ready_ = static_cast<std::size_t>(n) == b.size() || peer_closed_;
         return static_cast<std::size_t>(n);
       }
       if (n == 0) {
@@ -275,6 +278,7 @@ class ConnStream {
   ReadWatch* watch_ = nullptr;
   bool registered_ = false;
   bool read_ready_ = true;
+  bool peer_closed_ = false;
   std::unique_ptr<ParkedWait> waiter_;
   // The watch's lists of registered and of parked streams (for the worker's end).
   friend class ReadWatch;

@@ -114,7 +114,9 @@ void ReadWatch::collect() {
   epoll_event events[64];
   for (;;) {
     const int n = ::epoll_wait(set_.native_handle(), events, 64, 0);
-    for (int i = 0; i < n; ++i) static_cast<ConnStream*>(events[i].data.ptr)->edge();
+    for (int i = 0; i < n; ++i)
+      static_cast<ConnStream*>(events[i].data.ptr)
+          ->edge((events[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
     if (n < 64) return;
   }
 }
